@@ -1,0 +1,204 @@
+"""Command line: ``respaldos [--config P] SUBCOMMAND``. Exit 0 ok, 1 failed, 2 bad usage or config.
+
+Subcommands never import tkinter; with no subcommand the window opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from wizard import __version__
+from wizard.core import paths
+from wizard.core.errors import UserError
+from wizard.core.logsetup import log_file, setup_logging
+from wizard.i18n import _
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 on bad usage, as we want
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, _("{prog}: error: {message}\n").format(prog=self.prog, message=message))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    config_opt = argparse.ArgumentParser(add_help=False)
+    config_opt.add_argument("--config", metavar="P", default=argparse.SUPPRESS, type=Path,
+                            help=_("archivo de configuración (si no, RESPALDOS_CONFIG o el predeterminado)"))
+
+    parser = _Parser(prog="respaldos", parents=[config_opt],
+                     description=_("Respaldos verificados y programados de los datos del punto de venta."))
+    parser.add_argument("--version", action="version", version=f"Respaldos {__version__}")
+    parser.add_argument("--demo-data", metavar="DIR", type=Path,
+                        help=_("crea en DIR una carpeta de datos de ejemplo de un punto de venta"))
+    parser.add_argument("--minimized", action="store_true", help=_("abre la ventana minimizada"))
+    parser.add_argument("-v", "--verbose", action="store_true", help=_("muestra el registro en la terminal"))
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMANDO", parser_class=_Parser)
+
+    sub.add_parser("backup", parents=[config_opt], help=_("hace un respaldo ahora"))
+    sub.add_parser("list", parents=[config_opt], help=_("lista los respaldos de la carpeta de destino"))
+    p = sub.add_parser("verify", parents=[config_opt], help=_("comprueba un respaldo contra su manifiesto"))
+    p.add_argument("archive", metavar="ARCHIVO", type=Path)
+    p = sub.add_parser("restore", parents=[config_opt], help=_("restaura un respaldo en una carpeta"))
+    p.add_argument("archive", metavar="ARCHIVO", type=Path)
+    p.add_argument("--to", metavar="DIR", type=Path, required=True, help=_("carpeta donde restaurar"))
+    p.add_argument("--force", action="store_true", help=_("permite restaurar en una carpeta que no está vacía"))
+    sub.add_parser("run", parents=[config_opt],
+                   help=_("mantiene los respaldos programados sin ventana (Ctrl+C para salir)"))
+    return parser
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    return Path(getattr(args, "config", None) or paths.default_config_path())
+
+
+def _load_config(args: argparse.Namespace):
+    from wizard.core import config
+
+    return config.load(_config_path(args))
+
+
+class _ProgressPrinter:
+    """Percent on one line on a terminal; a line every 10 % otherwise (logs, pipes)."""
+
+    def __init__(self, stream=sys.stdout):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last = -1
+
+    def __call__(self, event) -> None:
+        percent = int(getattr(event, "percent", 0))
+        if self.tty:
+            if percent != self.last:
+                current = getattr(event, "current", "")[-50:]
+                self.stream.write(f"\r{percent:3d}% {current:<50}")
+                self.stream.flush()
+        elif percent // 10 != self.last // 10:
+            self.stream.write(f"{percent:3d}%\n")
+            self.stream.flush()
+        self.last = percent
+
+    def finish(self) -> None:
+        if self.tty and self.last >= 0:
+            self.stream.write("\r" + " " * 56 + "\r")
+            self.stream.flush()
+
+
+def _stop_on_signals(event: threading.Event) -> None:
+    def handler(signum, frame):  # noqa: ARG001
+        event.set()
+
+    signal.signal(signal.SIGINT, handler)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, handler)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from wizard.core.backup import run_backup
+
+    config = _load_config(args)
+    cancel = threading.Event()
+    _stop_on_signals(cancel)
+    printer = _ProgressPrinter()
+    result = run_backup(config, trigger="manual", report=printer, cancel=cancel)
+    printer.finish()
+    stream = sys.stdout if result.succeeded else sys.stderr
+    print(result.message, file=stream)
+    return EXIT_OK if result.succeeded else EXIT_FAILED
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from wizard.core.backup import check_destination, format_size, list_archives
+
+    config = _load_config(args)
+    dest = check_destination(config.destination.folder)
+    archives = list_archives(dest)
+    if not archives:
+        print(_("No hay respaldos en {folder}.").format(folder=dest))
+        return EXIT_OK
+    for a in archives:
+        print(f"{a.created:%Y-%m-%d %H:%M:%S}  {format_size(a.size):>10}  {a.name}")
+    print(_("{count} respaldos en {folder}.").format(count=len(archives), folder=dest))
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from wizard.core.archive import verify_archive
+
+    manifest = verify_archive(args.archive)
+    print(_("{name}: correcto, {count} archivos verificados.").format(
+        name=args.archive.name, count=len(manifest.files)))
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from wizard.core.archive import restore_archive
+
+    cancel = threading.Event()
+    _stop_on_signals(cancel)
+    restored = restore_archive(args.archive, args.to, force=args.force, cancel=cancel)
+    print(_("Se restauraron {count} archivos en {folder}.").format(count=len(restored), folder=args.to))
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from wizard.core.backup import run_backup
+    from wizard.core.schedule import run_service
+
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    return run_service(_config_path(args), stop, run_backup)
+
+
+def cmd_demo_data(folder: Path) -> int:
+    from wizard.core.demo import make_demo_folder
+
+    made = make_demo_folder(folder)
+    print(_("Datos de ejemplo creados en {folder}.").format(folder=made))
+    return EXIT_OK
+
+
+def cmd_window(args: argparse.Namespace) -> int:
+    try:
+        from wizard.ui.app import main as window_main
+    except ImportError as exc:
+        logger.exception("cannot load the window")
+        print(_("No se pudo abrir la ventana ({error}). Usa un subcomando; ver respaldos --help.").format(
+            error=exc), file=sys.stderr)
+        return EXIT_FAILED
+    return window_main(_config_path(args), minimized=args.minimized)
+
+
+COMMANDS = {"backup": cmd_backup, "list": cmd_list, "verify": cmd_verify, "restore": cmd_restore,
+            "run": cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(verbose=args.verbose)
+    try:
+        if args.demo_data is not None:
+            return cmd_demo_data(args.demo_data)
+        if args.command is None:
+            return cmd_window(args)
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(_("Interrumpido."), file=sys.stderr)
+        return EXIT_FAILED
+    except Exception:
+        logger.exception("unexpected error in %s", args.command)
+        print(_("Error inesperado. Los detalles están en el registro: {log}").format(log=log_file()),
+              file=sys.stderr)
+        return EXIT_FAILED

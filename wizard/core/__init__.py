@@ -1,0 +1,1 @@
+"""Everything that is not a window. Nothing here imports tkinter or ttkbootstrap."""

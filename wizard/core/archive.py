@@ -1,0 +1,493 @@
+"""Write, verify and restore backup archives: standard ZIP files with a ``respaldo.json`` manifest.
+
+Why a ZIP writer of our own: Python's zipfile compresses one entry on one core with zlib level 6
+(~19 MB/s here). This writer splits each entry into 1 MiB chunks and deflates them on every core with
+ISA-L, priming each chunk with the previous 32 KiB (as pigz does), so the result is one ordinary deflate
+stream that Windows Explorer, 7-Zip, unzip and Python's zipfile open. Reading goes through zipfile's
+central directory, so every archive we make is also checked by the standard reader.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import posixpath
+import struct
+import time
+import zipfile
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from isal import isal_zlib
+
+from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
+from wizard.core.fsutil import fsync_dir
+from wizard.i18n import _
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_NAME = "respaldo.json"
+MANIFEST_FORMAT = 1
+CHUNK_SIZE = 1 << 20
+COMPRESS_LEVEL = 1  # ISA-L level 1: ~350 MB/s a core, ~1.1x the size of zip -6.
+WINDOW = 32 * 1024
+ZIP64_LIMIT = 0xFFFFFFFF
+UTF8_FLAG = 0x0800
+DEFLATED = 8
+
+Report = Callable[[int], None]  # called with the number of bytes just processed
+
+
+def _dos_datetime(mtime: float) -> tuple[int, int]:
+    t = time.localtime(mtime)
+    year = min(max(t.tm_year, 1980), 2107)
+    dos_time = (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2)
+    dos_date = ((year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
+    return dos_time, dos_date
+
+
+def _deflate_chunk(data: bytes, dictionary: bytes, final: bool) -> bytes:
+    if dictionary:
+        comp = isal_zlib.compressobj(COMPRESS_LEVEL, isal_zlib.DEFLATED, -15, 9, 0, dictionary)
+    else:
+        comp = isal_zlib.compressobj(COMPRESS_LEVEL, isal_zlib.DEFLATED, -15)
+    out = comp.compress(data)
+    return out + comp.flush(isal_zlib.Z_FINISH if final else isal_zlib.Z_SYNC_FLUSH)
+
+
+@dataclass
+class Entry:
+    """One member being written or written: what the central directory and the manifest need."""
+
+    name: str
+    mtime: float
+    header_offset: int
+    zip64: bool
+    size: int = 0
+    compress_size: int = 0
+    crc: int = 0
+    sha256: str = ""
+
+
+class ZipWriter:
+    """A ZIP writer for a seekable file: parallel deflate, Zip64 when needed, UTF-8 names.
+
+    ``begin``/``write``/``end`` stream one member; ``discard`` throws the member being written away
+    (truncating the file back), used when a source file changed while it was read.
+    """
+
+    def __init__(self, fp: BinaryIO, workers: int | None = None):
+        self.fp = fp
+        self.entries: list[Entry] = []
+        self.workers = workers or max(1, min(4, os.cpu_count() or 1))
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="deflate")
+        self._current: Entry | None = None
+        self._pending: deque[Future[bytes]] = deque()
+        self._tail = b""
+        self._sha = hashlib.sha256()
+        self._closed = False
+
+    # -- one member -------------------------------------------------------------------------------
+    def begin(self, name: str, mtime: float, size_hint: int = 0) -> Entry:
+        assert self._current is None, "previous member not ended"
+        zip64 = size_hint * 1.05 >= ZIP64_LIMIT
+        entry = Entry(name=name, mtime=mtime, header_offset=self.fp.tell(), zip64=zip64)
+        self.fp.write(self._local_header(entry))
+        self._current = entry
+        self._tail = b""
+        self._sha = hashlib.sha256()
+        return entry
+
+    def write(self, data: bytes) -> None:
+        entry = self._current
+        assert entry is not None
+        for start in range(0, len(data), CHUNK_SIZE):
+            chunk = data[start:start + CHUNK_SIZE] if len(data) > CHUNK_SIZE else data
+            self._sha.update(chunk)
+            entry.crc = zlib.crc32(chunk, entry.crc)
+            entry.size += len(chunk)
+            self._pending.append(self._pool.submit(_deflate_chunk, chunk, self._tail, False))
+            self._tail = chunk[-WINDOW:] if len(chunk) >= WINDOW else (self._tail + chunk)[-WINDOW:]
+            self._drain(block_above=2 * self.workers + 2)
+
+    def _drain(self, block_above: int) -> None:
+        entry = self._current
+        assert entry is not None
+        while self._pending and (len(self._pending) > block_above or self._pending[0].done()):
+            out = self._pending.popleft().result()
+            self.fp.write(out)
+            entry.compress_size += len(out)
+
+    def end(self) -> Entry:
+        entry = self._current
+        assert entry is not None
+        self._pending.append(self._pool.submit(_deflate_chunk, b"", self._tail, True))
+        self._drain(block_above=0)
+        entry.sha256 = self._sha.hexdigest()
+        if not entry.zip64 and (entry.size > ZIP64_LIMIT or entry.compress_size > ZIP64_LIMIT):
+            raise OSError("member grew past 4 GiB without a Zip64 header")  # size_hint was wrong
+        end = self.fp.tell()
+        self.fp.seek(entry.header_offset)
+        self.fp.write(self._local_header(entry))
+        self.fp.seek(end)
+        self.entries.append(entry)
+        self._current = None
+        return entry
+
+    def discard(self) -> None:
+        """Forget the member being written and cut the file back to where it started."""
+        entry = self._current
+        assert entry is not None
+        for fut in self._pending:
+            fut.cancel()
+        for fut in self._pending:
+            if not fut.cancelled():
+                fut.result()
+        self._pending.clear()
+        self.fp.seek(entry.header_offset)
+        self.fp.truncate()
+        self._current = None
+
+    @property
+    def in_member(self) -> bool:
+        return self._current is not None
+
+    def drop_last(self) -> Entry:
+        """Take back the last finished member (cutting the file back), e.g. to write it again."""
+        entry = self.entries.pop()
+        self.fp.seek(entry.header_offset)
+        self.fp.truncate()
+        return entry
+
+    def add_bytes(self, name: str, data: bytes, mtime: float | None = None) -> Entry:
+        self.begin(name, time.time() if mtime is None else mtime, len(data))
+        self.write(data)
+        return self.end()
+
+    # -- headers --------------------------------------------------------------------------------
+    def _local_header(self, e: Entry) -> bytes:
+        name = e.name.encode("utf-8")
+        dos_time, dos_date = _dos_datetime(e.mtime)
+        if e.zip64:
+            extra = struct.pack("<HHQQ", 1, 16, e.size, e.compress_size)
+            size32 = csize32 = ZIP64_LIMIT
+            version = 45
+        else:
+            extra = b""
+            size32, csize32 = e.size, e.compress_size
+            version = 20
+        return struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, version, UTF8_FLAG, DEFLATED, dos_time, dos_date,
+            e.crc, csize32, size32, len(name), len(extra),
+        ) + name + extra
+
+    def close(self) -> None:
+        """Write the central directory. The caller flushes and fsyncs the file."""
+        if self._closed:
+            return
+        assert self._current is None, "member not ended"
+        self._pool.shutdown(wait=True)
+        cd_offset = self.fp.tell()
+        for e in self.entries:
+            name = e.name.encode("utf-8")
+            dos_time, dos_date = _dos_datetime(e.mtime)
+            fields = []
+            size32, csize32, offset32 = e.size, e.compress_size, e.header_offset
+            if e.size >= ZIP64_LIMIT:
+                fields.append(e.size)
+                size32 = ZIP64_LIMIT
+            if e.compress_size >= ZIP64_LIMIT:
+                fields.append(e.compress_size)
+                csize32 = ZIP64_LIMIT
+            if e.header_offset >= ZIP64_LIMIT:
+                fields.append(e.header_offset)
+                offset32 = ZIP64_LIMIT
+            extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
+            version = 45 if (fields or e.zip64) else 20
+            self.fp.write(struct.pack(
+                "<IHHHHHHIIIHHHHHII", 0x02014B50, version, version, UTF8_FLAG, DEFLATED, dos_time,
+                dos_date, e.crc, csize32, size32, len(name), len(extra), 0, 0, 0, 0x20, offset32,
+            ) + name + extra)
+        cd_end = self.fp.tell()
+        cd_size = cd_end - cd_offset
+        count = len(self.entries)
+        if count >= 0xFFFF or cd_offset >= ZIP64_LIMIT or cd_size >= ZIP64_LIMIT:
+            self.fp.write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count,
+                                      cd_size, cd_offset))
+            self.fp.write(struct.pack("<IIQI", 0x07064B50, 0, cd_end, 1))
+            self.fp.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF,
+                                      ZIP64_LIMIT, ZIP64_LIMIT, 0))
+        else:
+            self.fp.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, cd_size,
+                                      cd_offset, 0))
+        self._closed = True
+
+    def abort(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._closed = True
+
+
+# -- manifest -----------------------------------------------------------------------------------------
+@dataclass
+class ManifestFile:
+    path: str
+    size: int
+    mtime: str
+    sha256: str
+    kind: str = "file"
+
+
+@dataclass
+class Manifest:
+    app: str
+    version: str
+    created: str
+    host: str
+    sources: list[dict[str, str]]
+    files: list[ManifestFile] = field(default_factory=list)
+    format: int = MANIFEST_FORMAT
+
+    def to_json(self) -> bytes:
+        data = {
+            "format": self.format, "app": self.app, "version": self.version, "created": self.created,
+            "host": self.host, "sources": self.sources,
+            "files": [vars(f) for f in self.files],
+        }
+        return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Manifest:
+        data = json.loads(raw.decode("utf-8"))
+        files = [ManifestFile(path=str(f["path"]), size=int(f["size"]), mtime=str(f.get("mtime", "")),
+                              sha256=str(f["sha256"]), kind=str(f.get("kind", "file")))
+                 for f in data["files"]]
+        return cls(app=str(data.get("app", "")), version=str(data.get("version", "")),
+                   created=str(data.get("created", "")), host=str(data.get("host", "")),
+                   sources=list(data.get("sources", [])), files=files,
+                   format=int(data.get("format", MANIFEST_FORMAT)))
+
+
+# -- reading --------------------------------------------------------------------------------------
+def unsafe_member_reason(name: str) -> str | None:
+    """Why a member name could write outside the target folder (zip-slip), or None if it is safe."""
+    if not name or "\x00" in name:
+        return "empty name"
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":") or norm.startswith("//"):
+        return "absolute path"
+    parts = norm.split("/")
+    if any(p == ".." for p in parts):
+        return "'..' in path"
+    return None
+
+
+def _damaged(archive: Path, member: str | None, what: str) -> ArchiveDamaged:
+    if member:
+        text = _("El respaldo {archive} está dañado: {member} {what}. Usa otro respaldo.").format(
+            archive=archive.name, member=member, what=what)
+    else:
+        text = _("El respaldo {archive} está dañado: {what}. Usa otro respaldo.").format(
+            archive=archive.name, what=what)
+    return ArchiveDamaged(text, member=member)
+
+
+def open_zip(archive: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(archive)
+    except FileNotFoundError:
+        raise UserError(_("No se encontró el respaldo {archive}.").format(archive=archive)) from None
+    except (zipfile.BadZipFile, OSError, ValueError, struct.error, EOFError) as exc:
+        logger.info("cannot open %s as zip: %s", archive, exc)
+        raise _damaged(archive, None, _("no es un archivo ZIP completo")) from None
+
+
+def read_manifest(archive: Path, zf: zipfile.ZipFile | None = None) -> Manifest:
+    own = zf is None
+    zf = zf or open_zip(archive)
+    try:
+        try:
+            raw = zf.read(MANIFEST_NAME)
+        except KeyError:
+            raise _damaged(archive, MANIFEST_NAME, _("no está en el archivo")) from None
+        except (zipfile.BadZipFile, OSError, zlib.error, EOFError):
+            raise _damaged(archive, MANIFEST_NAME, _("no se puede leer")) from None
+        try:
+            return Manifest.from_json(raw)
+        except (ValueError, KeyError, TypeError):
+            raise _damaged(archive, MANIFEST_NAME, _("no tiene el formato esperado")) from None
+    finally:
+        if own:
+            zf.close()
+
+
+def iter_member(fp: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """Decompressed chunks of one member, read through its local header with ISA-L inflate."""
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local header")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    fp.seek(name_len + extra_len, os.SEEK_CUR)
+    remaining = info.compress_size
+    if info.compress_type == zipfile.ZIP_STORED:
+        while remaining:
+            data = fp.read(min(CHUNK_SIZE, remaining))
+            if not data:
+                raise EOFError("member truncated")
+            remaining -= len(data)
+            yield data
+        return
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise zipfile.BadZipFile(f"unsupported compression {info.compress_type}")
+    inflater = isal_zlib.decompressobj(-15)
+    while remaining:
+        data = fp.read(min(CHUNK_SIZE, remaining))
+        if not data:
+            raise EOFError("member truncated")
+        remaining -= len(data)
+        while data:
+            out = inflater.decompress(data, CHUNK_SIZE)
+            data = inflater.unconsumed_tail
+            if out:
+                yield out
+    while not inflater.eof:
+        out = inflater.decompress(b"", CHUNK_SIZE)
+        if not out:
+            break
+        yield out
+    if not inflater.eof:
+        raise EOFError("deflate stream incomplete")
+
+
+def _hash_member(fp: BinaryIO, info: zipfile.ZipInfo, sink: Callable[[bytes], None] | None,
+                 report: Report | None, cancel) -> tuple[int, int, str]:
+    sha = hashlib.sha256()
+    crc = 0
+    size = 0
+    for chunk in iter_member(fp, info):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        sha.update(chunk)
+        crc = zlib.crc32(chunk, crc)
+        size += len(chunk)
+        if sink is not None:
+            sink(chunk)
+        if report is not None:
+            report(len(chunk))
+    return size, crc, sha.hexdigest()
+
+
+def verify_archive(archive: Path, report: Report | None = None, cancel=None) -> Manifest:
+    """Check every member's CRC and sha256 against the manifest; raise ArchiveDamaged naming the first bad one."""
+    archive = Path(archive)
+    with open_zip(archive) as zf:
+        manifest = read_manifest(archive, zf)
+        infos = {i.filename: i for i in zf.infolist()}
+        listed = {f.path for f in manifest.files}
+        for name in infos:
+            if name != MANIFEST_NAME and name not in listed and not name.endswith("/"):
+                raise _damaged(archive, name, _("no figura en el manifiesto"))
+        with open(archive, "rb") as fp:
+            for mf in manifest.files:
+                if unsafe_member_reason(mf.path):
+                    raise _damaged(archive, mf.path, _("tiene una ruta no permitida"))
+                info = infos.get(mf.path)
+                if info is None:
+                    raise _damaged(archive, mf.path, _("falta en el archivo"))
+                try:
+                    size, crc, sha = _hash_member(fp, info, None, report, cancel)
+                except (zipfile.BadZipFile, zlib.error, isal_zlib.IsalError, EOFError, OSError) as exc:
+                    logger.info("member %s of %s unreadable: %s", mf.path, archive, exc)
+                    raise _damaged(archive, mf.path, _("no se puede descomprimir")) from None
+                if crc != info.CRC or size != info.file_size:
+                    raise _damaged(archive, mf.path, _("no coincide con su CRC"))
+                if sha != mf.sha256 or size != mf.size:
+                    raise _damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
+    return manifest
+
+
+def _is_empty_dir(folder: Path) -> bool:
+    return not any(folder.iterdir())
+
+
+def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report: Report | None = None,
+                    cancel=None, members: Iterable[str] | None = None) -> list[Path]:
+    """Extract into ``to_dir``, verifying each file's sha256. Nothing is ever written outside ``to_dir``.
+
+    Each file is written under a temporary name, checked, fsynced and only then renamed, so a file in
+    ``to_dir`` is always either absent, the old one, or the whole restored one.
+    """
+    archive = Path(archive)
+    to_dir = Path(to_dir)
+    if to_dir.exists() and not to_dir.is_dir():
+        raise UserError(_("{folder} no es una carpeta.").format(folder=to_dir))
+    if to_dir.exists() and not force and not _is_empty_dir(to_dir):
+        raise UserError(_("La carpeta {folder} no está vacía. Elige una carpeta vacía o usa --force "
+                          "para escribir encima.").format(folder=to_dir))
+    restored: list[Path] = []
+    with open_zip(archive) as zf:
+        manifest = read_manifest(archive, zf)
+        infos = {i.filename: i for i in zf.infolist()}
+        wanted = set(members) if members is not None else None
+        # Refuse the whole archive before writing anything if any name could escape to_dir.
+        for name in list(infos) + [f.path for f in manifest.files]:
+            reason = unsafe_member_reason(name)
+            if reason:
+                raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); no se "
+                                  "restauró nada.").format(archive=archive.name, name=name))
+        to_dir.mkdir(parents=True, exist_ok=True)
+        root = to_dir.resolve()
+        with open(archive, "rb") as fp:
+            for mf in manifest.files:
+                if wanted is not None and mf.path not in wanted:
+                    continue
+                info = infos.get(mf.path)
+                if info is None:
+                    raise _damaged(archive, mf.path, _("falta en el archivo"))
+                target = to_dir.joinpath(*mf.path.replace("\\", "/").split("/"))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if root not in target.parent.resolve().parents and target.parent.resolve() != root:
+                    raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); "
+                                      "no se restauró.").format(archive=archive.name, name=mf.path))
+                if target.is_symlink() or (target.exists() and not target.is_file()):
+                    raise UserError(_("{path} existe y no es un archivo; no se restauró.").format(path=target))
+                tmp = target.with_name(f".{target.name}.restaurando")
+                try:
+                    with open(tmp, "wb") as out:
+                        size, crc, sha = _hash_member(fp, info, out.write, report, cancel)
+                        if sha != mf.sha256 or crc != info.CRC or size != mf.size:
+                            raise _damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
+                        out.flush()
+                        os.fsync(out.fileno())
+                    os.replace(tmp, target)
+                except (zipfile.BadZipFile, zlib.error, isal_zlib.IsalError, EOFError) as exc:
+                    logger.info("member %s of %s unreadable: %s", mf.path, archive, exc)
+                    raise _damaged(archive, mf.path, _("no se puede descomprimir")) from None
+                finally:
+                    if tmp.exists():
+                        tmp.unlink()
+                _set_mtime(target, mf.mtime)
+                fsync_dir(target.parent)
+                restored.append(target)
+    return restored
+
+
+def _set_mtime(target: Path, iso: str) -> None:
+    from datetime import datetime
+
+    try:
+        ts = datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return
+    os.utime(target, (ts, ts))
+
+
+def member_archive_path(*parts: str) -> str:
+    return posixpath.join(*parts)

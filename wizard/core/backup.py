@@ -1,0 +1,430 @@
+"""One backup run: snapshot -> archive -> verify -> rename -> retention, recorded in the history.
+
+Safety rules: the archive is written as ``respaldo_<time>.zip.part`` in the destination, fsynced, verified
+and only then renamed; older archives are only touched by retention after a verified success; the
+destination is never created here (an unplugged USB disk would otherwise fill the system disk).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import filelock
+
+from wizard import __version__
+from wizard.core import history, paths
+from wizard.core.archive import MANIFEST_NAME, Manifest, ManifestFile, ZipWriter, verify_archive
+from wizard.core.config import Config
+from wizard.core.errors import Cancelled, UserError
+from wizard.core.fsutil import fsync_dir
+from wizard.core.retention import select_expired
+from wizard.core.snapshot import Item, Scan, scan_sources, snapshot_sqlite
+from wizard.i18n import _
+
+logger = logging.getLogger(__name__)
+
+ARCHIVE_NAME_RE = re.compile(r"^respaldo_(\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d)\.zip$")
+PART_NAME_RE = re.compile(r"^respaldo_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.zip\.part$")
+NAME_TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
+READ_ATTEMPTS = 3
+LOCK_FILE_NAME = "respaldo.lock"
+COMPRESS_SHARE = 85.0  # percent of the progress bar for reading+compressing; the rest is verification
+
+
+@dataclass
+class Progress:
+    phase: str  # scan | snapshot | compress | verify | retention
+    percent: float
+    current: str = ""
+    done_bytes: int = 0
+    total_bytes: int = 0
+
+
+@dataclass
+class BackupResult:
+    status: str  # ok | warning | failed | cancelled | skipped
+    trigger: str
+    started: datetime
+    ended: datetime
+    archive: Path | None = None
+    size: int = 0
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+    verified: bool = False
+    destination_missing: bool = False
+
+    @property
+    def duration(self) -> float:
+        return (self.ended - self.started).total_seconds()
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status in ("ok", "warning")
+
+
+@dataclass
+class ArchiveInfo:
+    path: Path
+    name: str
+    created: datetime
+    size: int
+
+
+class DestinationMissing(UserError):
+    pass
+
+
+class _SourceUnreadable(Exception):
+    """Reading a source file failed (locked, no permission, I/O error): skip it with a warning."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def archive_name(when: datetime) -> str:
+    return f"respaldo_{when.strftime(NAME_TIME_FORMAT)}.zip"
+
+
+def parse_archive_name(name: str) -> datetime | None:
+    m = ARCHIVE_NAME_RE.match(name)
+    if not m:
+        return None
+    try:
+        return datetime.strptime(m.group(1), NAME_TIME_FORMAT)
+    except ValueError:
+        return None
+
+
+def list_archives(folder: str | Path) -> list[ArchiveInfo]:
+    """Finished archives in ``folder`` (exact name pattern only), newest first."""
+    found = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        created = parse_archive_name(entry.name)
+        if created is None or not entry.is_file():
+            continue
+        try:
+            size = entry.stat().st_size
+        except OSError:
+            continue
+        found.append(ArchiveInfo(Path(entry.path), entry.name, created, size))
+    found.sort(key=lambda a: a.created, reverse=True)
+    return found
+
+
+def check_destination(folder: str | Path) -> Path:
+    """The destination must exist already; it is never created here."""
+    path = Path(os.path.expanduser(str(folder)))
+    if not path.is_dir():
+        raise DestinationMissing(
+            _("No se encontró la carpeta {folder}. Conecta la memoria USB o elige otra carpeta.").format(
+                folder=folder))
+    return path
+
+
+def format_size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def _disk_full(folder: Path, needed: int | None = None) -> UserError:
+    if needed:
+        free = shutil.disk_usage(folder).free
+        return UserError(_("No hay espacio suficiente en {folder}: se necesitan unos {needed} y quedan {free}. "
+                           "Libera espacio, conserva menos respaldos o elige otra carpeta.").format(
+            folder=folder, needed=format_size(needed), free=format_size(free)))
+    return UserError(_("El disco de {folder} se llenó mientras se guardaba el respaldo. No se guardó nada y "
+                       "los respaldos anteriores siguen intactos. Libera espacio, conserva menos respaldos o "
+                       "elige otra carpeta.").format(folder=folder))
+
+
+def estimate_archive_size(scan: Scan, dest: Path) -> int:
+    """A cautious guess: the last archive's size plus 20 %, or 60 % of the data for a first backup."""
+    previous = list_archives(dest)
+    if previous:
+        return int(previous[0].size * 1.2) + (1 << 20)
+    return int(scan.total_bytes * 0.6) + (1 << 20)
+
+
+def remove_leftovers(dest: Path) -> None:
+    """Half-written archives from a run that was killed: never a final name, removed on the next run."""
+    for entry in os.scandir(dest):
+        if PART_NAME_RE.match(entry.name):
+            try:
+                os.unlink(entry.path)
+                logger.info("removed leftover %s", entry.path)
+            except OSError as exc:
+                logger.warning("could not remove leftover %s: %s", entry.path, exc)
+
+
+class _Run:
+    """The state of one run; ``execute`` is the sequence of steps."""
+
+    def __init__(self, config: Config, trigger: str, report: Callable[[object], None] | None,
+                 cancel: threading.Event | None):
+        self.config = config
+        self.trigger = trigger
+        self._report = report
+        self.cancel = cancel or threading.Event()
+        self.warnings: list[str] = []
+        self.total = 0
+        self.done = 0
+        self.verified_bytes = 0
+        self._last_percent = -1.0
+
+    def report(self, phase: str, current: str = "") -> None:
+        if self._report is None:
+            return
+        total = max(self.total, 1)
+        percent = COMPRESS_SHARE * min(self.done, total) / total
+        percent += (100 - COMPRESS_SHARE) * min(self.verified_bytes, total) / total
+        self._report(Progress(phase, round(min(percent, 100.0), 1), current, self.done, self.total))
+
+    def check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+
+    def execute(self, started: datetime) -> tuple[Path, int]:
+        dest = check_destination(self.config.destination.folder)
+        remove_leftovers(dest)
+        self.report("scan")
+        scan = scan_sources(self.config.source.paths, self.config.source.exclude, dest)
+        self.warnings += scan.warnings
+        self.total = scan.total_bytes
+        needed = estimate_archive_size(scan, dest)
+        if shutil.disk_usage(dest).free < needed:
+            raise _disk_full(dest, needed)
+        name = archive_name(started)
+        while (dest / name).exists():
+            started += timedelta(seconds=1)
+            name = archive_name(started)
+        final = dest / name
+        part = dest / f"{name}.part"
+        try:
+            manifest = self._write(part, scan, started, dest)
+            self.check_cancel()
+            self._verify(part, manifest)
+            os.replace(part, final)
+            fsync_dir(dest)
+        except BaseException:
+            try:
+                part.unlink()
+            except OSError:
+                pass
+            raise
+        return final, final.stat().st_size
+
+    def _write(self, part: Path, scan: Scan, started: datetime, dest: Path) -> Manifest:
+        manifest = Manifest(app="Respaldos", version=__version__,
+                            created=started.astimezone().isoformat(timespec="seconds"),
+                            host=socket.gethostname(), sources=scan.roots)
+        snap_dir = Path(tempfile.mkdtemp(prefix="respaldos-snap-", dir=self._snapshot_parent(scan, dest)))
+        try:
+            with open(part, "xb") as fp:
+                writer = ZipWriter(fp)
+                try:
+                    for item in scan.items:
+                        self.check_cancel()
+                        entry_file = self._add(writer, item, snap_dir)
+                        if entry_file is not None:
+                            manifest.files.append(entry_file)
+                    writer.add_bytes(MANIFEST_NAME, manifest.to_json())
+                    writer.close()
+                except BaseException:
+                    writer.abort()
+                    raise
+                fp.flush()
+                os.fsync(fp.fileno())
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise _disk_full(dest) from None
+            if not dest.is_dir():
+                raise DestinationMissing(_("Se desconectó la carpeta {folder} mientras se guardaba el respaldo. "
+                                           "Conecta la memoria USB y vuelve a intentar.").format(
+                    folder=self.config.destination.folder)) from None
+            raise
+        finally:
+            shutil.rmtree(snap_dir, ignore_errors=True)
+        return manifest
+
+    def _snapshot_parent(self, scan: Scan, dest: Path) -> str | None:
+        """Snapshots go to the system temp folder, or next to the archive when that lacks room."""
+        biggest = max((i.size for i in scan.items if i.kind == "sqlite"), default=0)
+        if biggest and shutil.disk_usage(tempfile.gettempdir()).free < biggest * 1.2:
+            return str(dest)
+        return None
+
+    def _add(self, writer: ZipWriter, item: Item, snap_dir: Path) -> ManifestFile | None:
+        if item.kind == "sqlite":
+            self.report("snapshot", item.archive_path)
+            snap = snap_dir / f"db{len(writer.entries)}.sqlite"
+            snapshot_sqlite(item.source, snap)
+            self.check_cancel()
+            with open(snap, "rb") as fh:
+                entry = self._stream(writer, item, fh, os.fstat(fh.fileno()).st_size)
+            snap.unlink()
+            return self._manifest_file(item, entry)
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                try:
+                    before = os.stat(item.source)
+                    fh = open(item.source, "rb")
+                except OSError as exc:
+                    raise _SourceUnreadable(exc) from None
+                with fh:
+                    entry = self._stream(writer, item, fh, before.st_size)
+                try:
+                    after = os.stat(item.source)
+                except OSError as exc:
+                    raise _SourceUnreadable(exc) from None
+            except _SourceUnreadable as wrapped:
+                exc = wrapped.error
+                if writer.in_member:
+                    writer.discard()
+                self.warnings.append(_("No se pudo leer {path} ({error}); no se respaldó.").format(
+                    path=item.source, error=exc.strerror or exc))
+                return None
+            if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) \
+                    and entry.size == after.st_size:
+                return self._manifest_file(item, entry, after.st_mtime)
+            if attempt == READ_ATTEMPTS:
+                self.warnings.append(_("{path} cambió mientras se leía; se guardó la última lectura.").format(
+                    path=item.source))
+                return self._manifest_file(item, entry, after.st_mtime)
+            logger.info("%s changed while read (attempt %d), reading again", item.source, attempt)
+            writer.drop_last()
+            self.done -= entry.size
+        return None
+
+    def _stream(self, writer: ZipWriter, item: Item, fh, size_hint: int):
+        writer.begin(item.archive_path, item.mtime, size_hint)
+        while True:
+            try:
+                chunk = fh.read(4 << 20)
+            except OSError as exc:
+                raise _SourceUnreadable(exc) from None
+            if not chunk:
+                break
+            writer.write(chunk)
+            self.done += len(chunk)
+            self.report("compress", item.archive_path)
+            if self.cancel.is_set():
+                writer.discard()
+                raise Cancelled()
+        return writer.end()
+
+    @staticmethod
+    def _manifest_file(item: Item, entry, mtime: float | None = None) -> ManifestFile:
+        when = datetime.fromtimestamp(item.mtime if mtime is None else mtime).astimezone()
+        return ManifestFile(path=item.archive_path, size=entry.size,
+                            mtime=when.isoformat(timespec="seconds"), sha256=entry.sha256, kind=item.kind)
+
+    def _verify(self, part: Path, manifest: Manifest) -> None:
+        def progress(n: int) -> None:
+            self.verified_bytes += n
+            self.report("verify")
+
+        verified = verify_archive(part, report=progress, cancel=self.cancel)
+        if [f.sha256 for f in verified.files] != [f.sha256 for f in manifest.files]:
+            raise AssertionError("verified manifest differs from the one written")
+
+
+def apply_retention(config: Config, dest: Path, keep: Path | None = None) -> list[str]:
+    """Delete local archives no rule keeps; returns the names deleted. Other files are never touched."""
+    archives = list_archives(dest)
+    expired = select_expired([(a.created, a) for a in archives], config.retention)
+    deleted = []
+    for archive in expired:
+        if keep is not None and archive.path == keep:
+            continue
+        try:
+            archive.path.unlink()
+            deleted.append(archive.name)
+            logger.info("retention deleted %s", archive.path)
+        except OSError as exc:
+            logger.warning("retention could not delete %s: %s", archive.path, exc)
+    return deleted
+
+
+def lock_path() -> Path:
+    return paths.data_dir() / LOCK_FILE_NAME
+
+
+def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[object], None] | None = None,
+               cancel: threading.Event | None = None) -> BackupResult:
+    """One whole backup. Never raises for a user problem: the result says what happened and what to do."""
+    started = datetime.now()
+    t0 = time.monotonic()
+    paths.ensure_dir(paths.data_dir())
+    lock = filelock.FileLock(str(lock_path()), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        result = BackupResult("skipped", trigger, started, datetime.now(),
+                              message=_("Ya hay un respaldo en curso."))
+        _record(result)
+        return result
+    run = _Run(config, trigger, report, cancel)
+    try:
+        archive, size = run.execute(started)
+        deleted = []
+        try:
+            run.report("retention")
+            deleted = apply_retention(config, archive.parent, keep=archive)
+        except OSError as exc:
+            run.warnings.append(_("No se pudieron borrar respaldos antiguos: {error}").format(error=exc))
+        status = "warning" if run.warnings else "ok"
+        elapsed = time.monotonic() - t0
+        message = _("Respaldo guardado y verificado: {name} ({size}) en {seconds:.1f} s.").format(
+            name=archive.name, size=format_size(size), seconds=elapsed)
+        if run.warnings:
+            message += " " + _("Con advertencias: {warnings}").format(warnings=" ".join(run.warnings))
+        if deleted:
+            logger.info("retention removed %d archive(s)", len(deleted))
+        result = BackupResult(status, trigger, started, datetime.now(), archive, size, message,
+                              run.warnings, verified=True)
+    except Cancelled:
+        result = BackupResult("cancelled", trigger, started, datetime.now(),
+                              message=_("Respaldo cancelado. No se guardó ningún archivo a medias."))
+    except UserError as exc:
+        result = BackupResult("failed", trigger, started, datetime.now(), message=str(exc),
+                              warnings=run.warnings, destination_missing=isinstance(exc, DestinationMissing))
+    except Exception:
+        logger.exception("backup failed with an unexpected error")
+        result = BackupResult("failed", trigger, started, datetime.now(), message=_(
+            "El respaldo falló por un error inesperado. Los detalles están en el registro: {log}").format(
+            log=paths.log_dir() / "respaldos.log"))
+    finally:
+        lock.release()
+    logger.info("backup %s (%s): %s", result.status, trigger, result.message)
+    _record(result)
+    return result
+
+
+def _record(result: BackupResult) -> None:
+    try:
+        history.append(history.HistoryEntry(
+            start=result.started, end=result.ended, trigger=result.trigger, status=result.status,
+            archive=result.archive.name if result.archive else None, size=result.size,
+            duration=result.duration, message=result.message, verified=result.verified))
+    except OSError as exc:
+        logger.error("could not write history: %s", exc)

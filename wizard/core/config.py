@@ -1,0 +1,304 @@
+"""The TOML configuration: dataclasses, one validator, atomic load and save.
+
+The schema is a public contract (support staff edit it by hand); README documents it. Unknown keys,
+wrong types and bad values are all collected into one ConfigError naming the file and every key path.
+No secret ever goes into this file.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import time
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from wizard.core.errors import ConfigError
+from wizard.core.fsutil import atomic_write_bytes
+from wizard.i18n import _
+
+logger = logging.getLogger(__name__)
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+FREQUENCIES = ("daily", "weekly")
+PROVIDERS = ("none", "dropbox", "google_drive")
+TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+@dataclass
+class SourceConfig:
+    paths: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DestinationConfig:
+    folder: str = ""
+
+
+@dataclass
+class ScheduleConfig:
+    frequency: str = "daily"
+    weekdays: list[str] = field(default_factory=list)
+    time: str = "20:00"
+    catch_up: bool = True
+    start_with_system: bool = False
+
+
+@dataclass
+class RetentionConfig:
+    keep_last: int = 10
+    keep_daily: int = 7
+    keep_weekly: int = 4
+    keep_monthly: int = 12
+
+
+@dataclass
+class CloudConfig:
+    provider: str = "none"
+    folder: str = "/Respaldos"
+    account: str = ""
+    dropbox_app_key: str = ""
+
+
+@dataclass
+class Config:
+    source: SourceConfig = field(default_factory=SourceConfig)
+    destination: DestinationConfig = field(default_factory=DestinationConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+    cloud: CloudConfig = field(default_factory=CloudConfig)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a config, with the key path it belongs to (``schedule.time``)."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+SECTIONS: dict[str, type] = {
+    "source": SourceConfig,
+    "destination": DestinationConfig,
+    "schedule": ScheduleConfig,
+    "retention": RetentionConfig,
+    "cloud": CloudConfig,
+}
+REQUIRED_SECTIONS = ("source", "destination")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_dict(data: dict[str, Any]) -> list[Problem]:
+    """Every problem in a parsed config, in file order. An empty list means it is valid."""
+    problems: list[Problem] = []
+    add = lambda key, msg: problems.append(Problem(key, msg))  # noqa: E731
+
+    if not isinstance(data, dict):
+        return [Problem("(raíz)", _("la configuración debe ser una tabla TOML"))]
+    for name in data:
+        if name not in SECTIONS:
+            add(name, _("sección desconocida (se esperan: {names})").format(names=", ".join(SECTIONS)))
+    for name in REQUIRED_SECTIONS:
+        if name not in data:
+            add(name, _("falta la sección [{name}]").format(name=name))
+    for name, cls in SECTIONS.items():
+        section = data.get(name)
+        if section is None:
+            continue
+        if not isinstance(section, dict):
+            add(name, _("debe ser una sección [{name}]").format(name=name))
+            continue
+        known = set(cls.__dataclass_fields__)
+        for key in section:
+            if key not in known:
+                add(f"{name}.{key}", _("clave desconocida"))
+
+    source = data.get("source") if isinstance(data.get("source"), dict) else None
+    if source is not None:
+        paths = source.get("paths")
+        if paths is None:
+            add("source.paths", _("falta la lista de carpetas o archivos a respaldar"))
+        elif not _is_str_list(paths):
+            add("source.paths", _("debe ser una lista de rutas entre comillas"))
+        elif not paths:
+            add("source.paths", _("la lista está vacía: indica al menos una carpeta o archivo"))
+        else:
+            for i, p in enumerate(paths):
+                if not p.strip():
+                    add(f"source.paths[{i}]", _("la ruta está vacía"))
+        exclude = source.get("exclude", [])
+        if not _is_str_list(exclude):
+            add("source.exclude", _("debe ser una lista de patrones entre comillas"))
+        else:
+            for i, pattern in enumerate(exclude):
+                if not pattern.strip():
+                    add(f"source.exclude[{i}]", _("el patrón está vacío"))
+
+    dest = data.get("destination") if isinstance(data.get("destination"), dict) else None
+    if dest is not None:
+        folder = dest.get("folder")
+        if folder is None:
+            add("destination.folder", _("falta la carpeta donde guardar los respaldos"))
+        elif not isinstance(folder, str):
+            add("destination.folder", _("debe ser una ruta entre comillas"))
+        elif not folder.strip():
+            add("destination.folder", _("la ruta está vacía"))
+
+    sched = data.get("schedule") if isinstance(data.get("schedule"), dict) else None
+    if sched is not None:
+        freq = sched.get("frequency", "daily")
+        if freq not in FREQUENCIES:
+            add("schedule.frequency", _('{value} no es válido (usa "daily" o "weekly")').format(value=_show(freq)))
+        weekdays = sched.get("weekdays", [])
+        if not _is_str_list(weekdays):
+            add("schedule.weekdays", _("debe ser una lista de días entre comillas"))
+        else:
+            for i, day in enumerate(weekdays):
+                if day not in WEEKDAYS:
+                    add(
+                        f"schedule.weekdays[{i}]",
+                        _("{value} no es un día válido (usa {names})").format(
+                            value=_show(day), names=", ".join(WEEKDAYS)
+                        ),
+                    )
+            if freq == "weekly" and not weekdays:
+                add("schedule.weekdays", _('con frequency = "weekly" indica al menos un día'))
+        t = sched.get("time", "20:00")
+        if not isinstance(t, str) or not TIME_RE.match(t):
+            add("schedule.time", _("{value} no es una hora válida (HH:MM)").format(value=_show(t)))
+        for key in ("catch_up", "start_with_system"):
+            if key in sched and not isinstance(sched[key], bool):
+                add(f"schedule.{key}", _("debe ser true o false"))
+
+    ret = data.get("retention") if isinstance(data.get("retention"), dict) else None
+    if ret is not None:
+        for key in RetentionConfig.__dataclass_fields__:
+            if key in ret:
+                value = ret[key]
+                if not _is_int(value) or value < 0:
+                    add(f"retention.{key}", _("{value} no es válido: debe ser un número entero, 0 o más").format(
+                        value=_show(value)))
+
+    cloud = data.get("cloud") if isinstance(data.get("cloud"), dict) else None
+    if cloud is not None:
+        provider = cloud.get("provider", "none")
+        if provider not in PROVIDERS:
+            add("cloud.provider", _('{value} no es válido (usa "none", "dropbox" o "google_drive")').format(
+                value=_show(provider)))
+        for key in ("folder", "account", "dropbox_app_key"):
+            if key in cloud and not isinstance(cloud[key], str):
+                add(f"cloud.{key}", _("debe ser un texto entre comillas"))
+        folder = cloud.get("folder", "/Respaldos")
+        if isinstance(folder, str) and not folder.strip("/ "):
+            add("cloud.folder", _("indica el nombre de una carpeta, por ejemplo \"/Respaldos\""))
+    return problems
+
+
+def to_dict(config: Config) -> dict[str, Any]:
+    """The config as TOML-ready tables, leaving out empty optional values."""
+    data = asdict(config)
+    if not data["source"]["exclude"]:
+        del data["source"]["exclude"]
+    if data["schedule"]["frequency"] == "daily" and not data["schedule"]["weekdays"]:
+        del data["schedule"]["weekdays"]
+    for key in ("account", "dropbox_app_key"):
+        if not data["cloud"][key]:
+            del data["cloud"][key]
+    return data
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    """Build a Config from a dict that ``validate_dict`` found valid; omitted keys take defaults."""
+    sections = {}
+    for name, cls in SECTIONS.items():
+        values = dict(data.get(name, {}))
+        sections[name] = cls(**values)
+    config = Config(**sections)
+    # Keep the weekday order stable and without repeats, whatever order the file lists them in.
+    config.schedule.weekdays = [d for d in WEEKDAYS if d in config.schedule.weekdays]
+    return config
+
+
+def validate(config: Config) -> list[Problem]:
+    """The same validator the file goes through, for a Config built by the window."""
+    return validate_dict(asdict(config))
+
+
+def format_problems(path: Path | str, problems: list[Problem]) -> str:
+    lines = [_("La configuración {path} tiene problemas:").format(path=path)]
+    lines += [f"  {p}" for p in problems]
+    lines.append(_("Corrígela o vuelve a configurar los respaldos desde la ventana de Respaldos."))
+    return "\n".join(lines)
+
+
+def load(path: Path | str) -> Config:
+    """Read and validate a config file; every problem is reported at once as a ConfigError."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            _("No hay configuración en {path}. Abre Respaldos para configurar los respaldos "
+              "o indica otro archivo con --config.").format(path=path)
+        ) from None
+    except OSError as exc:
+        raise ConfigError(_("No se pudo leer la configuración {path}: {error}").format(
+            path=path, error=exc.strerror or exc)) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(_("La configuración {path} no es un texto UTF-8. Guárdala como UTF-8.").format(
+            path=path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            _("La configuración {path} no es un TOML válido: {error}. Corrígela o vuelve a configurar "
+              "los respaldos desde la ventana de Respaldos.").format(path=path, error=exc)
+        ) from None
+    problems = validate_dict(data)
+    if problems:
+        raise ConfigError(format_problems(path, problems))
+    return from_dict(data)
+
+
+def save(config: Config, path: Path | str) -> None:
+    """Validate, then write atomically. A previous file that does not parse is set aside, not lost."""
+    path = Path(path)
+    problems = validate(config)
+    if problems:
+        raise ConfigError(format_problems(path, problems))
+    text = tomli_w.dumps(to_dict(config)).encode("utf-8")
+    # Round-trip before replacing anything: what we write must load back to the same config.
+    if from_dict(tomllib.loads(text.decode("utf-8"))) != from_dict(to_dict(config)):
+        raise AssertionError("config does not round-trip through TOML")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            aside = path.with_name(f"{path.name}.invalido-{time.strftime('%Y%m%d-%H%M%S')}")
+            shutil.copy2(path, aside)
+            logger.warning("config %s did not parse; kept a copy as %s", path, aside)
+    atomic_write_bytes(path, text)
+    logger.info("config saved to %s", path)
