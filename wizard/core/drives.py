@@ -6,7 +6,6 @@ results. Removable detection is best effort: ``None`` means "could not tell".
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
 import shutil
@@ -15,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Iterable
+
+from wizard.core.snapshot import OWN_FILE_RE, Excluder
 
 logger = logging.getLogger(__name__)
 
@@ -310,23 +311,6 @@ def is_sqlite_file(path: Path | str) -> bool:
         return False
 
 
-def _excluded(rel: str, name: str, is_dir: bool, patterns: Iterable[str]) -> bool:
-    for raw in patterns:
-        pattern = raw.strip().replace("\\", "/")
-        if not pattern:
-            continue
-        if pattern.endswith("/"):
-            if not is_dir:
-                continue
-            pattern = pattern.rstrip("/")
-        if "/" in pattern:
-            if fnmatch.fnmatch(rel, pattern.lstrip("/")):
-                return True
-        elif fnmatch.fnmatch(name, pattern):
-            return True
-    return False
-
-
 def folder_size(
     paths: Iterable[Path | str],
     exclude: Iterable[str] = (),
@@ -335,12 +319,12 @@ def folder_size(
 ) -> SizeInfo:
     """Total size, file count and SQLite database count of what would be backed up.
 
-    Glob patterns in ``exclude`` match a file or folder name (``*.log``), a folder when they end in
-    ``/`` (``temp/``), or a path relative to its source root when they contain ``/``. Folders in
+    ``exclude`` has the engine's meaning (``snapshot.Excluder``): ``*.log`` matches a name anywhere,
+    ``temp/`` folders only, ``fotos/viejas`` a path relative to its source root. Folders in
     ``skip`` (the destination, when it lies inside the data) are left out. Stops counting after
     ``max_files`` files (``truncated``), so a wrong pick such as a whole disk comes back quickly.
     """
-    patterns = [p for p in exclude if p.strip()]
+    excluder = Excluder(list(exclude))
     skipped = [_normalized(s) for s in skip if str(s).strip()]
     total = files = databases = 0
     missing: list[str] = []
@@ -380,7 +364,9 @@ def folder_size(
                 rel = f"{rel_folder}{entry.name}"
                 try:
                     is_dir = entry.is_dir(follow_symlinks=False)
-                    if _excluded(rel, entry.name, is_dir, patterns):
+                    if excluder.excluded(rel, is_dir):
+                        continue
+                    if not is_dir and OWN_FILE_RE.match(entry.name):
                         continue
                     if is_dir:
                         stack.append((Path(entry.path), rel + "/"))

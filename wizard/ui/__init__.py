@@ -1,0 +1,1 @@
+"""The window (ttkbootstrap). Everything that is not a window lives in wizard.core."""

@@ -1,0 +1,420 @@
+"""The Respaldos window: one ``ttk.App``, the wizard or the summary inside it, the scheduler ticking.
+
+``main(config_path)`` is what ``respaldos`` (no subcommand) calls. No config file opens the wizard at step
+1; a valid one opens the summary; an invalid one shows its problems and opens the wizard with defaults.
+``RespaldosWindow`` builds into any root, so the tests share one root for the whole session.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tkinter
+import traceback
+from pathlib import Path
+from typing import Any
+
+import ttkbootstrap as ttk
+
+from wizard.core import config as config_mod
+from wizard.core.config import Config
+from wizard.core.errors import ConfigError
+from wizard.i18n import _
+from wizard.ui.dialogs import Dialogs
+from wizard.ui.pages.summary import SummaryPage
+from wizard.ui.pages.wizard import WizardPage
+from wizard.ui.widgets import setup_fonts_and_styles
+from wizard.ui.worker import BackupWorker
+
+logger = logging.getLogger(__name__)
+
+THEME = "bootstrap-light"
+DEFAULT_SIZE = (1040, 720)
+MIN_SIZE = (880, 600)  # fits a 1366x768 screen with a taskbar, at 100 %
+ASSET_NAMES = ("respaldos.png", "respaldos.ico")
+
+
+def asset_path(name: str) -> Path | None:
+    """An file from assets/: next to the package in a checkout, or in the PyInstaller bundle."""
+    candidates = []
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        candidates.append(Path(bundle) / "assets" / name)
+    candidates.append(Path(__file__).resolve().parents[2] / "assets" / name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def log_location() -> str:
+    try:
+        from wizard.core.logsetup import log_file
+
+        return str(log_file())
+    except Exception:  # noqa: BLE001 - only used in a message
+        return _("la carpeta de registros de Respaldos")
+
+
+def install_error_handler(root: tkinter.Tk, dialogs: Any) -> None:
+    """A bug in a callback: the traceback goes to the log, the user sees one short sentence."""
+    state = {"showing": False}
+
+    def report(exc_type, exc_value, exc_tb) -> None:
+        logger.error("unexpected error in the window:\n%s",
+                     "".join(traceback.format_exception(exc_type, exc_value, exc_tb)))
+        if state["showing"]:
+            return
+        state["showing"] = True
+        try:
+            dialogs.error(_("Algo salió mal en Respaldos. Los detalles se guardaron en el registro:\n{log}\n\n"
+                            "Si vuelve a pasar, envía ese archivo a quien te da soporte.").format(
+                log=log_location()))
+        except Exception:  # noqa: BLE001 - never let the error handler raise
+            logger.exception("could not show the error message")
+        finally:
+            state["showing"] = False
+
+    root.report_callback_exception = report  # type: ignore[method-assign]
+
+
+def configure_root(root: tkinter.Tk) -> None:
+    """Title, icon, size limits and fonts: everything main() gives the window besides its content."""
+    root.title(_("Respaldos"))
+    icon = asset_path("respaldos.ico" if sys.platform == "win32" else "respaldos.png")
+    try:
+        if icon is not None and icon.suffix == ".ico":
+            root.iconbitmap(default=str(icon))
+        elif icon is not None:
+            image = tkinter.PhotoImage(master=root, file=str(icon))
+            root.iconphoto(True, image)
+            root._respaldos_icon = image  # type: ignore[attr-defined]  # keep a reference
+    except tkinter.TclError:
+        logger.warning("could not load the window icon %s", icon)
+    screen_w, screen_h = root.winfo_screenwidth(), root.winfo_screenheight()
+    width = min(DEFAULT_SIZE[0], screen_w - 40)
+    height = min(DEFAULT_SIZE[1], screen_h - 90)  # leave room for the taskbar and the title bar
+    root.minsize(min(MIN_SIZE[0], width), min(MIN_SIZE[1], height))
+    root.geometry(f"{width}x{height}+{max((screen_w - width) // 2, 0)}+{max((screen_h - height - 40) // 2, 0)}")
+    setup_fonts_and_styles(root)
+
+
+def create_root() -> ttk.App:
+    root = ttk.App(title=_("Respaldos"), theme=THEME, iconphoto=None)
+    configure_root(root)
+    return root
+
+
+def open_path(path: str) -> None:
+    """Show a folder in the system's file manager."""
+    if sys.platform == "win32":
+        os.startfile(path)  # type: ignore[attr-defined]
+    elif sys.platform == "darwin":
+        subprocess.Popen(["open", path])
+    else:
+        subprocess.Popen(["xdg-open", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class RespaldosWindow:
+    """What is inside the root window, and the backups it starts (by F8, the button or the schedule)."""
+
+    def __init__(self, root: tkinter.Tk, config_path: Path | str, *, dialogs: Any = None,
+                 run_scheduler: bool = True, on_quit: Any = None):
+        self.root = root
+        self.on_quit = on_quit or root.destroy
+        self.config_path = Path(config_path)
+        self.dialogs = dialogs or Dialogs(root)
+        self.open_path = open_path
+        self.run_scheduler = run_scheduler
+        self.config: Config | None = None
+        self.page: WizardPage | SummaryPage | None = None
+        self.worker: BackupWorker | None = None
+        self.scheduler: Any = None
+        self._tick_id: str | None = None
+        self._icons: dict[int, tkinter.PhotoImage] = {}
+        self.container = ttk.Frame(root)
+        self.container.pack(fill="both", expand=True)
+        self._bindings = [(seq, root.bind(seq, handler, add="+")) for seq, handler in (
+            ("<F8>", self._on_f8), ("<Return>", self._on_return), ("<KP_Enter>", self._on_return),
+            ("<Escape>", self._on_escape))]
+        self._start()
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        if not self.config_path.exists():
+            self.show_wizard(Config(), first_run=True)
+            return
+        try:
+            self.config = config_mod.load(self.config_path)
+        except ConfigError as exc:
+            logger.warning("config %s not usable: %s", self.config_path, exc)
+            self.show_wizard(Config(), first_run=True)
+            message = str(exc) + "\n\n" + _("Vuelve a configurar los respaldos. Al guardar se reemplaza ese "
+                                            "archivo (se guarda una copia del anterior si no se podía leer).")
+            self.root.after_idle(lambda: self.dialogs.error(message, _("La configuración tiene problemas")))
+            return
+        self.show_summary()
+        self._start_scheduler()
+
+    def _show(self, page: WizardPage | SummaryPage) -> None:
+        if self.page is not None:
+            self.page.destroy()
+        self.page = page
+        page.pack(fill="both", expand=True)
+
+    def show_wizard(self, config: Config, *, first_run: bool) -> None:
+        self._show(WizardPage(self.container, self, config, first_run=first_run))
+
+    def show_summary(self) -> None:
+        self._show(SummaryPage(self.container, self))
+
+    @property
+    def wizard(self) -> WizardPage | None:
+        return self.page if isinstance(self.page, WizardPage) else None
+
+    @property
+    def summary(self) -> SummaryPage | None:
+        return self.page if isinstance(self.page, SummaryPage) else None
+
+    def edit_config(self) -> None:
+        if self.config is not None and not self.backup_running:
+            self.show_wizard(self.config, first_run=False)
+
+    def finish_wizard(self, config: Config) -> None:
+        """Save through the core (validated, atomic) and show the summary."""
+        try:
+            config_mod.save(config, self.config_path)
+        except ConfigError as exc:
+            self.dialogs.error(str(exc))
+            return
+        except OSError as exc:
+            logger.exception("could not save the config")
+            self.dialogs.error(_("No se pudo guardar la configuración en {path}: {error}").format(
+                path=self.config_path, error=exc.strerror or exc))
+            return
+        try:
+            from wizard.core import state
+
+            state.record_config_saved(self.config_path)
+        except Exception:  # noqa: BLE001 - only affects catch-up after a hand edit
+            logger.exception("could not record the config save time")
+        self._apply_start_with_system(config.schedule.start_with_system)
+        self.config = config
+        self.show_summary()
+        if self.scheduler is not None:
+            self.scheduler.set_schedule(config.schedule)
+        else:
+            self._start_scheduler()
+
+    def _apply_start_with_system(self, wanted: bool) -> None:
+        try:
+            from wizard.core import autostart
+
+            if wanted:
+                autostart.enable()
+            elif autostart.is_enabled():
+                autostart.disable()
+        except Exception as exc:  # noqa: BLE001 - the config is saved; tell the user what did not work
+            logger.exception("start with the system could not be changed")
+            self.dialogs.warning(_("No se pudo cambiar el inicio con el sistema: {error}").format(error=exc))
+
+    def cancel_wizard(self, *, changed: bool) -> None:
+        if self.config is None:
+            if self.dialogs.confirm(_("¿Salir sin terminar? Los respaldos no se harán hasta que termines de "
+                                      "configurarlos."), yes=_("Salir"), no=_("Seguir configurando")):
+                self.quit()
+            return
+        if changed and not self.dialogs.confirm(_("¿Descartar los cambios?"), yes=_("Descartar"),
+                                                no=_("Seguir editando")):
+            return
+        self.show_summary()
+
+    # -- backups --------------------------------------------------------------------------------
+
+    @property
+    def backup_running(self) -> bool:
+        return self.worker is not None and self.worker.running
+
+    def backup_now(self) -> bool:
+        return self.start_backup("manual")
+
+    def start_backup(self, trigger: str) -> bool:
+        """Start a backup in the worker thread; False when there is no config or one is running."""
+        if self.config is None or self.backup_running:
+            return False
+        if self.summary is None:
+            if self.wizard is not None:
+                return False  # never behind the back of an unsaved edit
+            self.show_summary()
+        self.worker = BackupWorker(self.root, self.config, trigger=trigger,
+                                   on_progress=self._on_progress, on_done=self._on_done,
+                                   on_error=self._on_error)
+        self.summary.backup_started(trigger)  # type: ignore[union-attr]
+        self.worker.start()
+        return True
+
+    def cancel_backup(self) -> None:
+        if self.backup_running:
+            self.worker.cancel()  # type: ignore[union-attr]
+            if self.summary is not None:
+                self.summary.cancelling()
+
+    def _on_progress(self, event: Any) -> None:
+        if self.summary is not None:
+            self.summary.show_progress(event)
+
+    def _on_done(self, result: Any) -> None:
+        trigger = self.worker.trigger if self.worker else "manual"
+        if self.scheduler is not None:
+            self.scheduler.run_finished(result.status, bool(getattr(result, "destination_missing", False)),
+                                        trigger=trigger)
+        if self.summary is not None:
+            self.summary.backup_finished(result)
+        if trigger != "manual" and self.root.state() == "iconic":
+            self._toast(result)
+
+    def _on_error(self, exc: BaseException, text: str) -> None:
+        if self.scheduler is not None:
+            self.scheduler.run_finished("failed", trigger=self.worker.trigger if self.worker else "manual")
+        message = _("El respaldo falló por un error inesperado. Los detalles se guardaron en el registro: "
+                    "{log}").format(log=log_location())
+        if self.summary is not None:
+            self.summary.backup_crashed(message)
+
+    def _toast(self, result: Any) -> None:
+        style = {"ok": "success", "warning": "warning"}.get(result.status, "danger")
+        try:
+            ttk.ToastNotification(title=_("Respaldos"), message=result.message, duration=10_000,
+                                  bootstyle=style).show_toast()
+        except tkinter.TclError:
+            logger.debug("toast failed", exc_info=True)
+
+    # -- scheduler ------------------------------------------------------------------------------
+
+    def _start_scheduler(self) -> None:
+        if not self.run_scheduler or self.config is None:
+            return
+        from wizard.core.schedule import BackupScheduler
+
+        self.scheduler = BackupScheduler(
+            self.config.schedule, submit=self._submit_scheduled, is_busy=lambda: self.backup_running,
+            config_path=self.config_path,
+            destination_ready=lambda: self.config is not None and os.path.isdir(
+                os.path.expanduser(self.config.destination.folder)))
+        self._tick()
+
+    def _submit_scheduled(self, trigger: str) -> None:
+        # Called inside scheduler.tick() on the Tk thread; start on the next turn of the event loop.
+        def start() -> None:
+            if not self.start_backup(trigger) and self.scheduler is not None:
+                self.scheduler.run_finished("skipped", trigger=trigger)
+
+        self.root.after_idle(start)
+
+    def _tick(self) -> None:
+        self._tick_id = None
+        if self.scheduler is None:
+            return
+        self.scheduler.tick()
+        self._tick_id = self.root.after(int(self.scheduler.tick_period * 1000), self._tick)
+
+    # -- keys and closing -----------------------------------------------------------------------
+
+    def _on_f8(self, event: tkinter.Event | None = None) -> str:
+        if self.wizard is not None:
+            self.wizard.on_f8()
+        else:
+            self.backup_now()
+        return "break"
+
+    def _on_return(self, event: tkinter.Event) -> None:
+        if self.wizard is not None:
+            self.wizard.on_return(event)
+
+    def _on_escape(self, event: tkinter.Event) -> None:
+        if self.wizard is not None:
+            self.wizard.on_escape(event)
+
+    def icon_image(self, size: int) -> tkinter.PhotoImage | None:
+        if size in self._icons:
+            return self._icons[size]
+        path = asset_path("respaldos.png")
+        if path is None:
+            return None
+        try:
+            image = tkinter.PhotoImage(master=self.root, file=str(path))
+            factor = max(image.width() // size, 1)
+            image = image.subsample(factor, factor)
+        except tkinter.TclError:
+            return None
+        self._icons[size] = image
+        return image
+
+    def on_close(self) -> bool:
+        """The title bar's close button. Returns False to keep the window open."""
+        if self.backup_running:
+            if not self.dialogs.confirm(_("Hay un respaldo en curso. ¿Cancelarlo y cerrar Respaldos?"),
+                                        yes=_("Cancelar y cerrar"), no=_("Seguir respaldando")):
+                return False
+            self.worker.cancel()  # type: ignore[union-attr]
+            self.worker.thread.join(timeout=30)  # type: ignore[union-attr]  # the engine stops within a chunk
+        elif self.config is not None and self.wizard is None:
+            if not self.dialogs.confirm(_("Si cierras Respaldos, los respaldos programados no se harán hasta que "
+                                          "lo vuelvas a abrir. ¿Cerrar de todos modos?"),
+                                        yes=_("Cerrar"), no=_("Minimizar")):
+                self.root.iconify()
+                return False
+        self.destroy()
+        return True
+
+    def quit(self) -> None:
+        """Leave the app (Cancel on the first run)."""
+        self.destroy()
+        try:
+            self.on_quit()
+        except tkinter.TclError:
+            pass
+
+    def destroy(self) -> None:
+        """Take everything out of the root (the root itself stays: tests reuse it)."""
+        if self.worker is not None and self.worker.running:
+            self.worker.cancel()
+        if self._tick_id is not None:
+            try:
+                self.root.after_cancel(self._tick_id)
+            except tkinter.TclError:
+                pass
+            self._tick_id = None
+        self.scheduler = None
+        for seq, funcid in self._bindings:
+            try:
+                self.root.unbind(seq, funcid)
+            except tkinter.TclError:
+                pass
+        self._bindings = []
+        try:
+            self.container.destroy()
+        except tkinter.TclError:
+            pass
+
+
+def main(config_path: Path, minimized: bool = False) -> int:
+    """Open the window; returns the exit code when it closes."""
+    try:
+        from wizard.core.logsetup import setup_logging
+
+        setup_logging()
+    except Exception:  # noqa: BLE001 - logging is best effort here
+        pass
+    root = create_root()
+    dialogs = Dialogs(root)
+    install_error_handler(root, dialogs)
+    window = RespaldosWindow(root, config_path, dialogs=dialogs)
+    root.on_close(window.on_close)
+    if minimized and window.config is not None:
+        root.iconify()
+    root.mainloop()
+    return 0

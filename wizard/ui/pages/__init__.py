@@ -1,0 +1,1 @@
+"""The pages of the window: the five wizard steps and the summary."""

@@ -1,0 +1,396 @@
+"""The summary: the configuration in words, next and last backup, "Respaldar ahora (F8)", progress while a
+backup runs, a banner when it ends, the recent runs, and the permanent "leave it open" hint."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tkinter
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import ttkbootstrap as ttk
+
+from wizard.core import drives, history
+from wizard.core.config import Config
+from wizard.i18n import _, ngettext
+from wizard.ui.text import (
+    describe_retention_short,
+    format_bytes,
+    format_duration,
+    format_when,
+    phase_text,
+    provider_text,
+    status_text,
+    trigger_text,
+)
+from wizard.ui.widgets import (
+    BIG_BUTTON_STYLE,
+    BOLD_FONT,
+    HEADING_FONT,
+    SMALL_FONT,
+    TITLE_FONT,
+    WrapLabel,
+)
+from wizard.ui.worker import BackgroundCall
+
+if TYPE_CHECKING:
+    from wizard.ui.app import RespaldosWindow
+
+logger = logging.getLogger(__name__)
+
+HISTORY_ROWS = 50
+REFRESH_MS = 60_000  # "Próximo respaldo", "hoy/ayer" and the USB drive line stay current
+BANNER_STYLES = {"ok": "success", "warning": "warning", "failed": "danger", "cancelled": "secondary",
+                 "skipped": "secondary"}
+BANNER_ICONS = {"success": "check-circle-fill", "warning": "exclamation-triangle-fill",
+                "danger": "x-circle-fill", "secondary": "info-circle-fill"}
+
+
+def schedule_sentence(config: Config) -> str:
+    from wizard.core.schedule import describe
+
+    return describe(config.schedule)
+
+
+def next_run_sentence(config: Config, now: datetime | None = None) -> str:
+    from wizard.core.schedule import format_next_run, local_now, next_run
+
+    now = now or local_now()
+    return format_next_run(next_run(config.schedule, now), now)
+
+
+class SummaryPage(ttk.Frame):
+    def __init__(self, master: tkinter.Misc, app: RespaldosWindow):
+        super().__init__(master)
+        self.app = app
+        self.folder_info: drives.FolderInfo | None = None
+        self._folder_call: BackgroundCall | None = None
+        self._refresh_id: str | None = None
+        self.columnconfigure(0, weight=1)
+        self.rowconfigure(4, weight=1)
+        self._build_header()
+        self._build_banner()
+        self._build_middle()
+        self._build_actions()
+        self._build_history()
+        self._build_footer()
+        self.refresh()
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def _build_header(self) -> None:
+        head = ttk.Frame(self, bootstyle="@chrome", padding=(24, 14))
+        head.grid(row=0, column=0, sticky="ew")
+        head.columnconfigure(1, weight=1)
+        icon = self.app.icon_image(40)
+        if icon is not None:
+            ttk.Label(head, image=icon, bootstyle="@chrome").grid(row=0, column=0, rowspan=2, padx=(0, 12))
+        ttk.Label(head, text=_("Respaldos"), font=TITLE_FONT, bootstyle="@chrome").grid(row=0, column=1,
+                                                                                      sticky="w")
+        ttk.Label(head, text=_("Copias de seguridad de los datos de tu punto de venta"),
+                  bootstyle="@chrome secondary").grid(row=1, column=1, sticky="w")
+        self.next_label = ttk.Label(head, text="", font=HEADING_FONT, bootstyle="@chrome primary")
+        self.next_label.grid(row=0, column=2, rowspan=2, sticky="e")
+
+    def _build_banner(self) -> None:
+        self.banner = ttk.Frame(self, bootstyle="@success", padding=(24, 10, 12, 10))
+        self.banner.columnconfigure(0, weight=1)
+        self.banner_label = WrapLabel(self.banner, text="", bootstyle="@success", font=BOLD_FONT,
+                                      icon=BANNER_ICONS["success"], compound="left")
+        self.banner_label.grid(row=0, column=0, sticky="ew")
+        self.banner_close = ttk.Button(self.banner, text="\u2715", width=3, bootstyle="@success ghost",
+                                       command=self.hide_banner)
+        self.banner_close.grid(row=0, column=1, padx=(8, 0))
+        self._banner_style = "success"
+
+    def _build_middle(self) -> None:
+        middle = ttk.Frame(self, padding=(24, 16, 24, 8))
+        middle.grid(row=2, column=0, sticky="ew")
+        middle.columnconfigure(0, weight=3, uniform="mid")
+        middle.columnconfigure(1, weight=2, uniform="mid")
+
+        card = ttk.Labelframe(middle, text=_("Configuración"), padding=(14, 8))
+        card.grid(row=0, column=0, sticky="nsew", padx=(0, 16))
+        card.columnconfigure(1, weight=1)
+        self.config_lines: dict[str, WrapLabel] = {}
+        rows = [("source", _("Qué:")), ("destination", _("Dónde:")), ("schedule", _("Cuándo:")),
+                ("cloud", _("Nube:")), ("retention", _("Conservar:"))]
+        for i, (key, title) in enumerate(rows):
+            ttk.Label(card, text=title, font=BOLD_FONT).grid(row=i, column=0, sticky="nw", pady=2, padx=(0, 10))
+            line = WrapLabel(card, text="")
+            line.grid(row=i, column=1, sticky="ew", pady=2)
+            self.config_lines[key] = line
+
+        action = ttk.Frame(middle)
+        action.grid(row=0, column=1, sticky="nsew")
+        action.columnconfigure(0, weight=1)
+        self.backup_button = ttk.Button(action, text=_("Respaldar ahora (F8)"), style=BIG_BUTTON_STYLE,
+                                        command=self.app.backup_now)
+        self.backup_button.grid(row=0, column=0, sticky="ew")
+        self.last_label = WrapLabel(action, text="", padding=(0, 8, 0, 0))
+        self.last_label.grid(row=1, column=0, sticky="ew")
+
+        self.progress_box = ttk.Frame(action, padding=(0, 10, 0, 0))
+        self.progress_box.columnconfigure(0, weight=1)
+        self.phase_label = ttk.Label(self.progress_box, text="", font=BOLD_FONT)
+        self.phase_label.grid(row=0, column=0, sticky="w")
+        self.percent_label = ttk.Label(self.progress_box, text="", font=BOLD_FONT)
+        self.percent_label.grid(row=0, column=1, sticky="e")
+        self.progress = ttk.Progressbar(self.progress_box, maximum=100, bootstyle="success-striped")
+        self.progress.grid(row=1, column=0, columnspan=2, sticky="ew", pady=4)
+        self.current_label = ttk.Label(self.progress_box, text="", bootstyle="secondary", font=SMALL_FONT)
+        self.current_label.grid(row=2, column=0, sticky="w")
+        self.cancel_button = ttk.Button(self.progress_box, text=_("Cancelar"), bootstyle="danger-outline",
+                                        command=self.app.cancel_backup)
+        self.cancel_button.grid(row=2, column=1, sticky="e", pady=(4, 0))
+
+    def _build_actions(self) -> None:
+        bar = ttk.Frame(self, padding=(24, 4, 24, 8))
+        bar.grid(row=3, column=0, sticky="ew")
+        self.open_button = ttk.Button(bar, text=_("Abrir carpeta de respaldos"), bootstyle="primary-outline",
+                                      command=self.open_folder, icon="folder2-open")
+        self.open_button.pack(side="left")
+        self.edit_button = ttk.Button(bar, text=_("Modificar configuración"), bootstyle="primary-outline",
+                                      command=self.app.edit_config, icon="gear")
+        self.edit_button.pack(side="left", padx=8)
+        self.restore_button = ttk.Button(bar, text=_("Restaurar..."), bootstyle="primary-outline",
+                                         command=self.restore, icon="arrow-counterclockwise")
+        self.restore_button.pack(side="left")
+
+    def _build_history(self) -> None:
+        box = ttk.Frame(self, padding=(24, 4, 24, 12))
+        box.grid(row=4, column=0, sticky="nsew")
+        box.columnconfigure(0, weight=1)
+        box.rowconfigure(1, weight=1)
+        ttk.Label(box, text=_("Respaldos recientes"), font=HEADING_FONT).grid(row=0, column=0, sticky="w",
+                                                                             pady=(0, 6))
+        columns = ("when", "trigger", "status", "size", "duration", "detail")
+        self.table = ttk.Treeview(box, columns=columns, show="headings", height=6, selectmode="browse",
+                                  bootstyle="table")
+        headings = {"when": _("Fecha"), "trigger": _("Tipo"), "status": _("Resultado"), "size": _("Tamaño"),
+                    "duration": _("Duración"), "detail": _("Archivo o mensaje")}
+        widths = {"when": 140, "trigger": 100, "status": 180, "size": 80, "duration": 80, "detail": 360}
+        for col in columns:
+            self.table.heading(col, text=headings[col], anchor="w")
+            self.table.column(col, width=widths[col], stretch=col == "detail", anchor="w")
+        self.table.grid(row=1, column=0, sticky="nsew")
+        scroll = ttk.Scrollbar(box, orient="vertical", command=self.table.yview)
+        scroll.grid(row=1, column=1, sticky="ns")
+        self.table.configure(yscrollcommand=scroll.set)
+        colors = ttk.Style.get_instance().colors
+        self.table.tag_configure("failed", foreground=colors.danger)
+        self.table.tag_configure("warning", foreground=colors.get("warning"))
+        self.table.tag_configure("muted", foreground=colors.secondary)
+        self.empty_label = ttk.Label(box, text=_("Todavía no se ha hecho ningún respaldo. Pulsa «Respaldar "
+                                                 "ahora (F8)» para hacer el primero."), bootstyle="secondary")
+
+    def _build_footer(self) -> None:
+        foot = ttk.Frame(self, bootstyle="@chrome", padding=(24, 8))
+        foot.grid(row=5, column=0, sticky="ew")
+        self.hint_label = ttk.Label(foot, icon="info-circle-fill", compound="left", text="  " + _("Deja esta aplicación abierta para que se hagan los respaldos programados"), bootstyle="@chrome")
+        self.hint_label.pack(side="left")
+
+    # -- content --------------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        assert self.app.config is not None
+        return self.app.config
+
+    def refresh(self) -> None:
+        """Re-read everything shown: config lines, next run, last backup, history table."""
+        config = self.config
+        paths = config.source.paths
+        source = paths[0] if paths else ""
+        if len(paths) > 1:
+            source += "  " + ngettext("(y {n} más)", "(y {n} más)", len(paths) - 1).format(n=len(paths) - 1)
+        self.config_lines["source"].configure(text=source)
+        self._show_destination()
+        self.config_lines["schedule"].configure(text=schedule_sentence(config))
+        cloud = provider_text(config.cloud.provider)
+        if config.cloud.provider != "none" and config.cloud.account:
+            cloud += f" ({config.cloud.account})"
+        self.config_lines["cloud"].configure(text=cloud)
+        self.config_lines["retention"].configure(text=describe_retention_short(config.retention))
+        self.next_label.configure(text=next_run_sentence(config))
+        self.refresh_history()
+        self._probe_destination()
+        if self._refresh_id is not None:
+            self.after_cancel(self._refresh_id)
+        self._refresh_id = self.after(REFRESH_MS, self._periodic)
+
+    def _periodic(self) -> None:
+        self._refresh_id = None
+        if not self.app.backup_running:
+            self.refresh()
+        else:
+            self._refresh_id = self.after(REFRESH_MS, self._periodic)
+
+    def _probe_destination(self) -> None:
+        folder = self.config.destination.folder
+        if self._folder_call is not None:
+            self._folder_call.cancel()
+        self._folder_call = BackgroundCall(self, lambda: drives.describe_folder(folder), self._described,
+                                           lambda exc: None).start()
+
+    def _described(self, info: drives.FolderInfo) -> None:
+        self._folder_call = None
+        self.folder_info = info
+        self._show_destination()
+
+    def _show_destination(self) -> None:
+        folder = self.config.destination.folder
+        info = self.folder_info
+        line = self.config_lines["destination"]
+        if info is None or str(info.path) != str(os.path.expanduser(folder)):
+            line.configure(text=folder, bootstyle="default")
+            return
+        if not info.is_dir:
+            line.configure(text=_("No se encontró la carpeta {folder}. Conecta la memoria USB o elige otra "
+                                  "carpeta.").format(folder=folder), bootstyle="danger")
+            return
+        parts = [folder]
+        if info.removable:
+            parts.append(_("memoria USB o disco externo"))
+        if info.free_bytes is not None:
+            parts.append(_("{free} libres").format(free=format_bytes(info.free_bytes)))
+        line.configure(text="  ·  ".join(parts), bootstyle="default")
+
+    def refresh_history(self) -> None:
+        entries = history.read()
+        self.table.delete(*self.table.get_children())
+        recent = list(reversed(entries))[:HISTORY_ROWS]
+        now = datetime.now()
+        for i, entry in enumerate(recent):
+            status = status_text(entry.status)
+            if entry.succeeded and entry.verified:
+                status += " \u00b7 " + _("verificado")
+            detail = entry.archive if entry.succeeded and entry.archive else entry.message
+            tags = {"failed": ("failed",), "warning": ("warning",), "cancelled": ("muted",),
+                    "skipped": ("muted",)}.get(entry.status, ())
+            self.table.insert("", "end", iid=str(i), tags=tags, values=(
+                format_when(entry.start, now), trigger_text(entry.trigger), status,
+                format_bytes(entry.size) if entry.size else "", format_duration(entry.duration),
+                (detail or "").replace("\n", " ")))
+        if recent:
+            self.empty_label.grid_forget()
+        else:
+            self.empty_label.grid(row=1, column=0, sticky="n", pady=40)
+        self._show_last(entries)
+
+    def _show_last(self, entries: list[history.HistoryEntry]) -> None:
+        last = history.last_success(entries)
+        if last is None:
+            self.last_label.configure(text=_("Último respaldo: todavía ninguno."), bootstyle="secondary")
+            return
+        text = _("Último respaldo: {when}  ·  {size}  ·  {status}").format(
+            when=format_when(last.end), size=format_bytes(last.size), status=status_text(last.status).lower())
+        if last.verified:
+            text += "  ·  " + _("verificado")
+        style = "default"
+        try:
+            from wizard.core.schedule import describe_overdue, local_now, overdue
+
+            late = overdue(self.config.schedule, last.end, local_now())
+        except Exception:  # noqa: BLE001 - a hint only
+            logger.debug("overdue check failed", exc_info=True)
+            late = None
+        if late is not None:
+            text += "\n" + describe_overdue(late) + "."
+            style = "danger"
+        self.last_label.configure(text=text, bootstyle=style)
+
+    # -- backup feedback ------------------------------------------------------------------------
+
+    def backup_started(self, trigger: str) -> None:
+        self.hide_banner()
+        self.backup_button.state(["disabled"])
+        self.edit_button.state(["disabled"])
+        self.cancel_button.state(["!disabled"])
+        self.cancel_button.configure(text=_("Cancelar"))
+        self.progress.configure(value=0)
+        self.phase_label.configure(text=_("Preparando el respaldo..."))
+        self.percent_label.configure(text="0 %")
+        self.current_label.configure(text="")
+        self.last_label.grid_remove()
+        self.progress_box.grid(row=2, column=0, sticky="ew")
+
+    def show_progress(self, event: Any) -> None:
+        percent = float(getattr(event, "percent", 0.0))
+        self.progress.configure(value=percent)
+        self.percent_label.configure(text=_("{p:.0f} %").format(p=percent))
+        phase = phase_text(getattr(event, "phase", ""))
+        if phase:
+            self.phase_label.configure(text=phase)
+        current = getattr(event, "current", "") or ""
+        if len(current) > 60:
+            current = "..." + current[-57:]
+        self.current_label.configure(text=current)
+
+    def cancelling(self) -> None:
+        self.cancel_button.state(["disabled"])
+        self.cancel_button.configure(text=_("Cancelando..."))
+        self.phase_label.configure(text=_("Cancelando el respaldo..."))
+
+    def backup_finished(self, result: Any) -> None:
+        self.progress_box.grid_forget()
+        self.last_label.grid()
+        self.backup_button.state(["!disabled"])
+        self.edit_button.state(["!disabled"])
+        status = getattr(result, "status", "failed")
+        message = getattr(result, "message", "") or status_text(status)
+        self.show_banner(message, BANNER_STYLES.get(status, "danger"))
+        self.refresh_history()
+        self.next_label.configure(text=next_run_sentence(self.config))
+        self._probe_destination()
+
+    def backup_crashed(self, message: str) -> None:
+        self.progress_box.grid_forget()
+        self.last_label.grid()
+        self.backup_button.state(["!disabled"])
+        self.edit_button.state(["!disabled"])
+        self.show_banner(message, "danger")
+        self.refresh_history()
+
+    def show_banner(self, text: str, style: str) -> None:
+        if style != self._banner_style:
+            self.banner.configure(bootstyle=f"@{style}")
+            self.banner_label.configure(bootstyle=f"@{style}", icon=BANNER_ICONS[style])
+            self.banner_close.configure(bootstyle=f"@{style} ghost")
+            self._banner_style = style
+        self.banner_label.configure(text=text)
+        self.banner.grid(row=1, column=0, sticky="ew")
+
+    def hide_banner(self) -> None:
+        self.banner.grid_forget()
+
+    @property
+    def banner_text(self) -> str:
+        return str(self.banner_label.cget("text")) if self.banner.winfo_manager() else ""
+
+    # -- buttons --------------------------------------------------------------------------------
+
+    def open_folder(self) -> None:
+        folder = self.config.destination.folder
+        if not os.path.isdir(os.path.expanduser(folder)):
+            self.app.dialogs.warning(_("No se encontró la carpeta {folder}. Conecta la memoria USB o elige otra "
+                                       "carpeta.").format(folder=folder))
+            return
+        self.app.open_path(os.path.expanduser(folder))
+
+    def restore(self) -> None:
+        self.app.dialogs.info(
+            _("Restaurar un respaldo desde esta ventana llegará en una próxima versión.\n\nMientras tanto, "
+              "cada respaldo es un archivo ZIP normal: ábrelo con el Explorador de archivos para sacar lo que "
+              "necesites, o usa el comando «respaldos restore»."), _("Restaurar"))
+
+    def destroy(self) -> None:
+        if self._refresh_id is not None:
+            try:
+                self.after_cancel(self._refresh_id)
+            except tkinter.TclError:
+                pass
+        if self._folder_call is not None:
+            self._folder_call.cancel()
+        super().destroy()

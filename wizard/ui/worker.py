@@ -1,0 +1,179 @@
+"""The bridge between worker threads and the Tk thread.
+
+Workers never touch widgets: they put events on a ``queue.Queue``; the Tk side drains it every 100 ms
+with ``after`` and calls the page's callbacks there. A cancel ``threading.Event`` asks a run to stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import tkinter
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from wizard.core.config import Config
+
+logger = logging.getLogger(__name__)
+
+POLL_MS = 100
+# Progress events arrive for every 4 MiB written; only the newest matters to the screen.
+MAX_EVENTS_PER_POLL = 500
+
+
+class _Bridge:
+    """A queue drained on the Tk thread with after(POLL_MS) until the job says it is done."""
+
+    def __init__(self, widget: tkinter.Misc):
+        self.widget = widget
+        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._after_id: str | None = None
+        self._finished = False
+
+    def start_polling(self) -> None:
+        self._after_id = self.widget.after(POLL_MS, self._poll)
+
+    def stop_polling(self) -> None:
+        if self._after_id is not None:
+            try:
+                self.widget.after_cancel(self._after_id)
+            except tkinter.TclError:
+                pass
+            self._after_id = None
+
+    def _poll(self) -> None:
+        self._after_id = None
+        latest_progress = None
+        finished: tuple[str, Any] | None = None
+        for _n in range(MAX_EVENTS_PER_POLL):
+            try:
+                kind, payload = self.events.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "progress":
+                latest_progress = payload
+            else:
+                finished = (kind, payload)
+                break
+        if latest_progress is not None:
+            self.handle("progress", latest_progress)
+        if finished is not None:
+            self._finished = True
+            self.handle(*finished)
+            return
+        try:
+            self._after_id = self.widget.after(POLL_MS, self._poll)
+        except tkinter.TclError:
+            pass  # the window is gone
+
+    def handle(self, kind: str, payload: Any) -> None:
+        raise NotImplementedError
+
+
+class BackupWorker(_Bridge):
+    """Runs ``wizard.core.backup.run_backup`` in a thread and reports back on the Tk thread.
+
+    ``on_progress(Progress)`` is called at most every 100 ms with the newest event; ``on_done`` gets the
+    ``BackupResult``; ``on_error(exc, traceback_text)`` gets a bug (the engine returns results for user
+    problems, so this means something unexpected).
+    """
+
+    def __init__(self, widget: tkinter.Misc, config: Config, *, trigger: str = "manual",
+                 on_progress: Callable[[Any], None] | None = None,
+                 on_done: Callable[[Any], None] | None = None,
+                 on_error: Callable[[BaseException, str], None] | None = None):
+        super().__init__(widget)
+        self.config = config
+        self.trigger = trigger
+        self.cancel_event = threading.Event()
+        self.on_progress = on_progress
+        self.on_done = on_done
+        self.on_error = on_error
+        self.thread: threading.Thread | None = None
+        self.result: Any = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and not self._finished
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name="respaldo", daemon=True)
+        self.thread.start()
+        self.start_polling()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def report(self, event: Any) -> None:
+        """Called by the engine on the worker thread: only a queue put, never a widget."""
+        self.events.put(("progress", event))
+
+    def _run(self) -> None:
+        try:
+            from wizard.core.backup import run_backup
+
+            result = run_backup(self.config, trigger=self.trigger, report=self.report,
+                                cancel=self.cancel_event)
+        except BaseException as exc:  # noqa: BLE001 - reported to the Tk thread, logged there
+            self.events.put(("error", (exc, traceback.format_exc())))
+        else:
+            self.events.put(("done", result))
+
+    def handle(self, kind: str, payload: Any) -> None:
+        if kind == "progress":
+            if self.on_progress:
+                self.on_progress(payload)
+        elif kind == "done":
+            self.result = payload
+            if self.on_done:
+                self.on_done(payload)
+        elif kind == "error":
+            exc, text = payload
+            logger.error("backup worker crashed:\n%s", text)
+            if self.on_error:
+                self.on_error(exc, text)
+
+
+class BackgroundCall(_Bridge):
+    """Runs ``func()`` in a thread and calls ``on_done(result)`` (or ``on_error(exc)``) on the Tk thread.
+
+    Used for quick-but-maybe-slow file system questions (folder sizes, a USB drive waking up) so the
+    window never freezes while they are answered. ``cancel()`` drops the answer.
+    """
+
+    def __init__(self, widget: tkinter.Misc, func: Callable[[], Any],
+                 on_done: Callable[[Any], None], on_error: Callable[[BaseException], None] | None = None):
+        super().__init__(widget)
+        self.func = func
+        self.on_done = on_done
+        self.on_error = on_error
+        self.cancelled = False
+        self.thread = threading.Thread(target=self._run, name="consulta", daemon=True)
+
+    def start(self) -> BackgroundCall:
+        self.thread.start()
+        self.start_polling()
+        return self
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self.stop_polling()
+
+    def _run(self) -> None:
+        try:
+            value = self.func()
+        except Exception as exc:  # noqa: BLE001 - handed to the Tk thread
+            logger.warning("background call failed", exc_info=True)
+            self.events.put(("error", exc))
+        else:
+            self.events.put(("done", value))
+
+    def handle(self, kind: str, payload: Any) -> None:
+        if self.cancelled:
+            return
+        if kind == "done":
+            self.on_done(payload)
+        elif kind == "error" and self.on_error:
+            self.on_error(payload)
