@@ -76,7 +76,9 @@ class DestinationStep(Step):
     @property
     def busy(self) -> bool:
         folder = self.folder_var.get().strip()
-        return bool(folder) and (self.info is None or self._info_for != folder)
+        if not folder or not os.path.isabs(os.path.expanduser(folder)):
+            return False  # nothing to find out: the problem line already says what is wrong
+        return self.info is None or self._info_for != folder
 
     def extra_problems(self, config: Config) -> list[Problem]:
         folder = self.folder_var.get().strip()

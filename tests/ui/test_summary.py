@@ -1,0 +1,223 @@
+"""The summary, driven in a real Tk window with the real engine: F8, progress, cancel, a missing USB drive."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+import zipfile
+
+import pytest
+
+from tests.ui.conftest import pump
+from wizard.core import history
+from wizard.core.backup import Progress
+from wizard.ui.worker import BackupWorker
+
+
+def archives(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("respaldo_"))
+
+
+def test_the_summary_says_the_configuration_in_words_and_the_permanent_hint(tk_root, open_window, saved_config,
+                                                                           pos_data, usb):
+    window = open_window(saved_config)
+    summary = window.summary
+    assert summary is not None
+    assert summary.config_lines["source"].cget("text") == str(pos_data)
+    assert summary.config_lines["schedule"].cget("text") == "Todos los viernes a las 20:00"
+    assert summary.config_lines["cloud"].cget("text") == "Ninguna"
+    assert summary.config_lines["retention"].cget("text") == "últimos 10, 7 días, 4 semanas, 12 meses"
+    assert str(summary.next_label.cget("text")).startswith("Próximo respaldo: ")
+    assert "a las 20:00" in str(summary.next_label.cget("text"))
+    assert "Deja esta aplicación abierta para que se hagan los respaldos programados" in str(
+        summary.hint_label.cget("text"))
+    assert "todavía ninguno" in str(summary.last_label.cget("text"))
+    pump(tk_root, until=lambda: summary.folder_info is not None)
+    assert str(usb) in str(summary.config_lines["destination"].cget("text"))
+    assert "libres" in str(summary.config_lines["destination"].cget("text"))
+
+
+def test_f8_anywhere_makes_a_real_archive_and_the_history_row_shows_it(tk_root, open_window, saved_config, usb):
+    window = open_window(saved_config)
+    summary = window.summary
+    summary.table.focus_force()
+    summary.table.update()
+    summary.table.event_generate("<F8>")
+    assert window.backup_running
+    assert summary.progress_box.winfo_manager() == "grid"
+    assert pump(tk_root, until=lambda: not window.backup_running, timeout=60)
+
+    names = archives(usb)
+    assert len(names) == 1 and names[0].endswith(".zip")
+    with zipfile.ZipFile(usb / names[0]) as zf:
+        assert zf.testzip() is None
+        assert any(n.endswith("punto_de_venta.db") for n in zf.namelist())
+    row = summary.table.item(summary.table.get_children()[0], "values")
+    assert row[1] == "Manual"
+    assert row[2] == "Correcto · verificado"
+    assert row[5] == names[0]
+    assert "verificado" in summary.banner_text and names[0] in summary.banner_text
+    assert "verificado" in str(summary.last_label.cget("text"))
+    assert summary.progress_box.winfo_manager() == ""
+    assert not summary.backup_button.instate(["disabled"])
+
+
+def test_progress_shows_percent_phase_and_current_file(tk_root, open_window, saved_config):
+    window = open_window(saved_config)
+    summary = window.summary
+    summary.backup_started("manual")
+    summary.show_progress(Progress("compress", 42.4, "datos/punto_de_venta.db", 10, 20))
+    assert summary.percent_label.cget("text") == "42 %"
+    assert summary.progress.cget("value") == pytest.approx(42.4)
+    assert summary.current_label.cget("text") == "datos/punto_de_venta.db"
+    assert summary.phase_label.cget("text") == "Guardando..."
+    summary.show_progress(Progress("verify", 90.0, "", 20, 20))
+    assert summary.phase_label.cget("text") == "Verificando el respaldo..."
+
+
+def test_cancel_mid_backup_leaves_no_archive_and_says_so(tk_root, open_window, saved_config, usb, monkeypatch):
+    """The worker is held inside the engine's progress report (mid-archive) until Cancelar is pressed."""
+    reached, release = threading.Event(), threading.Event()
+    original = BackupWorker.report
+
+    def held_report(self, event):
+        original(self, event)
+        if getattr(event, "phase", "") == "compress" and not reached.is_set():
+            reached.set()
+            release.wait(30)
+
+    monkeypatch.setattr(BackupWorker, "report", held_report)
+    window = open_window(saved_config)
+    summary = window.summary
+    summary.backup_button.invoke()
+    assert pump(tk_root, until=reached.is_set, timeout=30)
+    assert any(p.name.endswith(".part") for p in usb.iterdir()), "the archive was being written"
+    pump(tk_root, timeout=0.3)  # the window stays responsive while the worker is busy
+    summary.cancel_button.invoke()
+    assert summary.cancel_button.instate(["disabled"])
+    release.set()
+    assert pump(tk_root, until=lambda: not window.backup_running, timeout=30)
+
+    assert list(usb.iterdir()) == []
+    assert "cancelado" in summary.banner_text.lower()
+    assert history.read()[-1].status == "cancelled"
+    row = summary.table.item(summary.table.get_children()[0], "values")
+    assert row[2] == "Cancelado"
+
+
+def test_a_missing_destination_shows_the_conecta_la_memoria_usb_sentence(tk_root, open_window, saved_config, usb):
+    shutil.rmtree(usb)
+    window = open_window(saved_config)
+    summary = window.summary
+    pump(tk_root, until=lambda: summary.folder_info is not None)
+    assert "Conecta la memoria USB o elige otra carpeta" in str(summary.config_lines["destination"].cget("text"))
+
+    summary.backup_button.invoke()
+    assert pump(tk_root, until=lambda: not window.backup_running, timeout=30)
+    assert "Conecta la memoria USB o elige otra carpeta" in summary.banner_text
+    assert not usb.exists(), "the destination is never created by a backup"
+    row = summary.table.item(summary.table.get_children()[0], "values")
+    assert row[2] == "Falló"
+    assert "Conecta la memoria USB" in row[5]
+
+    summary.open_button.invoke()
+    assert "Conecta la memoria USB" in window.dialogs.warnings[-1]
+
+
+def test_open_folder_and_restore_buttons(tk_root, open_window, saved_config, usb, dialogs):
+    window = open_window(saved_config)
+    opened = []
+    window.open_path = opened.append
+    window.summary.open_button.invoke()
+    assert opened == [str(usb)]
+    window.summary.restore_button.invoke()
+    assert "próxima versión" in dialogs.infos[-1]
+
+
+def test_a_scheduled_run_goes_through_the_same_worker_and_is_labelled_in_the_history(tk_root, open_window,
+                                                                                      saved_config, usb):
+    window = open_window(saved_config)
+    window._submit_scheduled("scheduled")
+    assert pump(tk_root, until=lambda: window.worker is not None and not window.backup_running, timeout=60)
+    assert window.worker.trigger == "scheduled"
+    assert len(archives(usb)) == 1
+    row = window.summary.table.item(window.summary.table.get_children()[0], "values")
+    assert row[1] == "Programado"
+
+
+def test_f8_while_a_backup_runs_does_not_start_a_second_one(tk_root, open_window, saved_config, usb):
+    window = open_window(saved_config)
+    assert window.backup_now()
+    first = window.worker
+    assert not window.backup_now()
+    assert window.worker is first
+    assert pump(tk_root, until=lambda: not window.backup_running, timeout=60)
+    assert len(archives(usb)) == 1
+
+
+def test_a_history_with_several_runs_lists_newest_first_with_plain_words(tk_root, open_window, saved_config):
+    from datetime import datetime, timedelta
+
+    now = datetime.now()
+    for i, (status, trigger) in enumerate([("ok", "scheduled"), ("failed", "catch-up"), ("warning", "manual")]):
+        start = now - timedelta(days=3 - i)
+        history.append(history.HistoryEntry(start=start, end=start + timedelta(seconds=12), trigger=trigger,
+                                            status=status, archive=f"respaldo_{i}.zip" if status != "failed"
+                                            else None, size=1_500_000, duration=12.0,
+                                            message="No se encontró la carpeta E:\\R." if status == "failed"
+                                            else "", verified=status != "failed"))
+    window = open_window(saved_config)
+    rows = [window.summary.table.item(i, "values") for i in window.summary.table.get_children()]
+    assert [r[1] for r in rows] == ["Manual", "Al abrir", "Programado"]
+    assert [r[2] for r in rows] == ["Con advertencias · verificado", "Falló", "Correcto · verificado"]
+    assert rows[0][3] == "1.4 MB" and rows[0][4] == "12 s"
+    assert window.summary.table.item(window.summary.table.get_children()[1], "tags") == ("failed",)
+    assert "Último respaldo: ayer" in str(window.summary.last_label.cget("text"))
+
+
+def test_an_unexpected_error_in_a_callback_is_logged_and_shown_as_one_short_sentence(tk_root, dialogs, caplog):
+    from wizard.ui.app import install_error_handler
+
+    previous = tk_root.report_callback_exception
+    install_error_handler(tk_root, dialogs)
+    try:
+        try:
+            raise RuntimeError("boom interno")
+        except RuntimeError:
+            tk_root.report_callback_exception(*sys.exc_info())
+    finally:
+        tk_root.report_callback_exception = previous
+    assert "RuntimeError: boom interno" in caplog.text  # the traceback went to the log
+    assert len(dialogs.errors) == 1
+    assert "Algo salió mal" in dialogs.errors[0] and "respaldos.log" in dialogs.errors[0]
+    assert "Traceback" not in dialogs.errors[0] and "boom" not in dialogs.errors[0]
+
+
+def test_the_root_has_the_title_icon_and_a_minimum_size_that_fits_1366x768(tk_root):
+    from wizard.ui.app import asset_path
+
+    assert tk_root.title() == "Respaldos"
+    min_w, min_h = tk_root.minsize()
+    assert 0 < min_w <= 1366 and 0 < min_h <= 768 - 40 - 30
+    assert asset_path("respaldos.png") is not None and asset_path("respaldos.ico") is not None
+    assert tk_root.style.theme_use() == "bootstrap-light"
+
+
+def test_the_window_tree_never_shows_a_traceback_or_an_english_placeholder(tk_root, open_window, saved_config):
+    window = open_window(saved_config)
+    texts = []
+
+    def walk(widget):
+        try:
+            texts.append(str(widget.cget("text")))
+        except Exception:
+            pass
+        for child in widget.winfo_children():
+            walk(child)
+
+    walk(window.container)
+    joined = "\n".join(texts)
+    assert "Traceback" not in joined
+    assert "TODO" not in joined
+    assert "Respaldar ahora (F8)" in joined
