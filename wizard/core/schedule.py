@@ -458,8 +458,10 @@ class BackupScheduler:
         if self._busy():
             logger.info("%s backup skipped: another backup is running", trigger)
             try:
-                self._record(history.HistoryEntry(start=now, end=now, trigger=trigger, status="skipped",
-                                                  message=_("Ya hay un respaldo en curso")))
+                # Naive local time, like the entries the engine writes.
+                wall = now.astimezone(LOCAL).replace(tzinfo=None)
+                self._record(history.HistoryEntry(start=wall, end=wall, trigger=trigger, status="skipped",
+                                                  message=_("Ya hay un respaldo en curso.")))
             except Exception:
                 logger.exception("could not record the skipped backup")
             return
@@ -615,15 +617,18 @@ def run_service(
 
     def work(cfg: Config, trigger: str) -> None:
         status = "failed"
+        missing = None
         try:
             result = run_backup_fn(cfg, trigger=trigger, cancel=stop)
             status = str(getattr(result, "status", "failed"))
+            missing = getattr(result, "destination_missing", None)
             logger.info("%s backup finished: %s %s %s", trigger, status, getattr(result, "archive", "") or "",
                         getattr(result, "message", "") or "")
         except Exception:
             logger.exception("%s backup crashed", trigger)
-        missing = status == "failed" and not Path(cfg.destination.folder).is_dir()
-        scheduler.run_finished(status, destination_missing=missing)
+        if missing is None:
+            missing = status == "failed" and not Path(cfg.destination.folder).is_dir()
+        scheduler.run_finished(status, destination_missing=bool(missing))
 
     def submit(trigger: str) -> None:
         thread = threading.Thread(target=work, args=(current["config"], trigger), name=f"respaldo-{trigger}")
