@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from wizard.core import paths, state
-
-UTC = timezone.utc
 
 
 def _config(tmp_path, text="[source]\n"):
@@ -34,7 +32,7 @@ def test_the_state_file_lives_in_the_data_dir(tmp_path):
     assert state.state_path().parent == paths.data_dir()
     assert str(paths.data_dir()).startswith(os.environ["XDG_DATA_HOME"])
     data = json.loads(state.state_path().read_text(encoding="utf-8"))
-    assert list(data["config_saved"].values())[0]["saved_at"] == "2026-11-20T18:30:00+00:00"
+    assert next(iter(data["config_saved"].values()))["saved_at"] == "2026-11-20T18:30:00+00:00"
 
 
 def test_without_a_recorded_save_the_modification_time_counts(tmp_path):

@@ -17,20 +17,21 @@ import logging
 import signal
 import threading
 import time as _time
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import schedule as schedule_lib
 
 from wizard.core import history, state
 from wizard.core.config import WEEKDAYS, Config, ScheduleConfig
+from wizard.core.errors import UserError
 from wizard.i18n import _, ngettext
 
 logger = logging.getLogger(__name__)
 
-UTC = timezone.utc
 TICK_PERIOD = 20.0  # seconds between ticks; a due backup starts at most this late
 RETRY_INTERVAL = timedelta(minutes=10)  # while the destination is missing
 CATCH_UP_DELAY = timedelta(seconds=60)  # after start or wake, so a USB disk has time to mount
@@ -668,7 +669,7 @@ def _reload_if_changed(path: Path, current: dict[str, Any], scheduler: BackupSch
     current["mtime"] = mtime
     try:
         cfg = config_mod.load(path)
-    except Exception as exc:
+    except UserError as exc:
         logger.warning("config %s changed but cannot be used; keeping the previous one: %s", path, exc)
         return
     current["config"] = cfg

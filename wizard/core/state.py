@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ def record_config_saved(config_path: Path | str, when: datetime | None = None) -
     Call it right after ``config.save``: the file's current modification time is stored with it, so a
     later hand edit is noticed.
     """
-    when = _aware(when or datetime.now(timezone.utc))
+    when = _aware(when or datetime.now(UTC))
     entry: dict[str, Any] = {"saved_at": when.isoformat()}
     try:
         entry["mtime_ns"] = Path(config_path).stat().st_mtime_ns
@@ -97,9 +97,9 @@ def config_saved_at(config_path: Path | str) -> datetime | None:
         st = Path(config_path).stat()
     except OSError:
         return recorded
-    mtime = datetime.fromtimestamp(st.st_mtime, tz=timezone.utc)
+    mtime = datetime.fromtimestamp(st.st_mtime, tz=UTC)
     if recorded is None:
         return mtime
     if recorded_mtime_ns is not None and st.st_mtime_ns == recorded_mtime_ns:
         return recorded
-    return mtime if mtime > recorded else recorded
+    return max(recorded, mtime)
