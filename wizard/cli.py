@@ -16,7 +16,7 @@ from wizard import __version__
 from wizard.core import paths
 from wizard.core.errors import UserError
 from wizard.core.logsetup import log_file, setup_logging
-from wizard.i18n import _
+from wizard.i18n import _, ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     for a in archives:
         print(f"{a.created:%Y-%m-%d %H:%M:%S}  {format_size(a.size):>10}  {a.name}")
-    print(_("{count} respaldos en {folder}.").format(count=len(archives), folder=dest))
+    print(ngettext("{count} respaldo en {folder}.", "{count} respaldos en {folder}.", len(archives)).format(
+        count=len(archives), folder=dest))
     return EXIT_OK
 
 

@@ -36,11 +36,13 @@ logger = logging.getLogger(__name__)
 MANIFEST_NAME = "respaldo.json"
 MANIFEST_FORMAT = 1
 CHUNK_SIZE = 1 << 20
-COMPRESS_LEVEL = 1  # ISA-L level 1: ~350 MB/s a core, ~1.1x the size of zip -6.
+COMPRESS_LEVEL = 3  # ISA-L level 3: ~1.13x the size of zip -6 on POS databases (level 1: ~1.2x)
 WINDOW = 32 * 1024
 ZIP64_LIMIT = 0xFFFFFFFF
 UTF8_FLAG = 0x0800
 DEFLATED = 8
+MADE_BY_UNIX = 3 << 8
+FILE_ATTRIBUTES = (0o100644 << 16) | 0x20  # regular file rw-r--r--, DOS archive bit
 
 Report = Callable[[int], None]  # called with the number of bytes just processed
 
@@ -211,9 +213,11 @@ class ZipWriter:
                 offset32 = ZIP64_LIMIT
             extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
             version = 45 if (fields or e.zip64) else 20
+            # "made by" Unix: Info-ZIP unzip then honours the UTF-8 flag instead of applying CP437.
             self.fp.write(struct.pack(
-                "<IHHHHHHIIIHHHHHII", 0x02014B50, version, version, UTF8_FLAG, DEFLATED, dos_time,
-                dos_date, e.crc, csize32, size32, len(name), len(extra), 0, 0, 0, 0x20, offset32,
+                "<IHHHHHHIIIHHHHHII", 0x02014B50, MADE_BY_UNIX | version, version, UTF8_FLAG, DEFLATED,
+                dos_time, dos_date, e.crc, csize32, size32, len(name), len(extra), 0, 0, 0,
+                FILE_ATTRIBUTES, offset32,
             ) + name + extra)
         cd_end = self.fp.tell()
         cd_size = cd_end - cd_offset
@@ -366,22 +370,51 @@ def iter_member(fp: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
         raise EOFError("deflate stream incomplete")
 
 
+class _Sha256Pipe:
+    """SHA-256 on a second thread, fed in order, so inflating and hashing use two cores."""
+
+    def __init__(self, depth: int = 4):
+        self._sha = hashlib.sha256()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sha256")
+        self._pending: deque[Future[None]] = deque()
+        self._depth = depth
+
+    def update(self, chunk: bytes) -> None:
+        self._pending.append(self._pool.submit(self._sha.update, chunk))
+        while len(self._pending) > self._depth:
+            self._pending.popleft().result()
+
+    def hexdigest(self) -> str:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+            return self._sha.hexdigest()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _hash_member(fp: BinaryIO, info: zipfile.ZipInfo, sink: Callable[[bytes], None] | None,
                  report: Report | None, cancel) -> tuple[int, int, str]:
-    sha = hashlib.sha256()
+    sha = _Sha256Pipe()
     crc = 0
     size = 0
-    for chunk in iter_member(fp, info):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
-        sha.update(chunk)
-        crc = zlib.crc32(chunk, crc)
-        size += len(chunk)
-        if sink is not None:
-            sink(chunk)
-        if report is not None:
-            report(len(chunk))
-    return size, crc, sha.hexdigest()
+    try:
+        for chunk in iter_member(fp, info):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            sha.update(chunk)
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            if sink is not None:
+                sink(chunk)
+            if report is not None:
+                report(len(chunk))
+    finally:
+        digest = sha.hexdigest()
+    return size, crc, digest
 
 
 def verify_archive(archive: Path, report: Report | None = None, cancel=None) -> Manifest:

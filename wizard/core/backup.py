@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,7 +31,7 @@ from wizard.core.config import Config
 from wizard.core.errors import Cancelled, UserError
 from wizard.core.fsutil import fsync_dir
 from wizard.core.retention import select_expired
-from wizard.core.snapshot import Item, Scan, scan_sources, snapshot_sqlite
+from wizard.core.snapshot import Item, Scan, check_snapshot, scan_sources, snapshot_sqlite
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -279,8 +280,14 @@ class _Run:
             snap = snap_dir / f"db{len(writer.entries)}.sqlite"
             snapshot_sqlite(item.source, snap)
             self.check_cancel()
-            with open(snap, "rb") as fh:
-                entry = self._stream(writer, item, fh, os.fstat(fh.fileno()).st_size)
+            # quick_check reads the snapshot on another core while it is compressed
+            with ThreadPoolExecutor(1, thread_name_prefix="quick_check") as pool:
+                checked = pool.submit(check_snapshot, item.source, snap)
+                try:
+                    with open(snap, "rb") as fh:
+                        entry = self._stream(writer, item, fh, os.fstat(fh.fileno()).st_size)
+                finally:
+                    checked.result()
             snap.unlink()
             return self._manifest_file(item, entry)
         for attempt in range(1, READ_ATTEMPTS + 1):

@@ -195,15 +195,21 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
             path=source, error=exc)) from None
     finally:
         src.close()
-    check = sqlite3.connect(f"file:{_uri_path(target)}?mode=ro", uri=True)
+
+
+def check_snapshot(source: Path, target: Path) -> None:
+    """``PRAGMA quick_check`` on a snapshot; a UserError naming the source database if it fails.
+
+    Runs on its own connection, so it can overlap with compressing the same file on other cores.
+    """
     try:
-        result = [row[0] for row in check.execute("PRAGMA quick_check")]
-    finally:
-        check.close()
-    for suffix in SIDECAR_SUFFIXES:
-        leftover = Path(f"{target}{suffix}")
-        if leftover.exists():
-            leftover.unlink()
+        check = sqlite3.connect(f"file:{_uri_path(target)}?mode=ro&immutable=1", uri=True)
+        try:
+            result = [row[0] for row in check.execute("PRAGMA quick_check")]
+        finally:
+            check.close()
+    except sqlite3.Error as exc:
+        result = [str(exc)]
     if result != ["ok"]:
         raise UserError(_("La copia de la base de datos {path} no pasó la revisión de integridad ({detail}). "
                           "Revisa la base de datos con el proveedor del punto de venta.").format(
