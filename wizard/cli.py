@@ -156,6 +156,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
     _stop_on_signals(stop)
+    # A technician watching the console sees one line per run, as the log file does.
+    console = logging.StreamHandler(sys.stdout)
+    console.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    console.setLevel(logging.INFO)
+    logging.getLogger("wizard.core.schedule").addHandler(console)
+    print(_("Respaldos programados en marcha. Ctrl+C para salir."), flush=True)
     return run_service(_config_path(args), stop, run_backup)
 
 

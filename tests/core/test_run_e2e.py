@@ -1,0 +1,72 @@
+"""End to end: the real `respaldos run` process makes a backup at the chosen minute, and a catch-up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from datetime import datetime, timedelta
+
+from tests.helpers import ROOT, respaldos_cmd, write_config
+from wizard.core import backup
+
+
+def start_service(tmp_path, name, when: str, config_age: timedelta | None = None):
+    data = tmp_path / name / "datos"
+    data.mkdir(parents=True)
+    (data / "ventas.txt").write_text("venta 1\n")
+    dest = tmp_path / name / "respaldos"
+    dest.mkdir()
+    cfg = write_config(tmp_path / name / "c.toml", [data], dest, f'[schedule]\ntime = "{when}"\n')
+    if config_age is not None:
+        old = time.time() - config_age.total_seconds()
+        os.utime(cfg, (old, old))
+    env = {**os.environ}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        env[var] = str(tmp_path / name / var.lower())
+    log = open(tmp_path / name / "out.txt", "w")
+    proc = subprocess.Popen(respaldos_cmd("run", "--config", str(cfg)), cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    return proc, dest, tmp_path / name / "out.txt"
+
+
+def test_respaldos_run_backs_up_at_the_chosen_minute_and_catches_up_a_missed_one(tmp_path):
+    now = datetime.now()
+    if now.second > 40:  # leave the process time to start before the minute turns
+        time.sleep(62 - now.second)
+        now = datetime.now()
+    target = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    # The second service's time passed two hours ago, and its config was saved (by hand) yesterday.
+    missed = (now - timedelta(hours=2)).strftime("%H:%M")
+    scheduled, dest_a, out_a = start_service(tmp_path, "programado", target.strftime("%H:%M"))
+    catch_up, dest_b, out_b = start_service(tmp_path, "atrasado", missed, config_age=timedelta(days=1))
+    started = time.monotonic()
+    try:
+        deadline = started + 150
+        found_a = found_b = None
+        while time.monotonic() < deadline and not (found_a and found_b):
+            if not found_a and backup.list_archives(dest_a):
+                found_a = datetime.now()
+            if not found_b and backup.list_archives(dest_b):
+                found_b = time.monotonic()
+            assert scheduled.poll() is None and catch_up.poll() is None, "a service died"
+            time.sleep(0.5)
+        assert found_a, f"no scheduled backup; output: {out_a.read_text()}"
+        assert target <= found_a < target + timedelta(seconds=60)
+        archive = backup.list_archives(dest_a)[0]
+        assert target <= archive.created < target + timedelta(seconds=60)
+        assert found_b and found_b - started <= 120, f"no catch-up within 2 minutes: {out_b.read_text()}"
+    finally:
+        for proc in (scheduled, catch_up):
+            proc.send_signal(signal.SIGTERM)
+        for proc in (scheduled, catch_up):
+            assert proc.wait(timeout=30) == 0
+    # stopped cleanly, nothing half-written, and each run is in its own history with its trigger
+    for dest in (dest_a, dest_b):
+        assert not [p for p in dest.iterdir() if p.name.endswith(".part")]
+    hist_a = (tmp_path / "programado" / "xdg_data_home" / "Respaldos" / "history.jsonl").read_text()
+    hist_b = (tmp_path / "atrasado" / "xdg_data_home" / "Respaldos" / "history.jsonl").read_text()
+    assert '"trigger": "scheduled"' in hist_a and '"status": "ok"' in hist_a
+    assert '"trigger": "catch-up"' in hist_b and '"status": "ok"' in hist_b
+    assert "scheduled backup finished: ok" in out_a.read_text()
