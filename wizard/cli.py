@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo-data", metavar="DIR", type=Path,
                         help=_("crea en DIR una carpeta de datos de ejemplo de un punto de venta"))
     parser.add_argument("--minimized", action="store_true", help=_("abre la ventana minimizada"))
+    parser.add_argument("--self-test", action="store_true",
+                        help=_("comprueba esta instalación: respalda, verifica y restaura datos de ejemplo"))
     parser.add_argument("-v", "--verbose", action="store_true", help=_("muestra el registro en la terminal"))
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMANDO", parser_class=_Parser)
 
@@ -193,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(verbose=args.verbose)
     try:
+        if args.self_test:
+            from wizard.selftest import run_self_test
+
+            return run_self_test()
         if args.demo_data is not None:
             return cmd_demo_data(args.demo_data)
         if args.command is None:
