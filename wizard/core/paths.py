@@ -16,6 +16,11 @@ def config_dir() -> Path:
 
 
 def data_dir() -> Path:
+    """History, queue, state and the backup lock. RESPALDOS_DATA_DIR moves them (portable installs,
+    the self-test)."""
+    env = os.environ.get("RESPALDOS_DATA_DIR")
+    if env:
+        return Path(env)
     return Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False))
 
 
