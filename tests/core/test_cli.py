@@ -186,9 +186,6 @@ def test_list_shows_each_backup_with_date_and_size_newest_first_and_ignores_othe
     assert lines[3:] == [f"3 respaldos en {shop.dest}."]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "wizard/cli.py cmd_list formats '{count} respaldos en {folder}.' with _() instead of ngettext, "
-    "so a single backup prints '1 respaldos en ...'"))
 def test_list_of_a_single_backup_counts_it_in_the_singular(shop):
     back_up(shop)
     proc = respaldos("list", "--config", str(shop.config))
