@@ -1,0 +1,459 @@
+"""The upload queue: every local backup waits here until its cloud copy is uploaded and verified.
+
+The queue is a JSON file in the data folder (``nube_pendientes.json``, written atomically under a file
+lock), so a backup made offline, or a run killed mid-upload, is uploaded by the next backup, the next
+start, the 15-minute retry or ``respaldos sync``, and a resumable upload continues where it stopped.
+Nothing here raises for a network or account problem: callers get a ``CloudOutcome`` whose ``message``
+is the line for the summary ("Nube: 2 respaldos pendientes de subir (sin conexión)"). The local backup
+never depends on it.
+
+After an upload, the same keep rules as for the local folder are applied to the cloud folder, to files
+named exactly like a backup (``respaldo_YYYY-MM-DD_HH-MM-SS.zip``) and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from wizard.core import paths
+from wizard.core.backup import parse_archive_name
+from wizard.core.cloud import get_provider
+from wizard.core.cloud.base import (
+    CloudError,
+    CloudFull,
+    CloudProvider,
+    NeedsLogin,
+    RemoteFile,
+    UploadProgress,
+)
+from wizard.core.config import Config
+from wizard.core.errors import Cancelled
+from wizard.core.fsutil import atomic_write_bytes
+from wizard.core.logsetup import log_file
+from wizard.i18n import _, ngettext
+
+logger = logging.getLogger(__name__)
+
+QUEUE_FILE_NAME = "nube_pendientes.json"
+QUEUE_LOCK_NAME = "nube_pendientes.lock"
+UPLOAD_LOCK_NAME = "nube_subida.lock"
+QUEUE_LOCK_TIMEOUT = 30.0
+
+
+@dataclass
+class PendingUpload:
+    """One local archive waiting for its cloud copy."""
+
+    path: str
+    name: str
+    size: int
+    added: str  # ISO local time it entered the queue
+    attempts: int = 0
+    reason: str = ""  # why the last attempt did not finish: offline, login, full, server, verify, ...
+    last_error: str = ""
+    resume: dict[str, Any] | None = None  # the provider's resumable-upload state
+
+    @property
+    def created(self) -> datetime:
+        return parse_archive_name(self.name) or datetime.fromisoformat(self.added)
+
+
+@dataclass
+class CloudOutcome:
+    """What happened to the cloud copies in one pass; ``message`` is the summary's one line."""
+
+    status: str  # ok | pending | cancelled | busy | disabled
+    message: str = ""
+    pending: int = 0
+    uploaded: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    needs_login: bool = False  # show "Vuelve a iniciar sesión con ..." and the sign-in button
+    reason: str = ""  # for pending: offline | login | full | server | verify | config | unavailable | error
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "disabled")
+
+
+@dataclass
+class CloudStatus:
+    provider: str
+    title: str
+    account: str
+    folder: str
+    signed_in: bool
+    pending: list[PendingUpload]
+    last_upload: dict[str, Any] | None  # name, at (ISO local time), size, provider
+    last_error: dict[str, Any] | None  # at, reason, message
+
+
+# -- the queue file -------------------------------------------------------------------------------------
+
+def queue_path() -> Path:
+    return paths.data_dir() / QUEUE_FILE_NAME
+
+
+def _empty() -> dict[str, Any]:
+    return {"version": 1, "items": [], "last_upload": None, "last_error": None}
+
+
+def _load() -> dict[str, Any]:
+    path = queue_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise ValueError("not a queue")
+    except FileNotFoundError:
+        return _empty()
+    except (OSError, ValueError) as exc:
+        aside = path.with_name(f"{path.name}.invalido-{time.strftime('%Y%m%d-%H%M%S')}")
+        logger.warning("upload queue %s unreadable (%s); set aside as %s", path, exc, aside)
+        try:
+            path.replace(aside)
+        except OSError:
+            pass
+        return _empty()
+    return {**_empty(), **data}
+
+
+def _items(data: dict[str, Any]) -> list[PendingUpload]:
+    items = []
+    known = set(PendingUpload.__dataclass_fields__)
+    for raw in data["items"]:
+        try:
+            items.append(PendingUpload(**{k: v for k, v in raw.items() if k in known}))
+        except (TypeError, AttributeError):
+            logger.warning("dropping a damaged upload queue entry: %r", raw)
+    items.sort(key=lambda i: i.created, reverse=True)
+    return items
+
+
+@contextmanager
+def _edit() -> Iterator[dict[str, Any]]:
+    """Read-modify-write of the queue under its lock (other processes may add to it meanwhile)."""
+    folder = paths.ensure_dir(paths.data_dir())
+    with filelock.FileLock(str(folder / QUEUE_LOCK_NAME), timeout=QUEUE_LOCK_TIMEOUT):
+        data = _load()
+        yield data
+        atomic_write_bytes(queue_path(), json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+
+
+def _read() -> dict[str, Any]:
+    folder = paths.ensure_dir(paths.data_dir())
+    with filelock.FileLock(str(folder / QUEUE_LOCK_NAME), timeout=QUEUE_LOCK_TIMEOUT):
+        return _load()
+
+
+def enqueue(archive: Path) -> None:
+    """Add a finished local archive (again: the entry is refreshed, not duplicated)."""
+    archive = Path(archive).resolve()
+    entry = PendingUpload(path=str(archive), name=archive.name, size=archive.stat().st_size,
+                          added=datetime.now().isoformat(timespec="seconds"))
+    with _edit() as data:
+        data["items"] = [i for i in data["items"] if i.get("name") != archive.name] + [asdict(entry)]
+    logger.info("queued %s for the cloud", archive.name)
+
+
+def _update(name: str, **changes: Any) -> None:
+    with _edit() as data:
+        for raw in data["items"]:
+            if raw.get("name") == name:
+                raw.update(changes)
+
+
+def _remove(name: str) -> None:
+    with _edit() as data:
+        data["items"] = [i for i in data["items"] if i.get("name") != name]
+
+
+# -- public API ---------------------------------------------------------------------------------------
+
+def pending(config: Config) -> list[PendingUpload]:
+    """Archives waiting for the cloud, newest first (none while the cloud is off)."""
+    if config.cloud.provider == "none":
+        return []
+    return _items(_read())
+
+
+def status(config: Config) -> CloudStatus:
+    """Provider, account, pending uploads and the last upload; no network."""
+    data = _read()
+    provider = config.cloud.provider
+    signed_in, title = False, provider
+    if provider != "none":
+        try:
+            instance = get_provider(config.cloud)
+            title, signed_in = instance.title, instance.signed_in()
+        except CloudError:
+            pass
+    return CloudStatus(provider=provider, title=title, account=config.cloud.account, folder=config.cloud.folder,
+                       signed_in=signed_in, pending=_items(data) if provider != "none" else [],
+                       last_upload=data.get("last_upload"), last_error=data.get("last_error"))
+
+
+def after_backup(config: Config, archive_path: Path | None, report: Callable[[object], None] | None = None,
+                 cancel: threading.Event | None = None) -> CloudOutcome:
+    """Queue a new local archive and upload everything pending. Never raises for network/user problems."""
+    if config.cloud.provider == "none":
+        return CloudOutcome("disabled")
+    if archive_path is not None:
+        try:
+            enqueue(Path(archive_path))
+        except (OSError, filelock.Timeout) as exc:
+            logger.error("could not queue %s for the cloud: %s", archive_path, exc)
+    return _guarded(config, report, cancel)
+
+
+def sync_pending(config: Config, report: Callable[[object], None] | None = None,
+                 cancel: threading.Event | None = None) -> CloudOutcome:
+    """Upload what is pending now (``respaldos sync``, the start of the app, the 15-minute retry)."""
+    if config.cloud.provider == "none":
+        return CloudOutcome("disabled")
+    return _guarded(config, report, cancel)
+
+
+# -- processing -------------------------------------------------------------------------------------------
+
+def _guarded(config: Config, report, cancel) -> CloudOutcome:
+    try:
+        return _process(config, report, cancel or threading.Event())
+    except Exception:
+        logger.exception("cloud upload failed with an unexpected error")
+        try:
+            count = len(_items(_read()))
+        except Exception:  # noqa: BLE001 - the message matters more than the count here
+            count = 0
+        return CloudOutcome("pending", _pending_line(count) + " " + _(
+            "(error inesperado; los detalles están en el registro: {log})").format(log=log_file()),
+            pending=count, reason="error")
+
+
+def _process(config: Config, report, cancel: threading.Event) -> CloudOutcome:
+    folder = paths.ensure_dir(paths.data_dir())
+    lock = filelock.FileLock(str(folder / UPLOAD_LOCK_NAME), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        count = len(_items(_read()))
+        return CloudOutcome("busy", _pending_line(count) + " " + _("(se están subiendo en este momento)"),
+                            pending=count, reason="busy")
+    try:
+        provider = get_provider(config.cloud)
+        try:
+            return _Pass(config, provider, report, cancel).run()
+        finally:
+            provider.close()
+    except CloudError as exc:  # no provider by that name
+        count = len(_items(_read()))
+        return CloudOutcome("pending", f"{_pending_line(count)}. {exc}", pending=count, reason=exc.reason)
+    finally:
+        lock.release()
+
+
+class _Meter:
+    """Turns a provider's (done, total) calls into UploadProgress events with the speed so far."""
+
+    def __init__(self, report, name: str, index: int, count: int):
+        self.report, self.name, self.index, self.count = report, name, index, count
+        self.start: tuple[float, int] | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if self.start is None:
+            self.start = (now, done)  # a resumed upload starts past 0: speed counts this run only
+        elapsed = now - self.start[0]
+        speed = (done - self.start[1]) / elapsed if elapsed > 0 else 0.0
+        if self.report is not None:
+            self.report(UploadProgress(self.name, done, total, speed, self.index, self.count))
+
+
+class _Pass:
+    """One pass over the queue: upload newest first, then cloud retention."""
+
+    def __init__(self, config: Config, provider: CloudProvider, report, cancel: threading.Event):
+        self.config = config
+        self.provider = provider
+        self.report = report
+        self.cancel = cancel
+        self.uploaded: list[str] = []
+        self.deleted: list[str] = []
+
+    def run(self) -> CloudOutcome:
+        items = self._available(_items(_read()))
+        if not items:
+            left = len(_items(_read()))
+            if left:
+                return self._outcome_pending(left, "unavailable", "")
+            return CloudOutcome("ok", _("Nube: no hay respaldos pendientes de subir."))
+        current: PendingUpload | None = None
+        try:
+            remote = {f.name: f for f in self.provider.list()}
+            items = self._worth_uploading(items, remote)
+            for index, item in enumerate(items, 1):
+                if self.cancel.is_set():
+                    raise Cancelled()
+                current = item
+                self._upload(item, remote, index, len(items))
+            current = None
+            if self.uploaded:
+                self._retention(remote)
+        except Cancelled:
+            left = len(_items(_read()))
+            return CloudOutcome("cancelled", _pending_line(left) + " " + _("(subida cancelada)"), left,
+                                self.uploaded, self.deleted, reason="cancelled")
+        except CloudError as exc:
+            self._record_failure(current, exc)
+            return self._outcome_pending(len(_items(_read())), exc.reason, str(exc),
+                                         needs_login=isinstance(exc, NeedsLogin))
+        left = len(_items(_read()))
+        if left:
+            return self._outcome_pending(left, "unavailable", "")
+        return CloudOutcome("ok", self._done_line(), 0, self.uploaded, self.deleted)
+
+    def _available(self, items: list[PendingUpload]) -> list[PendingUpload]:
+        """Drop entries whose archive is gone (local retention, deleted by hand); keep, but skip now,
+        those whose folder is missing (a USB disk unplugged for the moment)."""
+        ready = []
+        for item in items:
+            path = Path(item.path)
+            if path.is_file():
+                ready.append(item)
+            elif path.parent.is_dir():
+                logger.info("%s no longer exists; removed from the upload queue", path)
+                _remove(item.name)
+            else:
+                logger.info("folder of %s not available now; upload postponed", path)
+        return ready
+
+    def _archives(self, names) -> list[tuple[datetime, str]]:
+        return [(when, name) for name in names if (when := parse_archive_name(name)) is not None]
+
+    def _worth_uploading(self, items: list[PendingUpload], remote: dict[str, RemoteFile]) -> list[PendingUpload]:
+        """Leave out archives already in the cloud with the same content (an earlier run uploaded them
+        and stopped before saying so) and old ones the keep rules would delete right after uploading."""
+        from wizard.core.retention import select_expired
+
+        expired = set(select_expired(self._archives(set(remote) | {i.name for i in items}),
+                                     self.config.retention))
+        worth = []
+        for item in items:
+            there = remote.get(item.name)
+            if there is not None and self.provider.same_content(Path(item.path), there):
+                logger.info("%s is already in %s with the same content", item.name, self.provider.title)
+                self._uploaded(item, there)
+            elif item.name in expired and there is None:
+                logger.info("%s not uploaded: the keep rules would delete it from the cloud", item.name)
+                _remove(item.name)
+            else:
+                worth.append(item)
+        return worth
+
+    def _upload(self, item: PendingUpload, remote: dict[str, RemoteFile], index: int, count: int) -> None:
+        self._make_room(item, remote)
+        _update(item.name, attempts=item.attempts + 1)
+        meter = _Meter(self.report, item.name, index, count)
+        uploaded = self.provider.upload(Path(item.path), progress=meter, cancel=self.cancel, resume=item.resume,
+                                        checkpoint=lambda state: _update(item.name, resume=state))
+        remote[uploaded.name] = uploaded
+        self._uploaded(item, uploaded)
+
+    def _uploaded(self, item: PendingUpload, remote_file: RemoteFile) -> None:
+        with _edit() as data:
+            data["items"] = [i for i in data["items"] if i.get("name") != item.name]
+            data["last_upload"] = {"name": item.name, "at": datetime.now().isoformat(timespec="seconds"),
+                                   "size": remote_file.size, "provider": self.provider.name}
+            data["last_error"] = None
+        self.uploaded.append(item.name)
+
+    def _make_room(self, item: PendingUpload, remote: dict[str, RemoteFile]) -> None:
+        """When the account lacks room, first delete what the keep rules would delete anyway once this
+        archive is up (never the newest one in the cloud); if that is not enough, CloudFull."""
+        from wizard.core.retention import select_expired
+
+        free = self.provider.free_space()
+        if free is None or free >= item.size:
+            return
+        present = self._archives(remote)
+        newest = max(present)[1] if present else None
+        expired = select_expired(present + self._archives([item.name]), self.config.retention)
+        expendable = sorted((n for n in expired if n in remote and n != newest),
+                            key=lambda n: parse_archive_name(n) or datetime.min)
+        if free + sum(remote[n].size for n in expendable) < item.size:
+            raise CloudFull(self.provider.title, item.name, item.size, free)
+        for name in expendable:
+            logger.info("making room in %s: deleting %s ahead of retention", self.provider.title, name)
+            self.provider.delete(name)
+            free += remote.pop(name).size
+            self.deleted.append(name)
+            if free >= item.size:
+                return
+
+    def _retention(self, remote: dict[str, RemoteFile]) -> None:
+        """The local keep rules, applied to the backups in the cloud folder; other files are left alone."""
+        from wizard.core.retention import select_expired
+
+        try:
+            present = {f.name: f for f in self.provider.list()}
+        except (CloudError, Cancelled) as exc:
+            logger.warning("cloud retention skipped: %s", exc)
+            return
+        for name in select_expired(self._archives(present), self.config.retention):
+            try:
+                self.provider.delete(name)
+            except (CloudError, Cancelled) as exc:
+                logger.warning("cloud retention could not delete %s: %s", name, exc)
+                return
+            logger.info("cloud retention deleted %s from %s", name, self.provider.title)
+            remote.pop(name, None)
+            self.deleted.append(name)
+
+    def _record_failure(self, current: PendingUpload | None, exc: CloudError) -> None:
+        logger.warning("cloud upload postponed (%s): %s", exc.reason, exc)
+        with _edit() as data:
+            for raw in data["items"]:
+                raw["reason"] = exc.reason
+                if current is not None and raw.get("name") == current.name:
+                    raw["last_error"] = str(exc)
+            data["last_error"] = {"at": datetime.now().isoformat(timespec="seconds"), "reason": exc.reason,
+                                  "message": str(exc)}
+
+    def _outcome_pending(self, count: int, reason: str, text: str, needs_login: bool = False) -> CloudOutcome:
+        title = self.provider.title
+        why = {
+            "offline": _("sin conexión"),
+            "server": _("{provider} no responde").format(provider=title),
+            "verify": _("la copia en {provider} no coincidía; se volverá a intentar").format(provider=title),
+            "unavailable": _("la carpeta de los respaldos no está conectada"),
+        }.get(reason)
+        line = _pending_line(count)
+        message = f"{line} ({why})" if why else f"{line}. {text}"
+        if self.uploaded:
+            message = self._done_line() + " " + message
+        return CloudOutcome("pending", message, count, self.uploaded, self.deleted, needs_login, reason)
+
+    def _done_line(self) -> str:
+        n = len(self.uploaded)
+        line = ngettext("Nube: {count} respaldo subido y verificado en {provider}.",
+                        "Nube: {count} respaldos subidos y verificados en {provider}.", n).format(
+            count=n, provider=self.provider.title)
+        if self.deleted:
+            line += " " + ngettext("Se borró {count} respaldo antiguo de la nube.",
+                                   "Se borraron {count} respaldos antiguos de la nube.",
+                                   len(self.deleted)).format(count=len(self.deleted))
+        return line
+
+
+def _pending_line(count: int) -> str:
+    return ngettext("Nube: {count} respaldo pendiente de subir", "Nube: {count} respaldos pendientes de subir",
+                    count).format(count=count)
