@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, ClassVar
 
 from wizard.core.config import CloudConfig
@@ -199,8 +199,8 @@ class CloudProvider(ABC):
 
 def remote_folder(folder: str) -> str:
     """Normalise a configured folder: "Respaldos/" and "/Respaldos" both give "/Respaldos"."""
-    parts = [p for p in PurePosixPath("/" + folder.replace("\\", "/").strip()).parts if p not in ("/", "")]
-    return "/" + "/".join(parts) if parts else ""
+    parts = [p for p in folder.replace("\\", "/").strip().split("/") if p.strip()]
+    return "/" + "/".join(p.strip() for p in parts) if parts else ""
 
 
 class Backoff:

@@ -323,6 +323,9 @@ class DropboxProvider(CloudProvider):
         local_hash = self.local_hash(path, cancel)
         remote_path = self._path(path.name)
         save = checkpoint or (lambda state: None)
+        free = self.free_space()
+        if free is not None and free < stat.st_size:
+            raise CloudFull(self.title, path.name, stat.st_size, free)
         for attempt in range(1, VERIFY_ATTEMPTS + 1):
             try:
                 if stat.st_size <= SMALL_FILE_LIMIT:
@@ -423,10 +426,14 @@ class DropboxProvider(CloudProvider):
                     self._call("files_upload_session_append_v2", data, cursor, close=False, cancel=cancel)
                 except ApiError as exc:
                     error = exc.error
-                    lookup = error.get_lookup_failed() if last and error.is_lookup_failed() else error
                     if error.is_content_hash_mismatch():
                         raise _Corrupted() from None
-                    if getattr(lookup, "is_incorrect_offset", lambda: False)():
+                    if last and error.is_path():
+                        self._raise_write_error(error.get_path(), path.name, size)
+                    if last and not error.is_lookup_failed():
+                        raise
+                    lookup = error.get_lookup_failed() if last else error
+                    if lookup.is_incorrect_offset():
                         correct = lookup.get_incorrect_offset().correct_offset
                         logger.info("Dropbox has %d bytes of %s, not %d: continuing from there", correct,
                                     path.name, offset)
@@ -438,8 +445,7 @@ class DropboxProvider(CloudProvider):
                         state["offset"] = correct
                         save(dict(state))
                         continue
-                    if lookup.is_not_found() or lookup.is_closed() or (
-                            hasattr(lookup, "is_not_closed") and lookup.is_not_closed()):
+                    if lookup.is_not_found() or lookup.is_closed() or (last and lookup.is_not_closed()):
                         if last:
                             done = self._existing(remote_path, cancel)
                             if done is not None and done.size == size:
@@ -448,8 +454,6 @@ class DropboxProvider(CloudProvider):
                         state = None
                         save(None)
                         continue
-                    if last and error.is_path():
-                        self._raise_write_error(error.get_path(), path.name, size)
                     raise
                 corrections = 0
                 state["offset"] = offset + len(data)
