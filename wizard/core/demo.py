@@ -1,0 +1,819 @@
+"""Realistic point-of-sale data to try the app on and to measure it with.
+
+``make_pos_database`` writes a SQLite database shaped like a small Mexican shop's POS (products,
+customers, sales, sale lines) of a requested size; ``make_demo_folder`` writes a whole POS data
+folder (database, product images, CFDI invoices, settings) for ``respaldos --demo-data``.
+
+Everything comes from ``random.Random(seed)``, so one seed always gives the same data. Catalogs are
+built in Python; the bulk rows (sales and their lines) are computed by SQLite itself from batches of
+random numbers passed as one JSON array, which is what makes a 1 GiB database take seconds instead
+of minutes: per row, Python only formats one integer.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import random
+import sqlite3
+import struct
+import zlib
+from array import array
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from itertools import chain, repeat
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+DEMO_DATABASE = Path("datos") / "punto_de_venta.db"
+
+# First ticket of the history; tickets then advance day by day during opening hours.
+_HISTORY_START = int(datetime(2016, 1, 4, tzinfo=timezone.utc).timestamp())
+_SALES_PER_DAY = 480
+_OPENING_SECONDS = 9 * 3600
+_OPEN_HOURS_SECONDS = 12 * 3600
+
+# Lines per ticket: 1..16 (4.3 on average), most tickets are short.
+_LINES_PER_SALE = list(range(1, 17))
+_LINES_WEIGHTS = [20, 16, 13, 11, 9, 7, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1]
+
+# Random bits are turned into attributes through small lookup tables (4096 rows each) rather than
+# CASE chains: a rowid lookup is cheaper than evaluating expressions for every row.
+_KINDS = 4096
+
+# Size of the bulk indexes once built (sorted, so pages are full), per row; measured on 1 GiB files.
+_INDEX_BYTES_PER_LINE = 22.5
+_INDEX_BYTES_PER_SALE = 38.0
+
+# Column layout after the POS systems this app backs up (SICAR-like): wide rows, prices and amounts
+# with and without tax, unrounded REALs. That width is what makes real files compress to ~0.4.
+_SCHEMA = """
+CREATE TABLE products (
+    id INTEGER PRIMARY KEY,
+    sku TEXT NOT NULL UNIQUE,
+    barcode TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    cost REAL NOT NULL,
+    price REAL NOT NULL,
+    tax_rate REAL NOT NULL,
+    stock REAL NOT NULL,
+    min_stock REAL NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX products_name ON products(name);
+CREATE INDEX products_category ON products(category);
+
+CREATE TABLE customers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    rfc TEXT NOT NULL,
+    email TEXT,
+    phone TEXT,
+    address TEXT,
+    postal_code TEXT,
+    credit_limit REAL NOT NULL,
+    credit_balance REAL NOT NULL
+);
+CREATE INDEX customers_rfc ON customers(rfc);
+CREATE INDEX customers_name ON customers(name);
+
+CREATE TABLE cashiers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    username TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE sales (
+    id INTEGER PRIMARY KEY,
+    folio TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    customer_id INTEGER NOT NULL REFERENCES customers(id),
+    cashier_id INTEGER NOT NULL REFERENCES cashiers(id),
+    register TEXT NOT NULL,
+    payment_method TEXT NOT NULL,
+    items INTEGER NOT NULL,
+    subtotal REAL NOT NULL,
+    discount REAL NOT NULL,
+    tax REAL NOT NULL,
+    total REAL NOT NULL,
+    received REAL NOT NULL,
+    change REAL NOT NULL,
+    points INTEGER NOT NULL,
+    invoice_uuid TEXT,
+    status TEXT NOT NULL
+);
+
+CREATE TABLE sale_lines (
+    id INTEGER PRIMARY KEY,
+    sale_id INTEGER NOT NULL REFERENCES sales(id),
+    line_no INTEGER NOT NULL,
+    product_id INTEGER NOT NULL REFERENCES products(id),
+    sku TEXT NOT NULL,
+    description TEXT NOT NULL,
+    qty REAL NOT NULL,
+    unit TEXT NOT NULL,
+    list_price REAL NOT NULL,
+    unit_price REAL NOT NULL,
+    unit_price_net REAL NOT NULL,
+    unit_cost REAL NOT NULL,
+    discount_pct REAL NOT NULL,
+    discount REAL NOT NULL,
+    tax_rate REAL NOT NULL,
+    tax REAL NOT NULL,
+    subtotal REAL NOT NULL,
+    amount REAL NOT NULL,
+    profit REAL NOT NULL
+);
+"""
+
+# Indexes on the big tables are built once they are filled: sorting once is several times cheaper
+# than keeping them up to date row by row.
+_BULK_INDEXES = """
+CREATE INDEX sales_created_at ON sales(created_at);
+CREATE INDEX sales_customer ON sales(customer_id);
+CREATE INDEX sale_lines_sale ON sale_lines(sale_id);
+CREATE INDEX sale_lines_product ON sale_lines(product_id);
+"""
+
+# Helper tables for the bulk inserts. TEMP tables live outside the database file.
+_HELPER_TABLES = """
+CREATE TEMP TABLE product_prices (id INTEGER PRIMARY KEY, sku, name, unit, kg, price, net, cost, tax_rate);
+INSERT INTO temp.product_prices
+    SELECT id, sku, name, unit, unit = 'KG', price, price / (1 + tax_rate), cost, tax_rate FROM products;
+CREATE TEMP TABLE line_kinds (k INTEGER PRIMARY KEY, pieces, grams, discount_pct);
+CREATE TEMP TABLE sale_kinds (k INTEGER PRIMARY KEY, walk_in, payment_method, bill, invoiced, status)
+"""
+
+# One line per random value v: bits 36.. are the ticket (relative to :first_sale), bits 32..35 the
+# line number, bits 0..19 pick the product (skewed towards the best sellers, which have low ids),
+# bits 20..31 the quantity and discount. The unit cost drifts up with time, as average costs do.
+_INSERT_LINES = """
+INSERT INTO sale_lines(sale_id, line_no, product_id, sku, description, qty, unit, list_price, unit_price,
+                       unit_price_net, unit_cost, discount_pct, discount, tax_rate, tax, subtotal, amount,
+                       profit)
+SELECT sale_id, line_no, id, sku, name, qty, unit, price, price * keep, net * keep, cost, discount_pct,
+       qty * price * (1 - keep), tax_rate, qty * net * keep * tax_rate, qty * net * keep,
+       qty * price * keep, qty * (net * keep - cost)
+FROM (
+    SELECT j.sale_id AS sale_id, j.line_no AS line_no, p.id AS id, p.sku AS sku, p.name AS name,
+           p.unit AS unit, p.price AS price, p.net AS net, p.tax_rate AS tax_rate,
+           p.cost * (1 + (j.sale_id >> 5) * 0.0000137) AS cost,
+           CASE WHEN p.kg THEN q.grams / 1000.0 ELSE q.pieces END AS qty,
+           q.discount_pct AS discount_pct, 1 - q.discount_pct / 100.0 AS keep
+    FROM (
+        SELECT :first_sale + (value >> 36) AS sale_id, 1 + ((value >> 32) & 15) AS line_no,
+               1 + (((value & 1023) * (((value >> 10) & 1023) + 512) * :n_products) / 1571841) AS product_id,
+               (value >> 20) & 4095 AS kind
+        FROM json_each(:lines)
+    ) AS j
+    JOIN temp.product_prices AS p ON p.id = j.product_id
+    JOIN temp.line_kinds AS q ON q.k = j.kind
+)
+"""
+
+# One ticket per random value v (by position in the array); its totals come from its lines.
+_INSERT_SALES = """
+INSERT INTO sales(id, folio, created_at, customer_id, cashier_id, register, payment_method, items,
+                  subtotal, discount, tax, total, received, change, points, invoice_uuid, status)
+SELECT id, 'A-' || id, created_at, customer_id, cashier_id, 'CAJA ' || register, payment_method,
+       items, total - tax, discount, tax, total, received, received - total,
+       CASE WHEN customer_id > 1 THEN CAST(total / 20 AS INTEGER) ELSE 0 END,
+       CASE WHEN invoiced THEN printf('%08X-%04X-4%03X-%04X-%012X', v & 4294967295, (v >> 32) & 65535,
+            (v >> 48) & 4095, 32768 | ((v >> 20) & 16383), (id * 2654435761 + (v >> 8)) & 281474976710655)
+       END,
+       status
+FROM (
+    SELECT s.id AS id, s.v AS v, l.items AS items, l.cents / 100.0 AS total, l.tax AS tax,
+           l.discount AS discount, k.payment_method AS payment_method, k.invoiced AS invoiced,
+           k.status AS status, 1 + ((s.v >> 30) & 1) AS register,
+           CASE WHEN k.bill THEN (l.cents / (k.bill * 100) + 1) * k.bill ELSE l.cents / 100.0 END AS received,
+           datetime(:t0 + ((s.id - 1) / :per_day) * 86400 + :opening
+                    + ((s.id - 1) % :per_day) * (:open_seconds / :per_day) + ((s.v >> 8) % 97),
+                    'unixepoch') AS created_at,
+           CASE WHEN k.walk_in THEN 1 ELSE 2 + ((s.v >> 20) % (:n_customers - 1)) END AS customer_id,
+           1 + (((s.id - 1) % :per_day) * 2 / :per_day) * 2 + ((s.v >> 30) & 1) AS cashier_id
+    FROM (SELECT :first_sale + key AS id, value AS v FROM json_each(:sales)) AS s
+    JOIN temp.sale_kinds AS k ON k.k = s.v & 4095
+    CROSS JOIN (SELECT sale_id, count(*) AS items, CAST(sum(amount) * 100 + 0.5 AS INTEGER) AS cents,
+                       sum(tax) AS tax,
+                       sum(discount) AS discount
+                FROM sale_lines WHERE id > :last_line_before GROUP BY sale_id) AS l ON l.sale_id = s.id
+)
+"""
+
+_CATALOG = {
+    "ABARROTES": (
+        "PZA",
+        [
+            ("Arroz súper extra", ["Verde Valle", "SOS", "Schettino"], ["900 g", "1 kg", "5 kg"]),
+            ("Frijol negro", ["Verde Valle", "La Costeña", "Isadora"], ["900 g", "1 kg", "430 g"]),
+            ("Aceite vegetal", ["Nutrioli", "1-2-3", "Capullo", "Patrona"], ["946 ml", "500 ml", "1.5 l"]),
+            ("Azúcar estándar", ["Zulka", "Great Value", "Bernardo"], ["1 kg", "2 kg", "500 g"]),
+            ("Atún en agua", ["Dolores", "Tuny", "Herdez"], ["140 g", "295 g"]),
+            ("Sopa de pasta codo", ["La Moderna", "Barilla", "Yemina"], ["200 g", "500 g"]),
+            ("Chiles jalapeños en escabeche", ["La Costeña", "Herdez", "San Marcos"], ["220 g", "380 g", "2.8 kg"]),
+            ("Mayonesa con jugo de limón", ["McCormick", "Hellmann's"], ["190 g", "390 g", "725 g"]),
+            ("Café soluble", ["Nescafé Clásico", "Legal", "Los Portales"], ["42 g", "120 g", "225 g"]),
+            ("Galletas Marías", ["Gamesa", "Cuétara"], ["170 g", "850 g"]),
+            ("Harina de maíz", ["Maseca", "Minsa"], ["1 kg", "4 kg"]),
+            ("Leche entera UHT", ["Lala", "Alpura", "Santa Clara"], ["1 l", "250 ml"]),
+            ("Cereal de hojuelas de maíz", ["Kellogg's", "Nestlé"], ["300 g", "500 g", "1.2 kg"]),
+            ("Chocolate en tableta", ["Abuelita", "Ibarra", "Mayordomo"], ["90 g", "540 g"]),
+            ("Salsa picante", ["Valentina", "Búfalo", "Tapatío"], ["370 ml", "1 l"]),
+        ],
+    ),
+    "BEBIDAS": (
+        "PZA",
+        [
+            ("Refresco de cola", ["Coca-Cola", "Pepsi", "Big Cola"], ["355 ml", "600 ml", "2 l", "3 l"]),
+            ("Agua purificada", ["Ciel", "Bonafont", "Epura", "E-Pura"], ["600 ml", "1 l", "1.5 l", "20 l"]),
+            ("Refresco sabor naranja", ["Fanta", "Jarritos", "Mirinda"], ["600 ml", "2 l"]),
+            ("Jugo de manzana", ["Jumex", "Del Valle", "Boing"], ["250 ml", "1 l", "500 ml"]),
+            ("Bebida energética", ["Red Bull", "Monster", "Vive 100"], ["250 ml", "473 ml"]),
+            ("Cerveza clara", ["Corona", "Victoria", "Tecate", "Modelo"], ["355 ml", "940 ml", "six 355 ml"]),
+        ],
+    ),
+    "LIMPIEZA": (
+        "PZA",
+        [
+            ("Detergente en polvo", ["Roma", "Ariel", "Foca", "Ace"], ["500 g", "1 kg", "5 kg"]),
+            ("Jabón de tocador", ["Zest", "Palmolive", "Escudo", "Camay"], ["150 g", "3 x 150 g"]),
+            ("Papel higiénico", ["Pétalo", "Regio", "Suavel", "Kleenex"], ["4 rollos", "12 rollos"]),
+            ("Cloro desinfectante", ["Cloralex", "Clorox"], ["950 ml", "2 l", "3.75 l"]),
+            ("Limpiador multiusos aroma lavanda", ["Fabuloso", "Pinol", "Mr. Músculo"], ["1 l", "2 l"]),
+            ("Suavizante de telas", ["Suavitel", "Downy", "Ensueño"], ["850 ml", "2.8 l"]),
+        ],
+    ),
+    "FERRETERÍA": (
+        "PZA",
+        [
+            ("Tornillo para madera cabeza plana", ["Fiero", "Truper"], ['1/2"', '3/4"', '1"', '1 1/2"']),
+            ("Clavo estándar con cabeza", ["Truper", "Deacero"], ['1"', '2"', '2 1/2"', '3"']),
+            ("Cinta de aislar negra", ["Truper", "3M Temflex"], ["9 m", "18 m"]),
+            ("Foco LED luz de día", ["Philips", "Tecnolite", "Volteck"], ["9 W", "12 W", "15 W"]),
+            ("Pintura vinílica blanca", ["Comex", "Berel", "Sherwin-Williams"], ["1 l", "4 l", "19 l"]),
+            ("Brocha de cerda natural", ["Truper", "Pretul"], ['1"', '2"', '3"', '4"']),
+            ("Candado de latón", ["Phillips", "Hermex", "Truper"], ["30 mm", "40 mm", "50 mm"]),
+            ("Cable THW calibre 12", ["Condumex", "Argos"], ["por metro", "rollo 100 m"]),
+        ],
+    ),
+    "PAPELERÍA": (
+        "PZA",
+        [
+            ("Cuaderno profesional cuadro chico", ["Scribe", "Norma", "Estrella"], ["100 hojas", "200 hojas"]),
+            ("Bolígrafo punto mediano azul", ["Bic", "Paper Mate", "Pelikan"], ["pieza", "caja 12 piezas"]),
+            ("Lápiz del número 2", ["Mirado", "Dixon", "Maped"], ["pieza", "caja 12 piezas"]),
+            ("Hojas blancas tamaño carta", ["Facia", "Chamex", "HP"], ["paquete 100", "paquete 500"]),
+            ("Pegamento blanco", ["Resistol 850", "Pritt"], ["110 g", "250 g", "1 kg"]),
+        ],
+    ),
+    "FRUTAS Y VERDURAS": (
+        "KG",
+        [
+            ("Jitomate saladet", ["a granel"], ["por kilo"]),
+            ("Cebolla blanca", ["a granel"], ["por kilo"]),
+            ("Aguacate Hass", ["a granel"], ["por kilo"]),
+            ("Limón sin semilla", ["a granel"], ["por kilo"]),
+            ("Plátano Tabasco", ["a granel"], ["por kilo"]),
+            ("Papa blanca", ["a granel"], ["por kilo"]),
+            ("Chile serrano", ["a granel"], ["por kilo"]),
+            ("Manzana roja", ["a granel"], ["por kilo"]),
+            ("Naranja para jugo", ["a granel"], ["por kilo"]),
+            ("Zanahoria", ["a granel"], ["por kilo"]),
+            ("Calabacita italiana", ["a granel"], ["por kilo"]),
+            ("Tomate verde", ["a granel"], ["por kilo"]),
+            ("Papaya maradol", ["a granel"], ["por kilo"]),
+            ("Tortilla de maíz", ["a granel"], ["por kilo"]),
+            ("Huevo blanco", ["a granel"], ["por kilo"]),
+            ("Frijol pinto", ["a granel"], ["por kilo"]),
+            ("Azúcar morena", ["a granel"], ["por kilo"]),
+        ],
+    ),
+    "SALCHICHONERÍA": (
+        "KG",
+        [
+            ("Jamón de pavo", ["FUD", "San Rafael", "Zwan"], ["rebanado", "en pieza"]),
+            ("Queso Oaxaca", ["Lala", "Chilchota", "Nochebuena"], ["a granel", "rebanado"]),
+            ("Salchicha de pavo", ["FUD", "Bafar", "Chimex"], ["a granel"]),
+            ("Queso manchego", ["Philadelphia", "Lala", "Caperucita"], ["rebanado", "en pieza"]),
+            ("Chorizo rojo", ["Bafar", "Chimex", "de la casa"], ["a granel"]),
+            ("Pechuga de pollo", ["Bachoco", "Pilgrim's"], ["entera", "fileteada"]),
+            ("Bistec de res", ["de la casa", "SuKarne"], ["delgado", "grueso"]),
+            ("Crema ácida", ["Lala", "Alpura", "de rancho"], ["a granel"]),
+        ],
+    ),
+}
+
+# Variants multiply the catalog into thousands of distinct descriptions, as in a real store.
+_VARIANTS = {
+    "ABARROTES": ["", "", "", "light", "sin sal", "integral", "paquete familiar", "orgánico",
+                  "bajo en sodio", "c/2 pzas", "c/3 pzas", "precio especial"],
+    "BEBIDAS": ["", "", "retornable", "no retornable", "sin azúcar", "light", "c/6 pzas", "c/12 pzas",
+                "lata", "vidrio"],
+    "LIMPIEZA": ["", "", "aroma lavanda", "aroma limón", "aroma floral", "bolsa", "repuesto económico",
+                 "c/3 pzas", "antibacterial"],
+    "FERRETERÍA": ["", "", "bolsa c/100 pzas", "caja c/50 pzas", "galvanizado", "acero inoxidable",
+                   "negro", "blanco", "c/10 pzas"],
+    "PAPELERÍA": ["", "", "azul", "negro", "rojo", "c/12 pzas", "c/24 pzas", "paquete escolar"],
+    "FRUTAS Y VERDURAS": ["", "", "primera", "segunda", "orgánico", "de temporada"],
+    "SALCHICHONERÍA": ["", "", "premium", "light", "familiar", "económico"],
+}
+
+# Price of a pack relative to one piece ("bolsa c/100 pzas" of nails vs. the per-piece reference).
+_PACK_FACTOR = {"2": 1.9, "3": 2.8, "6": 5.2, "10": 3.0, "12": 9.5, "24": 8.0, "50": 4.0, "100": 6.0}
+
+# (mu, sigma) of the log-normal reference price per category, in pesos (per kilo for KG items).
+_PRICE_LEVEL = {
+    "ABARROTES": (3.4, 0.6),
+    "BEBIDAS": (3.1, 0.6),
+    "LIMPIEZA": (3.7, 0.5),
+    "FERRETERÍA": (3.5, 0.8),
+    "PAPELERÍA": (3.2, 0.7),
+    "FRUTAS Y VERDURAS": (3.5, 0.5),
+    "SALCHICHONERÍA": (5.0, 0.4),
+}
+
+_FIRST_NAMES = [
+    "José", "María", "Juan", "Guadalupe", "Francisco", "Juana", "Antonio", "Margarita", "Jesús",
+    "Verónica", "Miguel Ángel", "Leticia", "Pedro", "Rosa María", "Alejandro", "Patricia", "Manuel",
+    "Elizabeth", "Ricardo", "Gabriela", "Fernando", "Adriana", "Jorge", "Alejandra", "Roberto",
+    "Araceli", "Sergio", "Claudia", "Eduardo", "Martha", "Héctor", "Silvia", "Raúl", "Norma", "Óscar",
+    "Yolanda", "Arturo", "Lucía", "Javier", "Mónica", "Iván", "Sofía", "Ramón", "Ximena", "Rubén",
+]
+_LAST_NAMES = [
+    "Hernández", "García", "Martínez", "López", "González", "Pérez", "Rodríguez", "Sánchez",
+    "Ramírez", "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Reyes", "Jiménez", "Torres", "Díaz",
+    "Gutiérrez", "Ruiz", "Mendoza", "Aguilar", "Ortiz", "Moreno", "Castillo", "Romero", "Álvarez",
+    "Méndez", "Chávez", "Rivera", "Juárez", "Ramos", "Domínguez", "Herrera", "Medina", "Castro",
+    "Vargas", "Guzmán", "Velázquez", "Muñoz", "Rojas", "Contreras", "Salazar", "Luna", "Ibarra",
+    "Núñez", "Peña", "Orozco", "Espinoza", "Valenzuela",
+]
+_COMPANY_WORDS = [
+    ("Abarrotes", "La Esperanza"), ("Ferretería", "El Clavo"), ("Tortillería", "San Juan"),
+    ("Papelería", "La Pluma"), ("Constructora", "Del Bajío"), ("Restaurante", "El Fogón"),
+    ("Taller mecánico", "Hermanos Ruiz"), ("Farmacia", "Santa Fe"), ("Cocina económica", "Doña Lupita"),
+    ("Distribuidora", "Del Norte"), ("Estética", "Bella"), ("Lavandería", "La Burbuja"),
+]
+_COMPANY_SUFFIXES = ["S.A. de C.V.", "S. de R.L. de C.V.", "S.C.", "S.A.S."]
+_STREETS = [
+    "Av. Juárez", "Calle Hidalgo", "Av. Revolución", "Calle Morelos", "Blvd. Adolfo López Mateos",
+    "Calle 5 de Mayo", "Av. Insurgentes", "Calle Allende", "Calle Guerrero", "Av. Independencia",
+    "Calle Niños Héroes", "Calle Zaragoza", "Privada de los Pinos", "Calle Emiliano Zapata",
+]
+_NEIGHBOURHOODS = [
+    "Centro", "Col. Las Flores", "Col. Jardines del Valle", "Col. San Miguel", "Fracc. Villa Real",
+    "Col. Reforma", "Col. El Carmen", "Barrio de Santiago", "Col. Obrera", "Col. Buenavista",
+]
+_CITIES = [
+    ("León, Gto.", "37"), ("Guadalajara, Jal.", "44"), ("Puebla, Pue.", "72"), ("Querétaro, Qro.", "76"),
+    ("Morelia, Mich.", "58"), ("Aguascalientes, Ags.", "20"), ("Saltillo, Coah.", "25"),
+    ("Oaxaca, Oax.", "68"), ("Mérida, Yuc.", "97"), ("Toluca, Edo. Méx.", "50"),
+]
+_EMAIL_DOMAINS = ["gmail.com", "hotmail.com", "outlook.com", "yahoo.com.mx", "prodigy.net.mx"]
+_RFC_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_RFC_HOMOCLAVE = "ABCDEFGHIJKLMNPQRSTUVWXYZ0123456789"
+
+
+def _ean13(rng: random.Random) -> str:
+    """A plausible Mexican EAN-13 (GS1 prefix 750) with a correct check digit."""
+    digits = "750" + "".join(str(rng.randrange(10)) for _ in range(9))
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
+    return digits + str((10 - total % 10) % 10)
+
+
+def _money(value: float) -> float:
+    """Shop prices end in .00, .50 or .90."""
+    whole = int(value)
+    return whole + (0.0, 0.5, 0.9)[whole % 3]
+
+
+def _ascii_upper(text: str) -> str:
+    return text.upper().translate(str.maketrans("ÁÉÍÓÚÜÑ", "AEIOUUX"))
+
+
+def _rfc(rng: random.Random, name: str, company: bool) -> str:
+    """An RFC-shaped tax id: 3 letters (company) or 4 (person), a date, a 3-character homoclave."""
+    letters = "".join(c for c in _ascii_upper(name) if c.isalpha())
+    initials = (letters + "".join(rng.choice(_RFC_LETTERS) for _ in range(4)))[: 3 if company else 4]
+    date = f"{rng.randrange(50, 100) if not company else rng.randrange(0, 24):02d}"
+    date += f"{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
+    return initials + date + "".join(rng.choice(_RFC_HOMOCLAVE) for _ in range(3))
+
+
+def _products(rng: random.Random, count: int) -> list[tuple]:
+    """Product rows, best sellers first (sales pick low ids more often)."""
+    choices: dict[str, list[tuple]] = {"KG": [], "PZA": []}
+    for category, (unit, items) in _CATALOG.items():
+        for base, brands, sizes in items:
+            for brand in brands:
+                for size in sizes:
+                    choices[unit].append((category, unit, base, brand, size))
+    rows = []
+    prefixes = {category: _ascii_upper(category)[:3] for category in _CATALOG}
+    base_prices: dict[tuple[str, str], float] = {}
+    for product_id in range(1, count + 1):
+        # Weighed goods (tortillas, produce, deli) are among the best sellers.
+        weighed = rng.random() < (0.3 if product_id <= count // 10 else 0.06)
+        category, unit, base, brand, size = rng.choice(choices["KG" if weighed else "PZA"])
+        variant = rng.choice(_VARIANTS[category])
+        name = " ".join(part for part in (base, brand if brand != "a granel" else "", size, variant) if part)
+        # Same item and size cost about the same whatever the brand; packs cost more.
+        reference = base_prices.setdefault((base, size), rng.lognormvariate(*_PRICE_LEVEL[category]))
+        pack = _PACK_FACTOR[variant.split("c/")[1].split()[0]] if "c/" in variant else 1.0
+        cost = round(reference * rng.uniform(0.6, 1.1) * pack, 2)
+        # Most prices come from cost plus margin (any cents); some were rounded by hand.
+        price = round(cost * rng.uniform(1.18, 1.45), 2)
+        if rng.random() < 0.35:
+            price = _money(price)
+        stock = round(rng.uniform(0, 40), 3) if unit == "KG" else float(rng.randrange(0, 250))
+        rows.append(
+            (
+                product_id,
+                f"{prefixes[category]}-{product_id:05d}",
+                _ean13(rng),
+                name,
+                category,
+                unit,
+                cost,
+                price,
+                0.0 if category in ("FRUTAS Y VERDURAS", "ABARROTES") else 0.16,
+                stock,
+                float(rng.choice([0, 5, 10, 12, 20, 24])),
+                1 if rng.random() > 0.03 else 0,
+            )
+        )
+    return rows
+
+
+def _customers(rng: random.Random, count: int) -> list[tuple]:
+    """Customer rows; id 1 is the walk-in "PÚBLICO EN GENERAL" with the generic RFC."""
+    rows = [(1, "PÚBLICO EN GENERAL", "XAXX010101000", None, None, None, None, 0.0, 0.0)]
+    for customer_id in range(2, count + 1):
+        company = rng.random() < 0.25
+        if company:
+            kind, word = rng.choice(_COMPANY_WORDS)
+            name = f"{kind} {word} {rng.choice(_COMPANY_SUFFIXES)}"
+            email = f"facturacion@{_ascii_upper(word).lower().replace(' ', '')}.com.mx"
+        else:
+            first, last1, last2 = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES), rng.choice(_LAST_NAMES)
+            name = f"{first} {last1} {last2}"
+            user = _ascii_upper(f"{first.split()[0]}.{last1}").lower()
+            email = f"{user}{rng.randrange(1, 99)}@{rng.choice(_EMAIL_DOMAINS)}"
+        city, zip_prefix = rng.choice(_CITIES)
+        address = (
+            f"{rng.choice(_STREETS)} {rng.randrange(1, 2500)}, {rng.choice(_NEIGHBOURHOODS)}, {city}"
+        )
+        credit_limit = float(rng.choice([0, 0, 500, 1000, 2000, 5000, 10000]))
+        balance = round(rng.uniform(0, credit_limit), 2) if credit_limit else 0.0
+        rows.append(
+            (
+                customer_id,
+                name,
+                _rfc(rng, name, company),
+                email,
+                f"{rng.choice(['33', '442', '477', '55', '81', '222'])}{rng.randrange(10**6, 10**7)}",
+                address,
+                f"{zip_prefix}{rng.randrange(0, 1000):03d}",
+                credit_limit,
+                balance,
+            )
+        )
+    return rows
+
+
+def _cashiers(rng: random.Random) -> list[tuple]:
+    rows = []
+    for cashier_id in range(1, 5):
+        first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
+        rows.append((cashier_id, f"{first} {last}", _ascii_upper(f"{first.split()[0][0]}{last}").lower()))
+    return rows
+
+
+def _line_kinds(rng: random.Random) -> list[tuple]:
+    """Quantity and discount for each of the 4096 line kinds: mostly one piece, few discounts."""
+    rows = []
+    for kind in range(_KINDS):
+        pieces = rng.choices([1, 2, 3, 4, 5, 6, 10], [63, 18, 8, 4, 3, 3, 1])[0]
+        grams = rng.choice([250, 500, 1000]) if rng.random() < 0.3 else rng.randrange(80, 2600)
+        discount = rng.choice([5.0, 10.0, 15.0, 20.0]) if rng.random() < 0.08 else 0.0
+        rows.append((kind, pieces, grams, discount))
+    return rows
+
+
+def _sale_kinds(rng: random.Random) -> list[tuple]:
+    """Customer, payment method, cash tendered, invoice and status for each of the 4096 sale kinds."""
+    methods = ["EFECTIVO", "TARJETA DE DÉBITO", "TARJETA DE CRÉDITO", "TRANSFERENCIA", "CRÉDITO CLIENTE"]
+    rows = []
+    for kind in range(_KINDS):
+        method = rng.choices(methods, [58, 20, 13, 5, 4])[0]
+        walk_in = 1 if method != "CRÉDITO CLIENTE" and rng.random() < 0.7 else 0
+        bill = rng.choice([10, 20, 50, 100, 200, 500]) if method == "EFECTIVO" else 0
+        invoiced = 1 if not walk_in and rng.random() < 0.25 else 0
+        status = "CANCELADA" if rng.random() < 0.012 else "PAGADA"
+        rows.append((kind, walk_in, method, bill, invoiced, status))
+    return rows
+
+
+def _catalog_sizes(target_bytes: int) -> tuple[int, int]:
+    """Number of products and customers: a corner shop for small files, a big store for 1 GiB."""
+    products = max(150, min(12_000, target_bytes // 60_000))
+    customers = max(40, min(5_000, target_bytes // 150_000))
+    return products, customers
+
+
+def _sale_batches(rng: random.Random, first_sale: int, batch: int):
+    """Endless (first_sale, count, lines_json, sales_json) batches of ``batch`` tickets each.
+
+    Per line Python only joins one integer into a JSON array, using C-level iterators; SQLite does the
+    rest. Consumed from a second thread while SQLite (which releases the GIL) inserts the previous batch.
+    """
+    while True:
+        lines_per_sale = rng.choices(_LINES_PER_SALE, _LINES_WEIGHTS, k=batch)
+        # Line keys (ticket << 36) | (line number << 32), then 32 random bits below them.
+        starts = list(map(int.__lshift__, range(batch), repeat(36)))
+        stops = map(int.__add__, starts, map(int.__lshift__, lines_per_sale, repeat(32)))
+        line_keys = chain.from_iterable(map(range, starts, stops, repeat(1 << 32)))
+        low_bits = array("I", rng.randbytes(4 * sum(lines_per_sale)))
+        lines_json = "[" + ",".join(map(str, map(int.__or__, line_keys, low_bits))) + "]"
+        # JSON integers must fit SQLite's signed 64 bits: 63 random bits per ticket.
+        sale_bits = array("Q", rng.randbytes(8 * batch))
+        sales_json = "[" + ",".join(map(str, map(int.__rshift__, sale_bits, repeat(1)))) + "]"
+        yield first_sale, batch, lines_json, sales_json
+        first_sale += batch
+
+
+def _file_bytes(conn: sqlite3.Connection) -> int:
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    return conn.execute("PRAGMA page_count").fetchone()[0] * page_size
+
+
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    # Not executescript(): that one commits the open transaction first.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def make_pos_database(path, target_bytes: int, seed: int = 0, journal_mode: str = "wal") -> Path:
+    """Write a realistic POS SQLite database of about ``target_bytes`` at ``path`` and return the path.
+
+    Tables products, customers, cashiers, sales and sale_lines, with their indexes, filled with a
+    Mexican shop's history until the file is within ~2 % of ``target_bytes`` (the catalogs alone make
+    a few hundred KB, the floor). The same ``seed`` and size always give the same rows. The file is
+    left in ``journal_mode`` ("wal" or "delete"), as a POS would have it. An existing file at ``path``
+    and its -wal/-shm/-journal companions are replaced. About 20-40 MB/s on one core.
+    """
+    path = Path(path)
+    journal_mode = journal_mode.lower()
+    if journal_mode not in ("wal", "delete"):
+        raise ValueError(f"journal_mode must be 'wal' or 'delete', not {journal_mode!r}")
+    if target_bytes <= 0:
+        raise ValueError("target_bytes must be positive")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+    rng = random.Random(seed)
+    n_products, n_customers = _catalog_sizes(target_bytes)
+    # About 60 batches (~700 bytes per ticket): the file lands within half a batch of the target.
+    batch = max(100, min(40_000, target_bytes // 700 // 60))
+    params = {
+        "t0": _HISTORY_START,
+        "per_day": _SALES_PER_DAY,
+        "opening": _OPENING_SECONDS,
+        "open_seconds": _OPEN_HOURS_SECONDS,
+        "n_products": n_products,
+        "n_customers": n_customers,
+    }
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        # Nobody else reads the file while it is generated: no journal, no fsync, a big cache.
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-131072")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("BEGIN")
+        _execute_script(conn, _SCHEMA)
+        conn.executemany("INSERT INTO products VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", _products(rng, n_products))
+        conn.executemany("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?,?)", _customers(rng, n_customers))
+        conn.executemany("INSERT INTO cashiers VALUES (?,?,?)", _cashiers(rng))
+        _execute_script(conn, _HELPER_TABLES)
+        conn.executemany("INSERT INTO temp.line_kinds VALUES (?,?,?,?)", _line_kinds(rng))
+        conn.executemany("INSERT INTO temp.sale_kinds VALUES (?,?,?,?,?,?)", _sale_kinds(rng))
+        conn.execute("COMMIT")
+
+        batches = _sale_batches(random.Random(rng.getrandbits(64)), 1, batch)
+        with ThreadPoolExecutor(max_workers=1) as prefetch:
+            upcoming = prefetch.submit(next, batches)
+            lines = sales = 0
+            indexed = False
+            step = 0.0  # bytes the last batch added, indexes included
+            while True:
+                size = _file_bytes(conn)
+                if not indexed:
+                    size += lines * _INDEX_BYTES_PER_LINE + sales * _INDEX_BYTES_PER_SALE
+                # Stop when one more batch would overshoot by more than it undershoots now.
+                if size + step / 2 >= target_bytes:
+                    if indexed:
+                        break
+                    # Build the indexes, then top up with (slower) indexed inserts if still short.
+                    conn.execute("PRAGMA threads=2")
+                    _execute_script(conn, _BULK_INDEXES)
+                    indexed = True
+                    continue
+                first_sale, count, lines_json, sales_json = upcoming.result()
+                upcoming = prefetch.submit(next, batches)
+                before = _file_bytes(conn)
+                last_line = conn.execute("SELECT coalesce(max(id), 0) FROM sale_lines").fetchone()[0]
+                conn.execute("BEGIN")
+                added = conn.execute(
+                    _INSERT_LINES, {**params, "first_sale": first_sale, "lines": lines_json}
+                ).rowcount
+                conn.execute(
+                    _INSERT_SALES,
+                    {**params, "first_sale": first_sale, "last_line_before": last_line, "sales": sales_json},
+                )
+                conn.execute("COMMIT")
+                lines += added
+                sales += count
+                step = _file_bytes(conn) - before
+                if not indexed:
+                    step += added * _INDEX_BYTES_PER_LINE + count * _INDEX_BYTES_PER_SALE
+            upcoming.cancel()
+        conn.execute(f"PRAGMA journal_mode={journal_mode.upper()}")
+    finally:
+        conn.close()
+    logger.info("Demo POS database %s: %d bytes", path, path.stat().st_size)
+    return path
+
+
+# A 16x16 baseline JPEG (a red label with a white circle), so no imaging library is needed.
+_PRODUCT_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAA0JCgsKCA0LCgsODg0PEyAVExISEyccHhcgLikxMC4pLSwzOko+MzZGNywtQFdB"
+    "RkxOUlNSMj5aYVpQYEpRUk//2wBDAQ4ODhMREyYVFSZPNS01T09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09P"
+    "T09PT09PT09PT09PT0//wAARCAAQABADASIAAhEBAxEB/8QAFgABAQEAAAAAAAAAAAAAAAAABAAD/8QAIhAAAQQBBAIDAAAA"
+    "AAAAAAAAAQIDBBEGBRIhMUHwE1Hx/8QAFQEBAQAAAAAAAAAAAAAAAAAABAX/xAAdEQABAwUBAAAAAAAAAAAAAAABAAIRBBIU"
+    "MmGh/9oADAMBAAIRAxEAPwDXGseOsFbz6y3FbO0lBG5Sq6H12OfQjI8XGmRhLhOLcYTQdDhG5NmgRQFjkD3ixPX2NMS5EmDa"
+    "wtRWHQCSlVAUQPHA6/E5TkkWZBMGAflS7RccKSkJo2AAa5se+CgMs6rjnVOTA18hf//Z"
+)
+
+_DEMO_DATABASE_BYTES = 4 * 1024 * 1024
+
+_DEMO_IMAGES = {
+    "Refresco de cola 600 ml.png": (200, 30, 40),
+    "Jabón Zest 150 g.png": (40, 140, 210),
+    "logo tienda.png": (240, 180, 20),
+}
+_DEMO_PHOTOS = ["Aguacate Hass.jpg", "Tornillo para madera 1 pulgada.jpg"]
+
+_INVOICES = [
+    ("A", 1001, "2024-03-15T13:42:10", "Ferretería El Clavo S.A. de C.V.", "FCL950312K21", "601", 1850.00),
+    ("A", 1002, "2024-03-16T10:05:44", "María Guadalupe Hernández Núñez", "HENG850704QW3", "605", 436.50),
+    ("A", 1003, "2024-03-18T18:21:02", "Cocina económica Doña Lupita S.C.", "CED120930PL8", "612", 2712.35),
+]
+
+
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A valid RGB PNG: a diagonal shade of ``rgb`` (product photos compress, but not to nothing)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = bytearray()
+    for y in range(height):
+        rows.append(0)  # filter: none
+        for x in range(width):
+            shade = (x + y) * 96 // (width + height)
+            rows.extend(min(255, c + shade) for c in rgb)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(rows), 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _pdf(lines: list[str]) -> bytes:
+    """A one-page PDF with ``lines`` of text (ASCII), with a correct cross-reference table."""
+    text = "BT /F1 11 Tf 50 780 Td 14 TL " + " ".join(
+        "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '" for line in lines
+    ) + " ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(text) + text.encode("ascii") + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _cfdi(series: str, folio: int, when: str, name: str, rfc: str, regime: str, total: float) -> str:
+    """A CFDI 4.0-shaped invoice (not stamped by a real PAC: the seal is a placeholder)."""
+    subtotal = round(total / 1.16, 2)
+    tax = round(total - subtotal, 2)
+    uuid = f"{zlib.crc32(f'{series}{folio}'.encode()):08X}-6F2A-4C1B-9E37-{folio:012X}"
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital"
+  Version="4.0" Serie="{series}" Folio="{folio}" Fecha="{when}" FormaPago="01" MetodoPago="PUE"
+  SubTotal="{subtotal:.2f}" Moneda="MXN" Total="{total:.2f}" TipoDeComprobante="I" Exportacion="01"
+  LugarExpedicion="37000" NoCertificado="00001000000509846663" Sello="U2VsbG8gZGUgZGVtb3N0cmFjacOzbg==">
+  <cfdi:Emisor Rfc="AGU160104T52" Nombre="ABARROTES LA GÜERA" RegimenFiscal="612"/>
+  <cfdi:Receptor Rfc="{rfc}" Nombre="{name.upper()}" DomicilioFiscalReceptor="37000"
+    RegimenFiscalReceptor="{regime}" UsoCFDI="G03"/>
+  <cfdi:Conceptos>
+    <cfdi:Concepto ClaveProdServ="01010101" Cantidad="1" ClaveUnidad="ACT" Descripcion="Venta"
+      ValorUnitario="{subtotal:.2f}" Importe="{subtotal:.2f}" ObjetoImp="02">
+      <cfdi:Impuestos><cfdi:Traslados>
+        <cfdi:Traslado Base="{subtotal:.2f}" Impuesto="002" TipoFactor="Tasa" TasaOCuota="0.160000"
+          Importe="{tax:.2f}"/>
+      </cfdi:Traslados></cfdi:Impuestos>
+    </cfdi:Concepto>
+  </cfdi:Conceptos>
+  <cfdi:Impuestos TotalImpuestosTrasladados="{tax:.2f}">
+    <cfdi:Traslados><cfdi:Traslado Base="{subtotal:.2f}" Impuesto="002" TipoFactor="Tasa"
+      TasaOCuota="0.160000" Importe="{tax:.2f}"/></cfdi:Traslados>
+  </cfdi:Impuestos>
+  <cfdi:Complemento>
+    <tfd:TimbreFiscalDigital Version="1.1" UUID="{uuid}" FechaTimbrado="{when}"
+      RfcProvCertif="SAT970701NN3" SelloCFD="U2VsbG8=" NoCertificadoSAT="00001000000505142236"
+      SelloSAT="U2VsbG8gU0FU"/>
+  </cfdi:Complemento>
+</cfdi:Comprobante>
+"""
+
+
+_SETTINGS = """; Ajustes del punto de venta (demostración de Respaldos)
+[tienda]
+nombre = Abarrotes La Güera
+rfc = AGU160104T52
+direccion = Calle Hidalgo 214, Centro, León, Gto.
+telefono = 477 712 3456
+
+[base_de_datos]
+ruta = datos/punto_de_venta.db
+modo_diario = wal
+
+[caja]
+cajas = 2
+moneda = MXN
+iva = 0.16
+imprimir_ticket = sí
+
+[impresora]
+nombre = EPSON TM-T20III
+ancho_papel_mm = 80
+"""
+
+
+def make_demo_folder(folder) -> Path:
+    """Write a small, realistic POS data folder into ``folder`` (created if needed) and return it.
+
+    Contents: ``datos/punto_de_venta.db`` (a ~4 MB SQLite database in WAL mode), product images in
+    ``imagenes/`` (PNG and JPEG), CFDI-style XML invoices and a PDF in ``facturas/`` and
+    ``config/ajustes.ini``. Some names carry spaces, accents and ñ, as real shops' files do. The
+    same files are written every time; existing files with those names are replaced.
+    """
+    folder = Path(folder)
+    make_pos_database(folder / DEMO_DATABASE, _DEMO_DATABASE_BYTES, seed=0, journal_mode="wal")
+
+    images = folder / "imagenes"
+    images.mkdir(parents=True, exist_ok=True)
+    for name, rgb in _DEMO_IMAGES.items():
+        (images / name).write_bytes(_png(96, 96, rgb))
+    for name in _DEMO_PHOTOS:
+        (images / name).write_bytes(_PRODUCT_JPEG)
+
+    invoices = folder / "facturas" / "2024 marzo"
+    invoices.mkdir(parents=True, exist_ok=True)
+    for series, folio, when, name, rfc, regime, total in _INVOICES:
+        xml = _cfdi(series, folio, when, name, rfc, regime, total)
+        (invoices / f"{series}-{folio} {name.rstrip('.')}.xml").write_text(xml, encoding="utf-8")
+    series, folio, when, name, rfc, _regime, total = _INVOICES[0]
+    pdf_lines = [
+        "ABARROTES LA GUERA - RFC AGU160104T52",
+        f"Factura {series}-{folio}   Fecha {when}",
+        f"Cliente: {_ascii_upper(name)}   RFC {rfc}",
+        f"Total: ${total:,.2f} MXN",
+    ]
+    (invoices / f"Factura {series}-{folio}.pdf").write_bytes(_pdf(pdf_lines))
+
+    config = folder / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "ajustes.ini").write_text(_SETTINGS, encoding="utf-8")
+    logger.info("Demo POS folder written to %s", folder)
+    return folder
