@@ -551,7 +551,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 refresh = self.app.access_tokens[token]["refresh"]
                 self.app.refresh_tokens[refresh]["revoked"] = True
         status, payload = self.app.api(route, args, body, corrupt=fault is not None and fault.kind == "corrupt")
-        self.app._record(route, status=status, length=len(body), offset=args.get("cursor", {}).get("offset"),
+        cursor = args.get("cursor")
+        self.app._record(route, status=status, length=len(body),
+                         offset=cursor.get("offset") if isinstance(cursor, dict) else None,
                          error=payload["error"].get(".tag") if status == 409 else None,
                          correct_offset=(payload["error"].get("correct_offset")
                                          or payload["error"].get("lookup_failed", {}).get("correct_offset"))

@@ -144,14 +144,15 @@ class CloudProvider(ABC):
     @abstractmethod
     def sign_in(self, *, cancel: threading.Event | None = None, timeout: float = SIGN_IN_TIMEOUT,
                 ask_code: Callable[[str], str | None] | None = None,
-                show_url: Callable[[str], None] | None = None) -> str:
+                show_url: Callable[[str], None] | None = None, use_browser: bool = True) -> str:
         """Sign in through the browser and store the credentials; return the account label.
 
         A loopback listener on 127.0.0.1 receives the redirect; ``timeout`` or ``cancel`` end the wait
         (Cancelled / UserError) without storing anything. ``show_url(url)`` is told the address being
-        opened (to show it in case the browser does not come up). When no browser can be opened,
-        ``ask_code(url)`` is asked for the code the provider shows after approval; without it, a
-        UserError says what happened.
+        opened (to show it in case the browser does not come up). When no browser can be opened, or
+        with ``use_browser=False``, ``ask_code(url)`` is asked for the code the provider shows after
+        approval; without it, a UserError says what happened. Runs on a worker thread: ``ask_code`` and
+        ``show_url`` are called from it.
         """
 
     @abstractmethod
