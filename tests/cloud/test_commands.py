@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import time
 
 import requests
 
 from tests.cloud.cli import respaldos, start
-from tests.cloud.helpers import FOLDER, cloud_config, days_ago, make_archive
+from tests.cloud.helpers import FOLDER, MiB, cloud_config, days_ago, make_archive
 from tests.helpers import write_config
 from wizard.core import config as config_module
 from wizard.core import secrets
-from wizard.core.cloud.queue import after_backup, pending
+from wizard.core.cloud.queue import after_backup, pending, queue_path
 
 
 def shop_config(tmp_path, provider: str = "dropbox", account: str = "Lupita Pérez") -> tuple:
@@ -139,3 +141,32 @@ def test_cloud_logout_forgets_the_token_revokes_it_and_turns_the_cloud_off(dropb
     assert dropbox_server.refresh_tokens[signed_in]["revoked"] is True
     saved = config_module.load(path)
     assert (saved.cloud.provider, saved.cloud.account) == ("none", "")
+
+
+def test_sync_killed_mid_upload_resumes_in_the_next_process_without_a_new_session(dropbox_server, signed_in,
+                                                                                   tmp_path):
+    path, dest = shop_config(tmp_path)
+    config = config_module.load(path)
+    archive = make_archive(dest, days_ago(0), 21 * MiB, seed=21)
+    dropbox_server.stop()
+    after_backup(config, archive)
+    dropbox_server.start()
+    dropbox_server.add_fault("files/upload_session/append_v2", "stall", skip=1, retry_after=3)
+
+    proc = start("sync", "--config", str(path))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        items = json.loads(queue_path().read_text(encoding="utf-8"))["items"]
+        if items and (items[0].get("resume") or {}).get("offset", 0) >= 8 * MiB:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=10)
+    saved = pending(config)[0].resume
+
+    result = respaldos("sync", "--config", str(path))
+
+    assert saved["offset"] >= 8 * MiB
+    assert result.returncode == 0, result.stderr
+    assert dropbox_server.file(f"{FOLDER}/{archive.name}").data == archive.read_bytes()
+    assert len(dropbox_server.requests("files/upload_session/start")) == 1

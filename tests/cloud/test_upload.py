@@ -72,7 +72,7 @@ def test_a_500_is_retried(dropbox_server, signed_in, tmp_path):
     provider().upload(archive)
 
     assert remote_bytes(dropbox_server, archive) == archive.read_bytes()
-    assert [e.get("fault") for e in dropbox_server.requests("files/upload_session/append_v2")][0] == "500"
+    assert dropbox_server.requests("files/upload_session/append_v2")[0].get("fault") == "500"
 
 
 def test_a_429_waits_for_retry_after(dropbox_server, signed_in, tmp_path):

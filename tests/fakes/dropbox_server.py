@@ -11,7 +11,8 @@ a quota, and a request log. Faults are queued with ``add_fault(route, kind, ...)
 - ``"drop"``: read part of the request body, then reset the connection (nothing is stored);
 - ``"drop_after"``: do the work (e.g. store the chunk), then reset the connection without answering;
 - ``"expire_token"``: answer 401 expired_access_token (the client must refresh);
-- ``"corrupt"``: store the committed file with one byte changed (its content_hash then differs).
+- ``"corrupt"``: store the committed file with one byte changed (its content_hash then differs);
+- ``"stall"``: wait ``retry_after`` seconds before doing the work (a slow line, a process killed meanwhile).
 
 The content_hash is computed here from Dropbox's published definition, not with the SDK's helper, so
 the test checks the product against an independent implementation.
@@ -28,6 +29,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -467,7 +469,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         with self.app.lock:
             self.app._connections.discard(self.connection)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
+    def log_message(self, format: str, *args) -> None:
         pass
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -492,7 +494,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except _Reset:
             self.close_connection = True
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         url = urlsplit(self.path)
         if url.path != "/oauth2/authorize":
             self._send(404, b"not found")
@@ -500,7 +502,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         status, headers, body = self.app.authorize({k: v[0] for k, v in parse_qs(url.query).items()})
         self._send(status, body, {"Content-Type": "text/html; charset=utf-8", **headers})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         if url.path == "/oauth2/token":
@@ -538,6 +540,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                              "error": {"reason": {".tag": "too_many_requests"}, "retry_after": fault.retry_after}},
                        {"Retry-After": str(fault.retry_after)})
             return
+        if fault is not None and fault.kind == "stall":
+            time.sleep(fault.retry_after)
         if fault is not None and fault.kind == "expire_token":
             self.app.expire_access_tokens()
         denied = self.app._check_auth(self.headers.get("Authorization"))

@@ -42,6 +42,8 @@ from wizard.core.errors import Cancelled, UserError
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
+# The SDK logs every request at INFO ("Request to files/upload"); our own lines say what matters.
+logging.getLogger("dropbox").setLevel(logging.WARNING)
 
 APP_KEY_ENV = "RESPALDOS_DROPBOX_APP_KEY"
 SECRET_NAME = "dropbox"
@@ -251,7 +253,13 @@ class DropboxProvider(CloudProvider):
         """One SDK call, retried on 5xx, 429 and dropped connections; an invalid access token is
         refreshed once. ApiError (the route's own errors) goes to the caller."""
         import requests
-        from dropbox.exceptions import AuthError, BadInputError, HttpError, InternalServerError, RateLimitError
+        from dropbox.exceptions import (
+            AuthError,
+            BadInputError,
+            HttpError,
+            InternalServerError,
+            RateLimitError,
+        )
 
         dbx = self._client()
         backoff = Backoff(cancel)

@@ -17,6 +17,7 @@ import socketserver
 import threading
 import time
 import webbrowser
+from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 from wizard.core.errors import Cancelled, UserError
@@ -49,7 +50,7 @@ def _page(title: str, text: str) -> bytes:
         "<!doctype html><html lang=\"es\"><head><meta charset=\"utf-8\"><title>Respaldos</title></head>"
         "<body style=\"font-family: sans-serif; margin: 3em; max-width: 36em\">"
         f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 class LoopbackListener:
@@ -76,10 +77,10 @@ class LoopbackListener:
         listener = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 listener._handle(self)
 
-            def log_message(self, format: str, *args) -> None:  # noqa: A002 - the query holds the code
+            def log_message(self, format: str, *args) -> None:
                 pass
 
         last_error: OSError | None = None
@@ -142,7 +143,7 @@ class LoopbackListener:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> LoopbackListener:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

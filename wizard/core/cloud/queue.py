@@ -113,7 +113,7 @@ def _load() -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-            raise ValueError("not a queue")
+            raise ValueError("not a queue")  # noqa: TRY004 - handled below like a parse error
     except FileNotFoundError:
         return _empty()
     except (OSError, ValueError) as exc:
