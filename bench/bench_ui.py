@@ -32,8 +32,11 @@ def start_xvfb() -> subprocess.Popen | None:
     for number in range(90, 200):
         if not Path(f"/tmp/.X{number}-lock").exists() and not Path(f"/tmp/.X11-unix/X{number}").exists():
             break
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.environ["DISPLAY"] = f":{number}"
     for _ in range(100):
         if Path(f"/tmp/.X11-unix/X{number}").exists():
@@ -61,7 +64,9 @@ def database(size_mb: int) -> Path:
 
 
 class QuietDialogs:
-    def info(self, *a, **k): pass
+    def info(self, *a, **k):
+        pass
+
     warning = error = info
 
     def confirm(self, *a, **k):
@@ -97,12 +102,18 @@ def measure(root, window, runs: int) -> list[dict]:
         state["on"] = False
         root.update()
         result = window.worker.result
-        results.append({
-            "run": run + 1, "status": getattr(result, "status", "?"), "seconds": elapsed,
-            "archive_mb": getattr(result, "size", 0) / 1e6, "beats": len(gaps), "max_ms": max(gaps),
-            "p99_ms": statistics.quantiles(gaps, n=100)[98] if len(gaps) >= 100 else max(gaps),
-            "median_ms": statistics.median(gaps),
-        })
+        results.append(
+            {
+                "run": run + 1,
+                "status": getattr(result, "status", "?"),
+                "seconds": elapsed,
+                "archive_mb": getattr(result, "size", 0) / 1e6,
+                "beats": len(gaps),
+                "max_ms": max(gaps),
+                "p99_ms": statistics.quantiles(gaps, n=100)[98] if len(gaps) >= 100 else max(gaps),
+                "median_ms": statistics.median(gaps),
+            }
+        )
     return results
 
 
@@ -125,13 +136,15 @@ def main() -> int:
         db = database(args.size_mb)
         data = work / "datos"
         data.mkdir()
-        os.link(db, data / "punto_de_venta.db") if os.stat(db).st_dev == os.stat(data).st_dev else \
-            shutil.copy2(db, data / "punto_de_venta.db")
+        os.link(db, data / "punto_de_venta.db") if os.stat(db).st_dev == os.stat(
+            data
+        ).st_dev else shutil.copy2(db, data / "punto_de_venta.db")
         dest = work / "usb"
         dest.mkdir()
         config_path = work / "respaldos.toml"
-        config_mod.save(Config(source=SourceConfig([str(data)]), destination=DestinationConfig(str(dest))),
-                        config_path)
+        config_mod.save(
+            Config(source=SourceConfig([str(data)]), destination=DestinationConfig(str(dest))), config_path
+        )
         root = create_root()
         window = RespaldosWindow(root, config_path, dialogs=QuietDialogs(), run_scheduler=False)
         root.update()
@@ -146,12 +159,17 @@ def main() -> int:
 
     worst = max(r["max_ms"] for r in results)
     for r in results:
-        print(f"run {r['run']}: backup {r['status']} in {r['seconds']:.1f} s ({r['archive_mb']:.0f} MB archive); "
-              f"{r['beats']} heartbeats; longest Tk stall {r['max_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
-              f"median {r['median_ms']:.0f} ms (heartbeat every {HEARTBEAT_MS} ms)")
+        print(
+            f"run {r['run']}: backup {r['status']} in {r['seconds']:.1f} s "
+            f"({r['archive_mb']:.0f} MB archive); "
+            f"{r['beats']} heartbeats; longest Tk stall {r['max_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+            f"median {r['median_ms']:.0f} ms (heartbeat every {HEARTBEAT_MS} ms)"
+        )
     verdict = "OK" if worst <= TARGET_MS else "TOO SLOW"
-    print(f"Longest event-loop stall during a {args.size_mb} MB backup: {worst:.0f} ms "
-          f"(target <= {TARGET_MS:.0f} ms): {verdict}")
+    print(
+        f"Longest event-loop stall during a {args.size_mb} MB backup: {worst:.0f} ms "
+        f"(target <= {TARGET_MS:.0f} ms): {verdict}"
+    )
     return 0 if worst <= TARGET_MS and all(r["status"] in ("ok", "warning") for r in results) else 1
 
 

@@ -12,7 +12,6 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,8 +34,11 @@ def start_xvfb() -> subprocess.Popen | None:
     if os.environ.get("DISPLAY"):
         return None
     number = free_display()
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten",
-                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.environ["DISPLAY"] = f":{number}"
     for _ in range(100):
         if Path(f"/tmp/.X11-unix/X{number}").exists():
@@ -58,8 +60,10 @@ def make_demo_data(base: Path) -> tuple[Path, Path]:
         (data / "imagenes" / f"producto_{i:03d}.jpg").write_bytes(rng.randbytes(30_000))
     for i in range(60):
         (data / "facturas" / f"F{1000 + i}.xml").write_text(
-            f'<?xml version="1.0" encoding="UTF-8"?><cfdi:Comprobante Folio="{1000 + i}" Total="{rng.randint(50, 5000)}.00"/>',
-            encoding="utf-8")
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            f'<cfdi:Comprobante Folio="{1000 + i}" Total="{rng.randint(50, 5000)}.00"/>',
+            encoding="utf-8",
+        )
     usb = base / "media" / "KINGSTON" / "Respaldos"
     usb.mkdir(parents=True)
     return data, usb
@@ -90,7 +94,9 @@ class QuietDialogs:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
-    parser.add_argument("--scaling", type=float, default=None, help="Tk scaling (1.33 = 100 %%, 2.0 = 150 %%)")
+    parser.add_argument(
+        "--scaling", type=float, default=None, help="Tk scaling (1.33 = 100 %%, 2.0 = 150 %%)"
+    )
     args = parser.parse_args()
     if not shutil.which("import"):
         sys.exit("ImageMagick's 'import' is needed (apt-get install imagemagick)")
@@ -177,7 +183,6 @@ def capture(out: Path, work: Path, scaling: float | None) -> int:
     # Hold the backup half way (inside the engine's progress report) for the "during" picture.
     release = threading.Event()
     reached = threading.Event()
-    original = window.worker.__class__.report if window.worker else None
     from wizard.ui.worker import BackupWorker
 
     original = BackupWorker.report

@@ -28,6 +28,12 @@ def test_describe_folder_reports_an_existing_writable_folder_and_leaves_no_probe
     assert list(tmp_path.iterdir()) == []
 
 
+def test_describe_folder_without_probe_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(drives, "probe_writable", lambda folder: (_ for _ in ()).throw(AssertionError))
+    info = drives.describe_folder(tmp_path, probe=False)
+    assert info.exists and info.is_dir and info.writable
+
+
 def test_describe_folder_of_a_missing_folder_still_shows_the_free_space_of_its_disk(tmp_path):
     info = drives.describe_folder(tmp_path / "no" / "existe")
     assert not info.exists and not info.is_dir and not info.writable

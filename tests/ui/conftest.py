@@ -137,7 +137,10 @@ def usb(tmp_path):
 def saved_config(tmp_path, pos_data, usb):
     """A valid config file, as the wizard would have saved it."""
     path = tmp_path / "config" / "respaldos.toml"
-    config = Config(source=SourceConfig(paths=[str(pos_data)]), destination=DestinationConfig(folder=str(usb)),
-                    schedule=ScheduleConfig(frequency="weekly", weekdays=["friday"], time="20:00"))
+    config = Config(
+        source=SourceConfig(paths=[str(pos_data)]),
+        destination=DestinationConfig(folder=str(usb)),
+        schedule=ScheduleConfig(frequency="weekly", weekdays=["friday"], time="20:00"),
+    )
     config_mod.save(config, path)
     return path

@@ -19,8 +19,9 @@ def archives(folder):
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("respaldo_"))
 
 
-def test_the_summary_says_the_configuration_in_words_and_the_permanent_hint(tk_root, open_window, saved_config,
-                                                                           pos_data, usb):
+def test_the_summary_says_the_configuration_in_words_and_the_permanent_hint(
+    tk_root, open_window, saved_config, pos_data, usb
+):
     window = open_window(saved_config)
     summary = window.summary
     assert summary is not None
@@ -31,14 +32,17 @@ def test_the_summary_says_the_configuration_in_words_and_the_permanent_hint(tk_r
     assert str(summary.next_label.cget("text")).startswith("Próximo respaldo: ")
     assert "a las 20:00" in str(summary.next_label.cget("text"))
     assert "Deja esta aplicación abierta para que se hagan los respaldos programados" in str(
-        summary.hint_label.cget("text"))
+        summary.hint_label.cget("text")
+    )
     assert "todavía ninguno" in str(summary.last_label.cget("text"))
     pump(tk_root, until=lambda: summary.folder_info is not None)
     assert str(usb) in str(summary.config_lines["destination"].cget("text"))
     assert "libres" in str(summary.config_lines["destination"].cget("text"))
 
 
-def test_f8_anywhere_makes_a_real_archive_and_the_history_row_shows_it(tk_root, open_window, saved_config, usb):
+def test_f8_anywhere_makes_a_real_archive_and_the_history_row_shows_it(
+    tk_root, open_window, saved_config, usb
+):
     window = open_window(saved_config)
     summary = window.summary
     summary.table.focus_force()
@@ -76,7 +80,9 @@ def test_progress_shows_percent_phase_and_current_file(tk_root, open_window, sav
     assert summary.phase_label.cget("text") == "Verificando el respaldo..."
 
 
-def test_cancel_mid_backup_leaves_no_archive_and_says_so(tk_root, open_window, saved_config, usb, monkeypatch):
+def test_cancel_mid_backup_leaves_no_archive_and_says_so(
+    tk_root, open_window, saved_config, usb, monkeypatch
+):
     """The worker is held inside the engine's progress report (mid-archive) until Cancelar is pressed."""
     reached, release = threading.Event(), threading.Event()
     original = BackupWorker.report
@@ -106,12 +112,16 @@ def test_cancel_mid_backup_leaves_no_archive_and_says_so(tk_root, open_window, s
     assert row[2] == "Cancelado"
 
 
-def test_a_missing_destination_shows_the_conecta_la_memoria_usb_sentence(tk_root, open_window, saved_config, usb):
+def test_a_missing_destination_shows_the_conecta_la_memoria_usb_sentence(
+    tk_root, open_window, saved_config, usb
+):
     shutil.rmtree(usb)
     window = open_window(saved_config)
     summary = window.summary
     pump(tk_root, until=lambda: summary.folder_info is not None)
-    assert "Conecta la memoria USB o elige otra carpeta" in str(summary.config_lines["destination"].cget("text"))
+    assert "Conecta la memoria USB o elige otra carpeta" in str(
+        summary.config_lines["destination"].cget("text")
+    )
 
     summary.backup_button.invoke()
     assert pump(tk_root, until=lambda: not window.backup_running, timeout=30)
@@ -135,8 +145,9 @@ def test_open_folder_and_restore_buttons(tk_root, open_window, saved_config, usb
     assert "próxima versión" in dialogs.infos[-1]
 
 
-def test_a_scheduled_run_goes_through_the_same_worker_and_is_labelled_in_the_history(tk_root, open_window,
-                                                                                      saved_config, usb):
+def test_a_scheduled_run_goes_through_the_same_worker_and_is_labelled_in_the_history(
+    tk_root, open_window, saved_config, usb
+):
     window = open_window(saved_config)
     window._submit_scheduled("scheduled")
     assert pump(tk_root, until=lambda: window.worker is not None and not window.backup_running, timeout=60)
@@ -160,13 +171,23 @@ def test_a_history_with_several_runs_lists_newest_first_with_plain_words(tk_root
     from datetime import datetime, timedelta
 
     now = datetime.now()
-    for i, (status, trigger) in enumerate([("ok", "scheduled"), ("failed", "catch-up"), ("warning", "manual")]):
+    for i, (status, trigger) in enumerate(
+        [("ok", "scheduled"), ("failed", "catch-up"), ("warning", "manual")]
+    ):
         start = now - timedelta(days=3 - i)
-        history.append(history.HistoryEntry(start=start, end=start + timedelta(seconds=12), trigger=trigger,
-                                            status=status, archive=f"respaldo_{i}.zip" if status != "failed"
-                                            else None, size=1_500_000, duration=12.0,
-                                            message="No se encontró la carpeta E:\\R." if status == "failed"
-                                            else "", verified=status != "failed"))
+        history.append(
+            history.HistoryEntry(
+                start=start,
+                end=start + timedelta(seconds=12),
+                trigger=trigger,
+                status=status,
+                archive=f"respaldo_{i}.zip" if status != "failed" else None,
+                size=1_500_000,
+                duration=12.0,
+                message="No se encontró la carpeta E:\\R." if status == "failed" else "",
+                verified=status != "failed",
+            )
+        )
     window = open_window(saved_config)
     rows = [window.summary.table.item(i, "values") for i in window.summary.table.get_children()]
     assert [r[1] for r in rows] == ["Manual", "Al abrir", "Programado"]
@@ -176,7 +197,9 @@ def test_a_history_with_several_runs_lists_newest_first_with_plain_words(tk_root
     assert "Último respaldo: ayer" in str(window.summary.last_label.cget("text"))
 
 
-def test_an_unexpected_error_in_a_callback_is_logged_and_shown_as_one_short_sentence(tk_root, dialogs, caplog):
+def test_an_unexpected_error_in_a_callback_is_logged_and_shown_as_one_short_sentence(
+    tk_root, dialogs, caplog
+):
     from wizard.ui.app import install_error_handler
 
     previous = tk_root.report_callback_exception
@@ -204,7 +227,9 @@ def test_the_root_has_the_title_icon_and_a_minimum_size_that_fits_1366x768(tk_ro
     assert tk_root.style.theme_use() == "bootstrap-light"
 
 
-def test_the_window_tree_never_shows_a_traceback_or_an_english_placeholder(tk_root, open_window, saved_config):
+def test_the_window_tree_never_shows_a_traceback_or_an_english_placeholder(
+    tk_root, open_window, saved_config
+):
     window = open_window(saved_config)
     texts = []
 

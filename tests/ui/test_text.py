@@ -10,23 +10,33 @@ from wizard.core.config import RetentionConfig, ScheduleConfig
 from wizard.ui import text
 
 
-@pytest.mark.parametrize("schedule, expected", [
-    (ScheduleConfig(), "Todos los días a las 20:00"),
-    (ScheduleConfig("weekly", ["friday"], "20:00"), "Todos los viernes a las 20:00"),
-    (ScheduleConfig("weekly", ["saturday"], "09:30"), "Todos los sábados a las 09:30"),
-    (ScheduleConfig("weekly", ["friday", "monday", "wednesday"], "21:30"),
-     "Los lunes, miércoles y viernes a las 21:30"),
-    (ScheduleConfig("weekly", ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]),
-     "Todos los días a las 20:00"),
-])
+@pytest.mark.parametrize(
+    "schedule, expected",
+    [
+        (ScheduleConfig(), "Todos los días a las 20:00"),
+        (ScheduleConfig("weekly", ["friday"], "20:00"), "Todos los viernes a las 20:00"),
+        (ScheduleConfig("weekly", ["saturday"], "09:30"), "Todos los sábados a las 09:30"),
+        (
+            ScheduleConfig("weekly", ["friday", "monday", "wednesday"], "21:30"),
+            "Los lunes, miércoles y viernes a las 21:30",
+        ),
+        (
+            ScheduleConfig(
+                "weekly", ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+            ),
+            "Todos los días a las 20:00",
+        ),
+    ],
+)
 def test_describe_schedule_reads_like_a_sentence(schedule, expected):
     assert text.describe_schedule(schedule) == expected
 
 
 def test_describe_retention_in_plain_words():
     assert text.describe_retention(RetentionConfig(0, 7, 4, 12)) == (
-        "Se conservan uno por día de los últimos 7 días, uno por semana de las últimas 4 semanas y uno por mes "
-        "de los últimos 12 meses. Los demás se borran solos, y el más reciente nunca se borra.")
+        "Se conservan uno por día de los últimos 7 días, uno por semana de las últimas 4 semanas "
+        "y uno por mes de los últimos 12 meses. Los demás se borran solos, y el más reciente nunca se borra."
+    )
     assert text.describe_retention(RetentionConfig(1, 0, 0, 0)).startswith("Se conservan el último respaldo.")
     assert "todos los respaldos" in text.describe_retention(RetentionConfig(0, 0, 0, 0))
 
@@ -40,8 +50,10 @@ def test_estimate_kept_follows_the_schedule_and_the_rules():
     assert text.estimate_kept(ScheduleConfig(), RetentionConfig(0, 0, 0, 0), today) is None
 
 
-@pytest.mark.parametrize("n, expected", [(0, "0 B"), (999, "999 B"), (1536, "1.5 KB"),
-                                         (123_456_789, "118 MB"), (5 * 1024**3, "5.0 GB")])
+@pytest.mark.parametrize(
+    "n, expected",
+    [(0, "0 B"), (999, "999 B"), (1536, "1.5 KB"), (123_456_789, "118 MB"), (5 * 1024**3, "5.0 GB")],
+)
 def test_format_bytes(n, expected):
     assert text.format_bytes(n) == expected
 

@@ -1,4 +1,4 @@
-"""The wizard, driven in a real Tk window: every step with valid and invalid input, the saved TOML, editing."""
+"""The wizard in a real Tk window: every step with valid and invalid input, the saved TOML, editing."""
 
 from __future__ import annotations
 
@@ -72,7 +72,8 @@ def test_step_one_counts_size_and_databases_of_the_chosen_folder(tk_root, open_w
 
 
 def test_step_one_refuses_a_path_that_does_not_exist_and_remove_brings_back_the_empty_reason(
-        tk_root, open_window, tmp_path):
+    tk_root, open_window, tmp_path
+):
     window = open_window()
     wizard = window.wizard
     step = wizard.steps[0]
@@ -87,8 +88,9 @@ def test_step_one_refuses_a_path_that_does_not_exist_and_remove_brings_back_the_
     assert "La lista está vacía" in step.paths_problem.text
 
 
-def test_adding_files_and_a_folder_that_contains_them_keeps_only_the_folder(tk_root, open_window, dialogs,
-                                                                          pos_data):
+def test_adding_files_and_a_folder_that_contains_them_keeps_only_the_folder(
+    tk_root, open_window, dialogs, pos_data
+):
     window = open_window()
     step = window.wizard.steps[0]
     dialogs.files = [str(pos_data / "punto_de_venta.db")]
@@ -99,7 +101,8 @@ def test_adding_files_and_a_folder_that_contains_them_keeps_only_the_folder(tk_r
 
 
 def test_exclusions_live_under_advanced_options_and_an_empty_pattern_never_reaches_the_config(
-        tk_root, open_window, dialogs, pos_data):
+    tk_root, open_window, dialogs, pos_data
+):
     window = open_window()
     wizard = window.wizard
     step = wizard.steps[0]
@@ -132,8 +135,9 @@ def test_destination_shows_writable_free_space_and_drive_kind(tk_root, open_wind
     assert list(usb.iterdir()) == []  # the write test cleaned up after itself
 
 
-def test_destination_that_does_not_exist_can_be_created_from_the_step(tk_root, open_window, dialogs, pos_data,
-                                                                      tmp_path, usb):
+def test_destination_that_does_not_exist_can_be_created_from_the_step(
+    tk_root, open_window, dialogs, pos_data, tmp_path, usb
+):
     window = open_window()
     wizard = window.wizard
     go_to_step(tk_root, wizard, dialogs, 1, pos_data, usb)
@@ -152,8 +156,9 @@ def test_destination_that_does_not_exist_can_be_created_from_the_step(tk_root, o
 
 
 @pytest.mark.parametrize("kind", ["empty", "relative", "file", "contains-data"])
-def test_destination_problems_keep_next_disabled_with_a_reason(tk_root, open_window, dialogs, pos_data, usb,
-                                                              kind):
+def test_destination_problems_keep_next_disabled_with_a_reason(
+    tk_root, open_window, dialogs, pos_data, usb, kind
+):
     window = open_window()
     wizard = window.wizard
     go_to_step(tk_root, wizard, dialogs, 1, pos_data, usb)
@@ -189,7 +194,9 @@ def test_destination_inside_the_data_is_allowed_with_a_note(tk_root, open_window
 # -- step 3 -----------------------------------------------------------------------------------------
 
 
-def test_schedule_sentence_and_invalid_time_and_weekly_without_days(tk_root, open_window, dialogs, pos_data, usb):
+def test_schedule_sentence_and_invalid_time_and_weekly_without_days(
+    tk_root, open_window, dialogs, pos_data, usb
+):
     window = open_window()
     wizard = window.wizard
     go_to_step(tk_root, wizard, dialogs, 2, pos_data, usb)
@@ -223,8 +230,9 @@ def test_schedule_sentence_and_invalid_time_and_weekly_without_days(tk_root, ope
 # -- step 4 -----------------------------------------------------------------------------------------
 
 
-def test_cloud_sign_in_says_plainly_it_comes_later_and_blocks_next_until_signed_in(tk_root, open_window, dialogs,
-                                                                                  pos_data, usb):
+def test_cloud_sign_in_says_plainly_it_comes_later_and_blocks_next_until_signed_in(
+    tk_root, open_window, dialogs, pos_data, usb
+):
     window = open_window()
     wizard = window.wizard
     go_to_step(tk_root, wizard, dialogs, 3, pos_data, usb)
@@ -269,8 +277,10 @@ def test_retention_preset_sentence_estimate_and_a_bad_number(tk_root, open_windo
     go_to_step(tk_root, wizard, dialogs, 4, pos_data, usb)
     step = wizard.steps[4]
     assert wizard.next_button.cget("text") == "Guardar y terminar"
-    assert "los últimos 10 respaldos, uno por día de los últimos 7 días, uno por semana de las últimas 4 " \
-           "semanas y uno por mes de los últimos 12 meses" in step.sentence_text
+    assert (
+        "los últimos 10 respaldos, uno por día de los últimos 7 días, uno por semana de las últimas 4 "
+        "semanas y uno por mes de los últimos 12 meses" in step.sentence_text
+    )
     assert "respaldos de unos" in step.estimate.text
     assert step.spins["keep_daily"].instate(["disabled"])
     step.custom_radio.invoke()
@@ -287,8 +297,9 @@ def test_retention_preset_sentence_estimate_and_a_bad_number(tk_root, open_windo
 # -- the whole walk ----------------------------------------------------------------------------------
 
 
-def test_walking_every_step_with_the_keyboard_saves_the_toml_and_opens_the_summary(tk_root, open_window, dialogs,
-                                                                                  pos_data, usb):
+def test_walking_every_step_with_the_keyboard_saves_the_toml_and_opens_the_summary(
+    tk_root, open_window, dialogs, pos_data, usb
+):
     window = open_window()
     wizard = window.wizard
     config_path = window.config_path
@@ -329,8 +340,13 @@ def test_walking_every_step_with_the_keyboard_saves_the_toml_and_opens_the_summa
     data = tomllib.loads(config_path.read_text(encoding="utf-8"))
     assert data["source"] == {"paths": [str(pos_data)], "exclude": ["*.log", "temp/"]}
     assert data["destination"] == {"folder": str(usb)}
-    assert data["schedule"] == {"frequency": "weekly", "weekdays": ["monday", "friday"], "time": "21:30",
-                                "catch_up": False, "start_with_system": True}
+    assert data["schedule"] == {
+        "frequency": "weekly",
+        "weekdays": ["monday", "friday"],
+        "time": "21:30",
+        "catch_up": False,
+        "start_with_system": True,
+    }
     assert data["retention"] == {"keep_last": 5, "keep_daily": 7, "keep_weekly": 4, "keep_monthly": 24}
     assert data["cloud"]["provider"] == "none"
     assert config_mod.load(config_path) == window.config
@@ -369,8 +385,9 @@ def test_f8_in_the_wizard_explains_instead_of_backing_up(tk_root, open_window):
 # -- later launches ---------------------------------------------------------------------------------
 
 
-def test_a_valid_config_opens_the_summary_and_edit_reopens_the_wizard_prefilled(tk_root, open_window,
-                                                                               saved_config, pos_data, usb):
+def test_a_valid_config_opens_the_summary_and_edit_reopens_the_wizard_prefilled(
+    tk_root, open_window, saved_config, pos_data, usb
+):
     window = open_window(saved_config)
     assert window.summary is not None
     window.summary.edit_button.invoke()
@@ -408,7 +425,9 @@ def test_cancelling_an_edit_with_changes_asks_and_keeps_the_file(tk_root, open_w
     assert saved_config.read_bytes() == before
 
 
-def test_cancelling_an_edit_without_changes_goes_back_without_asking(tk_root, open_window, dialogs, saved_config):
+def test_cancelling_an_edit_without_changes_goes_back_without_asking(
+    tk_root, open_window, dialogs, saved_config
+):
     window = open_window(saved_config)
     window.summary.edit_button.invoke()
     window.wizard.cancel_button.invoke()
@@ -416,12 +435,15 @@ def test_cancelling_an_edit_without_changes_goes_back_without_asking(tk_root, op
     assert dialogs.questions == []
 
 
-def test_an_invalid_config_shows_its_problems_and_opens_the_wizard_with_defaults(tk_root, open_window, dialogs,
-                                                                                tmp_path):
+def test_an_invalid_config_shows_its_problems_and_opens_the_wizard_with_defaults(
+    tk_root, open_window, dialogs, tmp_path
+):
     path = tmp_path / "config" / "respaldos.toml"
     path.parent.mkdir(parents=True)
-    path.write_text('[source]\npaths = ["C:/SICAR"]\n[destination]\nfolder = "E:/R"\n[schedule]\ntime = "25:00"\n',
-                    encoding="utf-8")
+    path.write_text(
+        '[source]\npaths = ["C:/SICAR"]\n[destination]\nfolder = "E:/R"\n[schedule]\ntime = "25:00"\n',
+        encoding="utf-8",
+    )
     window = open_window(path)
     pump(tk_root, until=lambda: dialogs.errors, timeout=2)
     assert window.wizard is not None and window.wizard.index == 0
@@ -429,8 +451,9 @@ def test_an_invalid_config_shows_its_problems_and_opens_the_wizard_with_defaults
     assert dialogs.errors and 'schedule.time: "25:00" no es una hora válida' in dialogs.errors[0]
 
 
-def test_a_config_that_cannot_be_saved_is_reported_and_the_wizard_stays(tk_root, open_window, dialogs, pos_data,
-                                                                        usb, tmp_path):
+def test_a_config_that_cannot_be_saved_is_reported_and_the_wizard_stays(
+    tk_root, open_window, dialogs, pos_data, usb, tmp_path
+):
     blocker = tmp_path / "soy-un-archivo"
     blocker.write_text("x")
     window = open_window(blocker / "respaldos.toml")
@@ -442,8 +465,9 @@ def test_a_config_that_cannot_be_saved_is_reported_and_the_wizard_stays(tk_root,
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG autostart in the test's config dir")
-def test_start_with_system_writes_and_removes_the_autostart_entry(tk_root, open_window, dialogs, pos_data, usb,
-                                                                  tmp_path):
+def test_start_with_system_writes_and_removes_the_autostart_entry(
+    tk_root, open_window, dialogs, pos_data, usb, tmp_path
+):
     from wizard.core import autostart
 
     window = open_window()

@@ -11,8 +11,11 @@ from wizard.ui import worker as worker_mod
 
 def test_background_call_hands_its_result_to_the_tk_thread(tk_root):
     seen = []
-    call = worker_mod.BackgroundCall(tk_root, lambda: threading.current_thread().name,
-                                     lambda value: seen.append((value, threading.current_thread().name)))
+    call = worker_mod.BackgroundCall(
+        tk_root,
+        lambda: threading.current_thread().name,
+        lambda value: seen.append((value, threading.current_thread().name)),
+    )
     call.start()
     assert pump(tk_root, until=lambda: seen, timeout=5)
     assert seen == [("consulta", threading.main_thread().name)]
@@ -43,9 +46,13 @@ def test_backup_worker_coalesces_progress_and_reports_the_result_on_the_tk_threa
 
     monkeypatch.setattr(backup, "run_backup", fake_run_backup)
     progress, done = [], []
-    job = worker_mod.BackupWorker(tk_root, Config(), trigger="manual",
-                                  on_progress=lambda p: progress.append((p, threading.current_thread().name)),
-                                  on_done=done.append)
+    job = worker_mod.BackupWorker(
+        tk_root,
+        Config(),
+        trigger="manual",
+        on_progress=lambda p: progress.append((p, threading.current_thread().name)),
+        on_done=done.append,
+    )
     job.start()
     assert pump(tk_root, until=lambda: done, timeout=10)
     assert done[0].message == "listo" and not job.running
@@ -54,8 +61,9 @@ def test_backup_worker_coalesces_progress_and_reports_the_result_on_the_tk_threa
     assert progress[-1][0].current == "archivo_999"
 
 
-def test_a_crash_in_the_engine_is_logged_and_the_window_shows_a_short_sentence(tk_root, open_window, saved_config,
-                                                                               monkeypatch, caplog):
+def test_a_crash_in_the_engine_is_logged_and_the_window_shows_a_short_sentence(
+    tk_root, open_window, saved_config, monkeypatch, caplog
+):
     from wizard.core import backup
 
     def broken(*args, **kwargs):

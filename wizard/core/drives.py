@@ -111,15 +111,25 @@ def probe_writable(folder: Path) -> tuple[bool, str]:
     return True, ""
 
 
-def describe_folder(path: Path | str) -> FolderInfo:
-    """Existence, write access (by writing and deleting a probe file), free space and drive kind."""
+def describe_folder(path: Path | str, probe: bool = True) -> FolderInfo:
+    """Existence, write access, free space and drive kind.
+
+    With ``probe`` (the default) write access is proven by writing and deleting a small file; without it
+    (a summary refreshed every minute should not write to a USB stick each time) it is only asked of the
+    operating system.
+    """
     folder = Path(os.path.expanduser(str(path)))
     try:
         exists = folder.exists()
         is_dir = folder.is_dir()
     except OSError:
         exists = is_dir = False
-    writable, error = (probe_writable(folder) if is_dir else (False, ""))
+    if not is_dir:
+        writable, error = False, ""
+    elif probe:
+        writable, error = probe_writable(folder)
+    else:
+        writable, error = os.access(folder, os.W_OK), ""
     anchor = _nearest_existing(folder)
     free = total = None
     if anchor is not None:
@@ -191,7 +201,13 @@ def _windows_bus_type(drive: str) -> int | None:
     kernel32.CreateFileW.restype = wintypes.HANDLE
     invalid = wintypes.HANDLE(-1).value
     handle = kernel32.CreateFileW(
-        f"\\\\.\\{drive}", 0, 0x1 | 0x2, None, 3, 0, None  # no access, share r/w, OPEN_EXISTING
+        f"\\\\.\\{drive}",
+        0,
+        0x1 | 0x2,
+        None,
+        3,
+        0,
+        None,  # no access, share r/w, OPEN_EXISTING
     )
     if not handle or handle == invalid:
         return None
@@ -201,8 +217,14 @@ def _windows_bus_type(drive: str) -> int | None:
         out = ctypes.create_string_buffer(1024)
         returned = wintypes.DWORD(0)
         ok = kernel32.DeviceIoControl(
-            wintypes.HANDLE(handle), 0x2D1400, ctypes.byref(query), ctypes.sizeof(query),
-            out, len(out), ctypes.byref(returned), None,
+            wintypes.HANDLE(handle),
+            0x2D1400,
+            ctypes.byref(query),
+            ctypes.sizeof(query),
+            out,
+            len(out),
+            ctypes.byref(returned),
+            None,
         )
         if not ok or returned.value < 32:
             return None
@@ -233,7 +255,7 @@ def _mounts() -> list[tuple[str, str]]:
 
 
 def _block_device_name(device: str) -> str | None:
-    """"/dev/sdb1" -> "sdb", "/dev/nvme0n1p2" -> "nvme0n1", "/dev/mmcblk0p1" -> "mmcblk0"."""
+    """ "/dev/sdb1" -> "sdb", "/dev/nvme0n1p2" -> "nvme0n1", "/dev/mmcblk0p1" -> "mmcblk0"."""
     if not device.startswith("/dev/"):
         return None
     try:

@@ -63,15 +63,20 @@ def install_error_handler(root: tkinter.Tk, dialogs: Any) -> None:
     state = {"showing": False}
 
     def report(exc_type, exc_value, exc_tb) -> None:
-        logger.error("unexpected error in the window:\n%s",
-                     "".join(traceback.format_exception(exc_type, exc_value, exc_tb)))
+        logger.error(
+            "unexpected error in the window:\n%s",
+            "".join(traceback.format_exception(exc_type, exc_value, exc_tb)),
+        )
         if state["showing"]:
             return
         state["showing"] = True
         try:
-            dialogs.error(_("Algo salió mal en Respaldos. Los detalles se guardaron en el registro:\n{log}\n\n"
-                            "Si vuelve a pasar, envía ese archivo a quien te da soporte.").format(
-                log=log_location()))
+            dialogs.error(
+                _(
+                    "Algo salió mal en Respaldos. Los detalles se guardaron en el registro:\n{log}\n\n"
+                    "Si vuelve a pasar, envía ese archivo a quien te da soporte."
+                ).format(log=log_location())
+            )
         except Exception:  # noqa: BLE001 - never let the error handler raise
             logger.exception("could not show the error message")
         finally:
@@ -97,7 +102,9 @@ def configure_root(root: tkinter.Tk) -> None:
     width = min(DEFAULT_SIZE[0], screen_w - 40)
     height = min(DEFAULT_SIZE[1], screen_h - 90)  # leave room for the taskbar and the title bar
     root.minsize(min(MIN_SIZE[0], width), min(MIN_SIZE[1], height))
-    root.geometry(f"{width}x{height}+{max((screen_w - width) // 2, 0)}+{max((screen_h - height - 40) // 2, 0)}")
+    root.geometry(
+        f"{width}x{height}+{max((screen_w - width) // 2, 0)}+{max((screen_h - height - 40) // 2, 0)}"
+    )
     setup_fonts_and_styles(root)
 
 
@@ -120,8 +127,15 @@ def open_path(path: str) -> None:
 class RespaldosWindow:
     """What is inside the root window, and the backups it starts (by F8, the button or the schedule)."""
 
-    def __init__(self, root: tkinter.Tk, config_path: Path | str, *, dialogs: Any = None,
-                 run_scheduler: bool = True, on_quit: Any = None):
+    def __init__(
+        self,
+        root: tkinter.Tk,
+        config_path: Path | str,
+        *,
+        dialogs: Any = None,
+        run_scheduler: bool = True,
+        on_quit: Any = None,
+    ):
         self.root = root
         self.on_quit = on_quit or root.destroy
         self.config_path = Path(config_path)
@@ -136,9 +150,15 @@ class RespaldosWindow:
         self._icons: dict[int, tkinter.PhotoImage] = {}
         self.container = ttk.Frame(root)
         self.container.pack(fill="both", expand=True)
-        self._bindings = [(seq, root.bind(seq, handler, add="+")) for seq, handler in (
-            ("<F8>", self._on_f8), ("<Return>", self._on_return), ("<KP_Enter>", self._on_return),
-            ("<Escape>", self._on_escape))]
+        self._bindings = [
+            (seq, root.bind(seq, handler, add="+"))
+            for seq, handler in (
+                ("<F8>", self._on_f8),
+                ("<Return>", self._on_return),
+                ("<KP_Enter>", self._on_return),
+                ("<Escape>", self._on_escape),
+            )
+        ]
         self._start()
 
     # -- pages ----------------------------------------------------------------------------------
@@ -152,8 +172,14 @@ class RespaldosWindow:
         except ConfigError as exc:
             logger.warning("config %s not usable: %s", self.config_path, exc)
             self.show_wizard(Config(), first_run=True)
-            message = str(exc) + "\n\n" + _("Vuelve a configurar los respaldos. Al guardar se reemplaza ese "
-                                            "archivo (se guarda una copia del anterior si no se podía leer).")
+            message = (
+                str(exc)
+                + "\n\n"
+                + _(
+                    "Vuelve a configurar los respaldos. Al guardar se reemplaza ese "
+                    "archivo (se guarda una copia del anterior si no se podía leer)."
+                )
+            )
             self.root.after_idle(lambda: self.dialogs.error(message, _("La configuración tiene problemas")))
             return
         self.show_summary()
@@ -192,8 +218,11 @@ class RespaldosWindow:
             return
         except OSError as exc:
             logger.exception("could not save the config")
-            self.dialogs.error(_("No se pudo guardar la configuración en {path}: {error}").format(
-                path=self.config_path, error=exc.strerror or exc))
+            self.dialogs.error(
+                _("No se pudo guardar la configuración en {path}: {error}").format(
+                    path=self.config_path, error=exc.strerror or exc
+                )
+            )
             return
         try:
             from wizard.core import state
@@ -223,12 +252,16 @@ class RespaldosWindow:
 
     def cancel_wizard(self, *, changed: bool) -> None:
         if self.config is None:
-            if self.dialogs.confirm(_("¿Salir sin terminar? Los respaldos no se harán hasta que termines de "
-                                      "configurarlos."), yes=_("Salir"), no=_("Seguir configurando")):
+            if self.dialogs.confirm(
+                _("¿Salir sin terminar? Los respaldos no se harán hasta que termines de configurarlos."),
+                yes=_("Salir"),
+                no=_("Seguir configurando"),
+            ):
                 self.quit()
             return
-        if changed and not self.dialogs.confirm(_("¿Descartar los cambios?"), yes=_("Descartar"),
-                                                no=_("Seguir editando")):
+        if changed and not self.dialogs.confirm(
+            _("¿Descartar los cambios?"), yes=_("Descartar"), no=_("Seguir editando")
+        ):
             return
         self.show_summary()
 
@@ -249,9 +282,14 @@ class RespaldosWindow:
             if self.wizard is not None:
                 return False  # never behind the back of an unsaved edit
             self.show_summary()
-        self.worker = BackupWorker(self.root, self.config, trigger=trigger,
-                                   on_progress=self._on_progress, on_done=self._on_done,
-                                   on_error=self._on_error)
+        self.worker = BackupWorker(
+            self.root,
+            self.config,
+            trigger=trigger,
+            on_progress=self._on_progress,
+            on_done=self._on_done,
+            on_error=self._on_error,
+        )
         self.summary.backup_started(trigger)  # type: ignore[union-attr]
         self.worker.start()
         return True
@@ -269,8 +307,9 @@ class RespaldosWindow:
     def _on_done(self, result: Any) -> None:
         trigger = self.worker.trigger if self.worker else "manual"
         if self.scheduler is not None:
-            self.scheduler.run_finished(result.status, bool(getattr(result, "destination_missing", False)),
-                                        trigger=trigger)
+            self.scheduler.run_finished(
+                result.status, bool(getattr(result, "destination_missing", False)), trigger=trigger
+            )
         if self.summary is not None:
             self.summary.backup_finished(result)
         if trigger != "manual" and self.root.state() == "iconic":
@@ -279,16 +318,18 @@ class RespaldosWindow:
     def _on_error(self, exc: BaseException, text: str) -> None:
         if self.scheduler is not None:
             self.scheduler.run_finished("failed", trigger=self.worker.trigger if self.worker else "manual")
-        message = _("El respaldo falló por un error inesperado. Los detalles se guardaron en el registro: "
-                    "{log}").format(log=log_location())
+        message = _(
+            "El respaldo falló por un error inesperado. Los detalles se guardaron en el registro: {log}"
+        ).format(log=log_location())
         if self.summary is not None:
             self.summary.backup_crashed(message)
 
     def _toast(self, result: Any) -> None:
         style = {"ok": "success", "warning": "warning"}.get(result.status, "danger")
         try:
-            ttk.ToastNotification(title=_("Respaldos"), message=result.message, duration=10_000,
-                                  bootstyle=style).show_toast()
+            ttk.ToastNotification(
+                title=_("Respaldos"), message=result.message, duration=10_000, bootstyle=style
+            ).show_toast()
         except tkinter.TclError:
             logger.debug("toast failed", exc_info=True)
 
@@ -300,10 +341,14 @@ class RespaldosWindow:
         from wizard.core.schedule import BackupScheduler
 
         self.scheduler = BackupScheduler(
-            self.config.schedule, submit=self._submit_scheduled, is_busy=lambda: self.backup_running,
+            self.config.schedule,
+            submit=self._submit_scheduled,
+            is_busy=lambda: self.backup_running,
             config_path=self.config_path,
-            destination_ready=lambda: self.config is not None and os.path.isdir(
-                os.path.expanduser(self.config.destination.folder)))
+            destination_ready=lambda: (
+                self.config is not None and os.path.isdir(os.path.expanduser(self.config.destination.folder))
+            ),
+        )
         self._tick()
 
     def _submit_scheduled(self, trigger: str) -> None:
@@ -356,15 +401,23 @@ class RespaldosWindow:
     def on_close(self) -> bool:
         """The title bar's close button. Returns False to keep the window open."""
         if self.backup_running:
-            if not self.dialogs.confirm(_("Hay un respaldo en curso. ¿Cancelarlo y cerrar Respaldos?"),
-                                        yes=_("Cancelar y cerrar"), no=_("Seguir respaldando")):
+            if not self.dialogs.confirm(
+                _("Hay un respaldo en curso. ¿Cancelarlo y cerrar Respaldos?"),
+                yes=_("Cancelar y cerrar"),
+                no=_("Seguir respaldando"),
+            ):
                 return False
             self.worker.cancel()  # type: ignore[union-attr]
             self.worker.thread.join(timeout=30)  # type: ignore[union-attr]  # the engine stops within a chunk
         elif self.config is not None and self.wizard is None:
-            if not self.dialogs.confirm(_("Si cierras Respaldos, los respaldos programados no se harán hasta que "
-                                          "lo vuelvas a abrir. ¿Cerrar de todos modos?"),
-                                        yes=_("Cerrar"), no=_("Minimizar")):
+            if not self.dialogs.confirm(
+                _(
+                    "Si cierras Respaldos, los respaldos programados no se harán hasta que "
+                    "lo vuelvas a abrir. ¿Cerrar de todos modos?"
+                ),
+                yes=_("Cerrar"),
+                no=_("Minimizar"),
+            ):
                 self.root.iconify()
                 return False
         self.destroy()
@@ -399,6 +452,9 @@ class RespaldosWindow:
             self.container.destroy()
         except tkinter.TclError:
             pass
+        # Free the images now, on the Tk thread: left to the garbage collector they may be deleted from a
+        # worker thread, which Tk does not allow.
+        self._icons.clear()
 
 
 def main(config_path: Path, minimized: bool = False) -> int:

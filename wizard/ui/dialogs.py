@@ -18,29 +18,51 @@ class Dialogs:
         self.parent = parent
 
     def info(self, message: str, title: str | None = None) -> None:
-        ttk.Messagebox.show_info(message, title or _("Respaldos"), parent=self.parent,
-                                 buttons=[_("Aceptar") + ":primary"], localize=False)
+        ttk.Messagebox.show_info(
+            message,
+            title or _("Respaldos"),
+            parent=self.parent,
+            buttons=[_("Aceptar") + ":primary"],
+            localize=False,
+        )
 
     def warning(self, message: str, title: str | None = None) -> None:
-        ttk.Messagebox.show_warning(message, title or _("Respaldos"), parent=self.parent,
-                                    buttons=[_("Aceptar") + ":primary"], localize=False)
+        ttk.Messagebox.show_warning(
+            message,
+            title or _("Respaldos"),
+            parent=self.parent,
+            buttons=[_("Aceptar") + ":primary"],
+            localize=False,
+        )
 
     def error(self, message: str, title: str | None = None) -> None:
-        ttk.Messagebox.show_error(message, title or _("Respaldos"), parent=self.parent,
-                                  buttons=[_("Aceptar") + ":primary"], localize=False)
+        ttk.Messagebox.show_error(
+            message,
+            title or _("Respaldos"),
+            parent=self.parent,
+            buttons=[_("Aceptar") + ":primary"],
+            localize=False,
+        )
 
-    def confirm(self, message: str, title: str | None = None, yes: str | None = None,
-                no: str | None = None) -> bool:
+    def confirm(
+        self, message: str, title: str | None = None, yes: str | None = None, no: str | None = None
+    ) -> bool:
         yes = yes or _("Sí")
         no = no or _("No")
         answer = ttk.Messagebox.show_question(
-            message, title or _("Respaldos"), parent=self.parent,
-            buttons=[no + ":secondary", yes + ":primary"], localize=False)
+            message,
+            title or _("Respaldos"),
+            parent=self.parent,
+            buttons=[no + ":secondary", yes + ":primary"],
+            localize=False,
+        )
         return answer == yes
 
     def choose_directory(self, title: str, initial: str | None = None) -> str | None:
-        return ttk.Querybox.get_directory(self.parent, title=title, initialdir=initial or None,
-                                          mustexist=False) or None
+        return (
+            ttk.Querybox.get_directory(self.parent, title=title, initialdir=initial or None, mustexist=False)
+            or None
+        )
 
     def choose_files(self, title: str, initial: str | None = None) -> list[str]:
         chosen = ttk.Querybox.get_open_filenames(self.parent, title=title, initialdir=initial or None)

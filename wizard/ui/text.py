@@ -12,31 +12,58 @@ from wizard.i18n import _
 
 
 def weekday_name(day: str) -> str:
-    """"friday" -> "viernes"."""
+    """ "friday" -> "viernes"."""
     return {
-        "monday": _("lunes"), "tuesday": _("martes"), "wednesday": _("miércoles"),
-        "thursday": _("jueves"), "friday": _("viernes"), "saturday": _("sábado"), "sunday": _("domingo"),
+        "monday": _("lunes"),
+        "tuesday": _("martes"),
+        "wednesday": _("miércoles"),
+        "thursday": _("jueves"),
+        "friday": _("viernes"),
+        "saturday": _("sábado"),
+        "sunday": _("domingo"),
     }[day]
 
 
 def weekday_plural(day: str) -> str:
-    """"saturday" -> "sábados" (for "Todos los sábados")."""
+    """ "saturday" -> "sábados" (for "Todos los sábados")."""
     return {
-        "monday": _("lunes"), "tuesday": _("martes"), "wednesday": _("miércoles"),
-        "thursday": _("jueves"), "friday": _("viernes"), "saturday": _("sábados"), "sunday": _("domingos"),
+        "monday": _("lunes"),
+        "tuesday": _("martes"),
+        "wednesday": _("miércoles"),
+        "thursday": _("jueves"),
+        "friday": _("viernes"),
+        "saturday": _("sábados"),
+        "sunday": _("domingos"),
     }[day]
 
 
 def weekday_short(day: str) -> str:
     return {
-        "monday": _("Lun"), "tuesday": _("Mar"), "wednesday": _("Mié"), "thursday": _("Jue"),
-        "friday": _("Vie"), "saturday": _("Sáb"), "sunday": _("Dom"),
+        "monday": _("Lun"),
+        "tuesday": _("Mar"),
+        "wednesday": _("Mié"),
+        "thursday": _("Jue"),
+        "friday": _("Vie"),
+        "saturday": _("Sáb"),
+        "sunday": _("Dom"),
     }[day]
 
 
 def month_short(month: int) -> str:
-    names = [_("ene"), _("feb"), _("mar"), _("abr"), _("may"), _("jun"),
-             _("jul"), _("ago"), _("sep"), _("oct"), _("nov"), _("dic")]
+    names = [
+        _("ene"),
+        _("feb"),
+        _("mar"),
+        _("abr"),
+        _("may"),
+        _("jun"),
+        _("jul"),
+        _("ago"),
+        _("sep"),
+        _("oct"),
+        _("nov"),
+        _("dic"),
+    ]
     return names[month - 1]
 
 
@@ -96,10 +123,14 @@ def format_when(when: datetime, now: datetime | None = None) -> str:
         return _("ayer {time}").format(time=clock)
     if abs((today - day).days) < 300:
         return _("{weekday} {day} {month} {time}").format(
-            weekday=weekday_short(WEEKDAYS[day.weekday()]).lower(), day=day.day,
-            month=month_short(day.month), time=clock)
+            weekday=weekday_short(WEEKDAYS[day.weekday()]).lower(),
+            day=day.day,
+            month=month_short(day.month),
+            time=clock,
+        )
     return _("{day} {month} {year} {time}").format(
-        day=day.day, month=month_short(day.month), year=day.year, time=clock)
+        day=day.day, month=month_short(day.month), year=day.year, time=clock
+    )
 
 
 def format_next(when: datetime, now: datetime) -> str:
@@ -112,9 +143,11 @@ def format_next(when: datetime, now: datetime) -> str:
         return _("mañana a las {time}").format(time=clock)
     if (day - now.date()).days < 7:
         return _("{weekday} {day} a las {time}").format(
-            weekday=weekday_name(WEEKDAYS[day.weekday()]), day=day.day, time=clock)
+            weekday=weekday_name(WEEKDAYS[day.weekday()]), day=day.day, time=clock
+        )
     return _("{weekday} {day} de {month} a las {time}").format(
-        weekday=weekday_name(WEEKDAYS[day.weekday()]), day=day.day, month=month_short(day.month), time=clock)
+        weekday=weekday_name(WEEKDAYS[day.weekday()]), day=day.day, month=month_short(day.month), time=clock
+    )
 
 
 def describe_schedule(schedule: ScheduleConfig) -> str:
@@ -127,28 +160,42 @@ def describe_schedule(schedule: ScheduleConfig) -> str:
     if len(days) == 1:
         return _("Todos los {days} a las {time}").format(days=weekday_plural(days[0]), time=schedule.time)
     return _("Los {days} a las {time}").format(
-        days=join_words([weekday_plural(d) for d in days]), time=schedule.time)
+        days=join_words([weekday_plural(d) for d in days]), time=schedule.time
+    )
 
 
 def describe_retention(policy: RetentionConfig) -> str:
     """What the rules keep, in one plain sentence."""
     parts = []
     if policy.keep_last:
-        parts.append(_("los últimos {n} respaldos").format(n=policy.keep_last) if policy.keep_last != 1
-                     else _("el último respaldo"))
+        parts.append(
+            _("los últimos {n} respaldos").format(n=policy.keep_last)
+            if policy.keep_last != 1
+            else _("el último respaldo")
+        )
     if policy.keep_daily:
-        parts.append(_("uno por día de los últimos {n} días").format(n=policy.keep_daily)
-                     if policy.keep_daily != 1 else _("uno del último día"))
+        parts.append(
+            _("uno por día de los últimos {n} días").format(n=policy.keep_daily)
+            if policy.keep_daily != 1
+            else _("uno del último día")
+        )
     if policy.keep_weekly:
-        parts.append(_("uno por semana de las últimas {n} semanas").format(n=policy.keep_weekly)
-                     if policy.keep_weekly != 1 else _("uno de la última semana"))
+        parts.append(
+            _("uno por semana de las últimas {n} semanas").format(n=policy.keep_weekly)
+            if policy.keep_weekly != 1
+            else _("uno de la última semana")
+        )
     if policy.keep_monthly:
-        parts.append(_("uno por mes de los últimos {n} meses").format(n=policy.keep_monthly)
-                     if policy.keep_monthly != 1 else _("uno del último mes"))
+        parts.append(
+            _("uno por mes de los últimos {n} meses").format(n=policy.keep_monthly)
+            if policy.keep_monthly != 1
+            else _("uno del último mes")
+        )
     if not parts:
         return _("Se conservan todos los respaldos; ninguno se borra solo. Vigila el espacio libre.")
     return _("Se conservan {rules}. Los demás se borran solos, y el más reciente nunca se borra.").format(
-        rules=join_words(parts))
+        rules=join_words(parts)
+    )
 
 
 def describe_retention_short(policy: RetentionConfig) -> str:
@@ -167,29 +214,38 @@ def describe_retention_short(policy: RetentionConfig) -> str:
 
 def status_text(status: str) -> str:
     return {
-        "ok": _("Correcto"), "warning": _("Con advertencias"), "failed": _("Falló"),
-        "cancelled": _("Cancelado"), "skipped": _("No se hizo"),
+        "ok": _("Correcto"),
+        "warning": _("Con advertencias"),
+        "failed": _("Falló"),
+        "cancelled": _("Cancelado"),
+        "skipped": _("No se hizo"),
     }.get(status, status)
 
 
 def trigger_text(trigger: str) -> str:
     return {
-        "manual": _("Manual"), "scheduled": _("Programado"), "catch-up": _("Al abrir"),
-        "before-restore": _("Antes de restaurar"), "self-test": _("Prueba"),
+        "manual": _("Manual"),
+        "scheduled": _("Programado"),
+        "catch-up": _("Al abrir"),
+        "before-restore": _("Antes de restaurar"),
+        "self-test": _("Prueba"),
     }.get(trigger, trigger)
 
 
 def phase_text(phase: str) -> str:
     return {
-        "scan": _("Revisando los archivos..."), "snapshot": _("Copiando la base de datos..."),
-        "compress": _("Guardando..."), "verify": _("Verificando el respaldo..."),
+        "scan": _("Revisando los archivos..."),
+        "snapshot": _("Copiando la base de datos..."),
+        "compress": _("Guardando..."),
+        "verify": _("Verificando el respaldo..."),
         "retention": _("Borrando respaldos antiguos..."),
     }.get(phase, "")
 
 
 def provider_text(provider: str) -> str:
     return {"none": _("Ninguna"), "dropbox": _("Dropbox"), "google_drive": _("Google Drive")}.get(
-        provider, provider)
+        provider, provider
+    )
 
 
 def estimate_kept(schedule: ScheduleConfig, policy: RetentionConfig, today: date | None = None) -> int | None:

@@ -55,7 +55,14 @@ class WrapLabel(ttk.Label):
         self.bind("<Configure>", self._rewrap, add="+")
 
     def _rewrap(self, event: tkinter.Event) -> None:
-        width = max(event.width - 4, 80)
+        # The text area is the widget's width less its horizontal padding.
+        try:
+            pads = [int(float(str(p))) for p in self.tk.splitlist(self.cget("padding"))]
+        except (tkinter.TclError, ValueError):
+            pads = []
+        left = pads[0] if pads else 0
+        right = pads[2] if len(pads) > 2 else left
+        width = max(event.width - left - right - 4, 80)
         if str(self.cget("wraplength")) != str(width):
             self.configure(wraplength=width)
 
@@ -106,3 +113,28 @@ def set_enabled(widget: tkinter.Misc, enabled: bool) -> None:
         pass
     for child in widget.winfo_children():
         set_enabled(child, enabled)
+
+
+class FitScrolledFrame(ttk.ScrolledFrame):
+    """A ScrolledFrame whose scrollbar shows only when the content is taller than the space it has
+    (large text scaling on a small screen), so a step never hides its last lines."""
+
+    def __init__(self, master: tkinter.Misc, **kwargs):
+        kwargs.setdefault("auto_hide", False)
+        kwargs.setdefault("padding", 0)
+        super().__init__(master, **kwargs)
+        self.bind("<Configure>", self._fit, add="+")
+        self._canvas.bind("<Configure>", self._fit, add="+")
+        self.hide_scrollbars()
+
+    def _fit(self, _event: tkinter.Event | None = None) -> None:
+        fits = self.winfo_reqheight() <= self._canvas.winfo_height()
+        if fits:
+            self.hide_scrollbars()
+            self.yview_moveto(0)
+        else:
+            self.show_scrollbars()
+
+    @property
+    def scrollbar_shown(self) -> bool:
+        return bool(self.vbar.winfo_manager())

@@ -80,10 +80,16 @@ class BackupWorker(_Bridge):
     problems, so this means something unexpected).
     """
 
-    def __init__(self, widget: tkinter.Misc, config: Config, *, trigger: str = "manual",
-                 on_progress: Callable[[Any], None] | None = None,
-                 on_done: Callable[[Any], None] | None = None,
-                 on_error: Callable[[BaseException, str], None] | None = None):
+    def __init__(
+        self,
+        widget: tkinter.Misc,
+        config: Config,
+        *,
+        trigger: str = "manual",
+        on_progress: Callable[[Any], None] | None = None,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException, str], None] | None = None,
+    ):
         super().__init__(widget)
         self.config = config
         self.trigger = trigger
@@ -114,8 +120,9 @@ class BackupWorker(_Bridge):
         try:
             from wizard.core.backup import run_backup
 
-            result = run_backup(self.config, trigger=self.trigger, report=self.report,
-                                cancel=self.cancel_event)
+            result = run_backup(
+                self.config, trigger=self.trigger, report=self.report, cancel=self.cancel_event
+            )
         except BaseException as exc:  # noqa: BLE001 - reported to the Tk thread, logged there
             self.events.put(("error", (exc, traceback.format_exc())))
         else:
@@ -143,8 +150,13 @@ class BackgroundCall(_Bridge):
     window never freezes while they are answered. ``cancel()`` drops the answer.
     """
 
-    def __init__(self, widget: tkinter.Misc, func: Callable[[], Any],
-                 on_done: Callable[[Any], None], on_error: Callable[[BaseException], None] | None = None):
+    def __init__(
+        self,
+        widget: tkinter.Misc,
+        func: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] | None = None,
+    ):
         super().__init__(widget)
         self.func = func
         self.on_done = on_done

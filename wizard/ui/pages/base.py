@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import ttkbootstrap as ttk
 
 from wizard.core.config import Config, Problem
-from wizard.ui.widgets import HEADING_FONT, TITLE_FONT, ProblemLabel, WrapLabel
+from wizard.ui.widgets import HEADING_FONT, TITLE_FONT, FitScrolledFrame, ProblemLabel, WrapLabel
 
 if TYPE_CHECKING:
     from wizard.ui.pages.wizard import WizardPage
@@ -37,20 +37,27 @@ class Step(ttk.Frame):
     intro = ""  # one or two sentences under it
 
     def __init__(self, wizard: WizardPage):
-        super().__init__(wizard.body, padding=(28, 20, 28, 8))
+        super().__init__(wizard.body)
         self.wizard = wizard
         self.app = wizard.app
         self.problem_labels: dict[str, ProblemLabel] = {}
         self.columnconfigure(0, weight=1)
-        ttk.Label(self, text=self.heading, font=TITLE_FONT).grid(row=0, column=0, sticky="w")
+        self.rowconfigure(0, weight=1)
+        # Scrolls only when the page does not fit (150 % text on a 1366x768 screen).
+        self.scroller = FitScrolledFrame(self)
+        self.scroller.grid(row=0, column=0, sticky="nsew")
+        page = ttk.Frame(self.scroller, padding=(28, 20, 28, 8))
+        page.pack(fill="both", expand=True)
+        page.columnconfigure(0, weight=1)
+        ttk.Label(page, text=self.heading, font=TITLE_FONT).grid(row=0, column=0, sticky="w")
         if self.intro:
-            WrapLabel(self, text=self.intro, bootstyle="secondary").grid(row=1, column=0, sticky="ew",
-                                                                         pady=(4, 12))
-        self.content = ttk.Frame(self)
+            WrapLabel(page, text=self.intro, bootstyle="secondary").grid(
+                row=1, column=0, sticky="ew", pady=(4, 12)
+            )
+        self.content = ttk.Frame(page)
         self.content.grid(row=2, column=0, sticky="nsew")
         self.content.columnconfigure(0, weight=1)
-        self.rowconfigure(2, weight=1)
-        self.general_problem = ProblemLabel(self)
+        self.general_problem = ProblemLabel(page)
         self.general_problem.grid(row=3, column=0, sticky="ew", pady=(6, 0))
         self.build()
 

@@ -22,8 +22,10 @@ class DestinationStep(Step):
     section = "destination"
     short_title = _("Dónde guardar")
     heading = _("¿Dónde guardar los respaldos?")
-    intro = _("Lo más seguro es una memoria USB o un disco externo: si la computadora se daña o se la "
-              "roban, los respaldos siguen a salvo. Deja la memoria conectada a la hora del respaldo.")
+    intro = _(
+        "Lo más seguro es una memoria USB o un disco externo: si la computadora se daña o se la "
+        "roban, los respaldos siguen a salvo. Deja la memoria conectada a la hora del respaldo."
+    )
 
     def build(self) -> None:
         self.info: drives.FolderInfo | None = None
@@ -40,25 +42,32 @@ class DestinationStep(Step):
         self.folder_var = ttk.StringVar()
         self.entry = ttk.Entry(row, textvariable=self.folder_var)
         self.entry.grid(row=0, column=1, sticky="ew")
-        self.choose_button = ttk.Button(row, text=_("Elegir carpeta..."), bootstyle="primary",
-                                        command=self.ask_folder)
+        self.choose_button = ttk.Button(
+            row, text=_("Elegir carpeta..."), bootstyle="primary", command=self.ask_folder
+        )
         self.choose_button.grid(row=0, column=2, padx=(8, 0))
         self.folder_problem = ProblemLabel(box)
         self.folder_problem.grid(row=1, column=0, sticky="ew", pady=(6, 0))
         self.problem_labels["destination.folder"] = self.folder_problem
 
-        self.create_button = ttk.Button(box, text=_("Crear la carpeta"), bootstyle="success",
-                                        command=self.create_folder)
+        self.create_button = ttk.Button(
+            box, text=_("Crear la carpeta"), bootstyle="success", command=self.create_folder
+        )
 
         details = ttk.Frame(box, padding=(0, 10, 0, 0))
         details.grid(row=3, column=0, sticky="ew")
         details.columnconfigure(1, weight=1)
         self.lines: dict[str, WrapLabel] = {}
-        for i, (key, title) in enumerate([("status", _("Prueba de escritura:")),
-                                          ("space", _("Espacio libre:")),
-                                          ("drive", _("Tipo de disco:"))]):
-            ttk.Label(details, text=title, font=BOLD_FONT).grid(row=i, column=0, sticky="nw", pady=2,
-                                                                padx=(0, 12))
+        for i, (key, title) in enumerate(
+            [
+                ("status", _("Prueba de escritura:")),
+                ("space", _("Espacio libre:")),
+                ("drive", _("Tipo de disco:")),
+            ]
+        ):
+            ttk.Label(details, text=title, font=BOLD_FONT).grid(
+                row=i, column=0, sticky="nw", pady=2, padx=(0, 12)
+            )
             self.lines[key] = WrapLabel(details, text="")
             self.lines[key].grid(row=i, column=1, sticky="ew", pady=2)
         self.inside_notice = Notice(box, bootstyle="info")
@@ -86,26 +95,51 @@ class DestinationStep(Step):
             return []
         key = "destination.folder"
         if not os.path.isabs(os.path.expanduser(folder)):
-            return [Problem(key, _("Escribe la ruta completa de la carpeta, por ejemplo {example}.").format(
-                example="E:\\Respaldos" if os.name == "nt" else "/media/usb/Respaldos"))]
+            return [
+                Problem(
+                    key,
+                    _("Escribe la ruta completa de la carpeta, por ejemplo {example}.").format(
+                        example="E:\\Respaldos" if os.name == "nt" else "/media/usb/Respaldos"
+                    ),
+                )
+            ]
         for source in config.source.paths:
             if source.strip() and drives.is_inside(source, folder):
-                return [Problem(key, _("Esta carpeta contiene los datos a respaldar ({source}). Elige una "
-                                       "carpeta aparte, por ejemplo dentro de una memoria USB.").format(
-                    source=source))]
+                return [
+                    Problem(
+                        key,
+                        _(
+                            "Esta carpeta contiene los datos a respaldar ({source}). Elige una "
+                            "carpeta aparte, por ejemplo dentro de una memoria USB."
+                        ).format(source=source),
+                    )
+                ]
         if self._create_error:
             return [Problem(key, self._create_error)]
         info = self.info
         if info is None or self._info_for != folder:
             return []  # still finding out; Next stays disabled meanwhile (busy)
         if not info.exists:
-            return [Problem(key, _("La carpeta no existe. Créala con «Crear la carpeta», o conecta la "
-                                   "memoria USB, o elige otra."))]
+            return [
+                Problem(
+                    key,
+                    _(
+                        "La carpeta no existe. Créala con «Crear la carpeta», o conecta la "
+                        "memoria USB, o elige otra."
+                    ),
+                )
+            ]
         if not info.is_dir:
             return [Problem(key, _("Es un archivo, no una carpeta. Elige una carpeta."))]
         if not info.writable:
-            return [Problem(key, _("No se puede guardar en esta carpeta ({error}). Elige otra.").format(
-                error=info.error or _("sin permiso")))]
+            return [
+                Problem(
+                    key,
+                    _("No se puede guardar en esta carpeta ({error}). Elige otra.").format(
+                        error=info.error or _("sin permiso")
+                    ),
+                )
+            ]
         return []
 
     # -- actions --------------------------------------------------------------------------------
@@ -123,7 +157,8 @@ class DestinationStep(Step):
             self._create_error = ""
         except OSError as exc:
             self._create_error = _("No se pudo crear la carpeta ({error}). Elige otra.").format(
-                error=exc.strerror or exc)
+                error=exc.strerror or exc
+            )
         self._describe_now()
 
     def _folder_changed(self, *_args: object) -> None:
@@ -148,9 +183,12 @@ class DestinationStep(Step):
             self.changed()
             return
         self.info = None  # pending: Next waits for the answer
-        self._call = BackgroundCall(self, lambda: drives.describe_folder(folder),
-                                    lambda info: self._described(folder, info),
-                                    lambda exc: self._described(folder, None)).start()
+        self._call = BackgroundCall(
+            self,
+            lambda: drives.describe_folder(folder),
+            lambda info: self._described(folder, info),
+            lambda exc: self._described(folder, None),
+        ).start()
 
     def _described(self, folder: str, info: drives.FolderInfo | None) -> None:
         self._call = None
@@ -187,21 +225,25 @@ class DestinationStep(Step):
             self.lines["status"].configure(text=_("Es un archivo, no una carpeta."), bootstyle="danger")
             self.create_button.grid_forget()
         elif info.writable:
-            self.lines["status"].configure(text="\u2713 " + _("Se puede guardar en esta carpeta."),
-                                           bootstyle="success")
+            self.lines["status"].configure(
+                text="\u2713 " + _("Se puede guardar en esta carpeta."), bootstyle="success"
+            )
             self.create_button.grid_forget()
         else:
-            self.lines["status"].configure(text="\u2717 " + _("No se puede guardar en esta carpeta."),
-                                           bootstyle="danger")
+            self.lines["status"].configure(
+                text="\u2717 " + _("No se puede guardar en esta carpeta."), bootstyle="danger"
+            )
             self.create_button.grid_forget()
 
         if info.free_bytes is not None:
-            space = _("{free} libres de {total}").format(free=format_bytes(info.free_bytes),
-                                                        total=format_bytes(info.total_bytes))
+            space = _("{free} libres de {total}").format(
+                free=format_bytes(info.free_bytes), total=format_bytes(info.total_bytes)
+            )
             size = self.wizard.source_size
             if size is not None and size.total_bytes and info.free_bytes < size.total_bytes * 0.6:
                 space += "  ·  " + _("Poco espacio: tus datos ocupan {size}.").format(
-                    size=format_bytes(size.total_bytes))
+                    size=format_bytes(size.total_bytes)
+                )
                 self.lines["space"].configure(text=space, bootstyle="warning")
             else:
                 self.lines["space"].configure(text=space, bootstyle="default")
@@ -219,17 +261,24 @@ class DestinationStep(Step):
         sources = self.wizard.draft.source.paths
         inside = [s for s in sources if s.strip() and drives.is_inside(folder, s)]
         if inside:
-            self.inside_notice.set(_("Esta carpeta está dentro de los datos a respaldar ({source}). Está "
-                                     "permitido: los respaldos se dejan fuera automáticamente.").format(
-                source=inside[0]))
+            self.inside_notice.set(
+                _(
+                    "Esta carpeta está dentro de los datos a respaldar ({source}). Está "
+                    "permitido: los respaldos se dejan fuera automáticamente."
+                ).format(source=inside[0])
+            )
             self.inside_notice.grid(row=4, column=0, sticky="ew", pady=(10, 0))
         else:
             self.inside_notice.grid_forget()
 
         if info.removable is not True:
-            self.advice_notice.set(_("Recomendación: guarda también una copia fuera de esta computadora, "
-                                     "en una memoria USB, un disco externo o la nube (paso 4). Si la "
-                                     "computadora se daña, un respaldo en su mismo disco se pierde con ella."))
+            self.advice_notice.set(
+                _(
+                    "Recomendación: guarda también una copia fuera de esta computadora, "
+                    "en una memoria USB, un disco externo o la nube (paso 4). Si la "
+                    "computadora se daña, un respaldo en su mismo disco se pierde con ella."
+                )
+            )
             self.advice_notice.grid(row=5, column=0, sticky="ew", pady=(10, 0))
         else:
             self.advice_notice.grid_forget()

@@ -20,49 +20,65 @@ class RetentionStep(Step):
     section = "retention"
     short_title = _("Cuántos conservar")
     heading = _("¿Cuántos respaldos conservar?")
-    intro = _("Guardar varios respaldos de distintas fechas te permite volver a un día anterior si un "
-              "error se descubre tarde. Los más antiguos se borran solos para no llenar el disco.")
+    intro = _(
+        "Guardar varios respaldos de distintas fechas te permite volver a un día anterior si un "
+        "error se descubre tarde. Los más antiguos se borran solos para no llenar el disco."
+    )
 
     def build(self) -> None:
         box = self.content
         self.preset_var = ttk.StringVar(value="recommended")
         self.recommended_radio = ttk.Radiobutton(
-            box, text=_("Recomendado: los últimos 10, y uno por día (7 días), por semana (4 semanas) y por mes "
-                        "(12 meses)"), value="recommended", variable=self.preset_var, command=self._preset_changed)
+            box,
+            text=_("Recomendado: los últimos 10, 7 días, 4 semanas y 12 meses"),
+            value="recommended",
+            variable=self.preset_var,
+            command=self._preset_changed,
+        )
         self.recommended_radio.grid(row=0, column=0, sticky="w", pady=2)
-        self.custom_radio = ttk.Radiobutton(box, text=_("Personalizado:"), value="custom",
-                                            variable=self.preset_var, command=self._preset_changed)
+        self.custom_radio = ttk.Radiobutton(
+            box,
+            text=_("Personalizado:"),
+            value="custom",
+            variable=self.preset_var,
+            command=self._preset_changed,
+        )
         self.custom_radio.grid(row=1, column=0, sticky="w", pady=2)
 
         grid = ttk.Frame(box, padding=(24, 6, 0, 0))
         grid.grid(row=2, column=0, sticky="w")
         labels = {
-            "keep_last": _("Los últimos respaldos:"),
-            "keep_daily": _("Uno por día, durante (días):"),
-            "keep_weekly": _("Uno por semana, durante (semanas):"),
-            "keep_monthly": _("Uno por mes, durante (meses):"),
+            "keep_last": _("Últimos respaldos:"),
+            "keep_daily": _("Días (uno por día):"),
+            "keep_weekly": _("Semanas (uno por semana):"),
+            "keep_monthly": _("Meses (uno por mes):"),
         }
         limits = {"keep_last": 100, "keep_daily": 366, "keep_weekly": 104, "keep_monthly": 120}
         self.vars: dict[str, ttk.StringVar] = {}
         self.spins: dict[str, ttk.Spinbox] = {}
+        # Two by two, so the page stays short enough for large text on a small screen.
+        self.numbers_problem = ProblemLabel(box)
         for i, key in enumerate(FIELDS):
-            ttk.Label(grid, text=labels[key]).grid(row=i, column=0, sticky="w", pady=3, padx=(0, 10))
+            row, col = divmod(i, 2)
+            ttk.Label(grid, text=labels[key]).grid(
+                row=row, column=2 * col, sticky="w", pady=3, padx=(0 if col == 0 else 28, 10)
+            )
             var = ttk.StringVar(value=str(getattr(RECOMMENDED, key)))
             spin = ttk.Spinbox(grid, from_=0, to=limits[key], textvariable=var, width=6, justify="center")
-            spin.grid(row=i, column=1, sticky="w", pady=3)
-            problem = ProblemLabel(grid)
-            problem.grid(row=i, column=2, sticky="w", padx=(10, 0))
-            self.problem_labels[f"retention.{key}"] = problem
+            spin.grid(row=row, column=2 * col + 1, sticky="w", pady=3)
+            self.problem_labels[f"retention.{key}"] = self.numbers_problem
             var.trace_add("write", self.changed)
             self.vars[key] = var
             self.spins[key] = spin
-        WrapLabel(grid, text=_("0 desactiva la regla."), bootstyle="secondary").grid(
-            row=len(FIELDS), column=0, columnspan=3, sticky="w", pady=(2, 0))
+        WrapLabel(box, text=_("0 desactiva la regla."), bootstyle="secondary", padding=(24, 0, 0, 0)).grid(
+            row=3, column=0, sticky="ew"
+        )
+        self.numbers_problem.grid(row=4, column=0, sticky="ew", padx=(24, 0))
 
         self.sentence = WrapLabel(box, text="", font=BOLD_FONT)
-        self.sentence.grid(row=3, column=0, sticky="ew", pady=(14, 6))
+        self.sentence.grid(row=5, column=0, sticky="ew", pady=(12, 6))
         self.estimate = Notice(box, bootstyle="info")
-        self.estimate.grid(row=4, column=0, sticky="ew", pady=(4, 0))
+        self.estimate.grid(row=6, column=0, sticky="ew", pady=(4, 0))
 
     # -- config ---------------------------------------------------------------------------------
 
@@ -102,16 +118,21 @@ class RetentionStep(Step):
         kept = estimate_kept(config.schedule, config.retention)
         size = self.wizard.source_size
         if kept is None:
-            return _("Sin límite: los respaldos se acumulan hasta llenar el disco. Bórralos a mano de vez "
-                     "en cuando.")
+            return _(
+                "Sin límite: los respaldos se acumulan hasta llenar el disco. Bórralos a mano de vez "
+                "en cuando."
+            )
         if size is None or not size.total_bytes:
             return _("Con el tiempo se conservarán unos {n} respaldos.").format(n=kept)
         each = size.total_bytes * COMPRESSED_SHARE
-        text = _("Con el tiempo se conservarán unos {n} respaldos de unos {each} cada uno: unos {total} en "
-                 "total.").format(n=kept, each=format_bytes(each), total=format_bytes(each * kept))
+        text = _(
+            "Con el tiempo se conservarán unos {n} respaldos de unos {each} cada uno: unos {total} en total."
+        ).format(n=kept, each=format_bytes(each), total=format_bytes(each * kept))
         info = self.wizard.folder_info()
         if info is not None and info.free_bytes is not None:
-            text += " " + _("Hay {free} libres en la carpeta elegida.").format(free=format_bytes(info.free_bytes))
+            text += " " + _("Hay {free} libres en la carpeta elegida.").format(
+                free=format_bytes(info.free_bytes)
+            )
             if info.free_bytes < each * kept:
                 text += " " + _("No alcanza: conserva menos respaldos o usa un disco más grande.")
         return text

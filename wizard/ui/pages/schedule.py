@@ -15,19 +15,31 @@ class ScheduleStep(Step):
     section = "schedule"
     short_title = _("Cuándo")
     heading = _("¿Cuándo hacer el respaldo?")
-    intro = _("Respaldos hace la copia solo, a la hora que elijas. También puedes respaldar en cualquier "
-              "momento con el botón «Respaldar ahora» o la tecla F8.")
+    intro = _(
+        "Respaldos hace la copia solo, a la hora que elijas. También puedes respaldar en cualquier "
+        "momento con el botón «Respaldar ahora» o la tecla F8."
+    )
 
     def build(self) -> None:
         box = self.content
         self.frequency_var = ttk.StringVar(value="daily")
         freq = ttk.Frame(box)
         freq.grid(row=0, column=0, sticky="w")
-        self.daily_radio = ttk.Radiobutton(freq, text=_("Todos los días"), value="daily",
-                                           variable=self.frequency_var, command=self._frequency_changed)
+        self.daily_radio = ttk.Radiobutton(
+            freq,
+            text=_("Todos los días"),
+            value="daily",
+            variable=self.frequency_var,
+            command=self._frequency_changed,
+        )
         self.daily_radio.grid(row=0, column=0, sticky="w", pady=2)
-        self.weekly_radio = ttk.Radiobutton(freq, text=_("Solo algunos días de la semana:"), value="weekly",
-                                            variable=self.frequency_var, command=self._frequency_changed)
+        self.weekly_radio = ttk.Radiobutton(
+            freq,
+            text=_("Solo algunos días de la semana:"),
+            value="weekly",
+            variable=self.frequency_var,
+            command=self._frequency_changed,
+        )
         self.weekly_radio.grid(row=1, column=0, sticky="w", pady=2)
 
         days = ttk.Frame(box, padding=(24, 2, 0, 0))
@@ -36,8 +48,14 @@ class ScheduleStep(Step):
         self.day_checks: dict[str, ttk.Checkbutton] = {}
         for i, day in enumerate(WEEKDAYS):
             var = ttk.BooleanVar(value=False)
-            check = ttk.Checkbutton(days, text=weekday_short(day), variable=var, command=self.changed,
-                                    bootstyle="primary-outline-toolbutton", width=5)
+            check = ttk.Checkbutton(
+                days,
+                text=weekday_short(day),
+                variable=var,
+                command=self.changed,
+                bootstyle="primary-outline-toolbutton",
+                width=5,
+            )
             check.grid(row=0, column=i, padx=(0, 4))
             self.day_vars[day] = var
             self.day_checks[day] = check
@@ -51,15 +69,33 @@ class ScheduleStep(Step):
         ttk.Label(time_row, text=_("Hora:")).grid(row=0, column=0, padx=(0, 8))
         self.hour_var = ttk.StringVar(value="20")
         self.minute_var = ttk.StringVar(value="00")
-        self.hour = ttk.Spinbox(time_row, from_=0, to=23, wrap=True, width=4, format="%02.0f",
-                                textvariable=self.hour_var, justify="center")
+        self.hour = ttk.Spinbox(
+            time_row,
+            from_=0,
+            to=23,
+            wrap=True,
+            width=4,
+            format="%02.0f",
+            textvariable=self.hour_var,
+            justify="center",
+        )
         self.hour.grid(row=0, column=1)
         ttk.Label(time_row, text=":", font=HEADING_FONT).grid(row=0, column=2, padx=4)
-        self.minute = ttk.Spinbox(time_row, from_=0, to=55, increment=5, wrap=True, width=4,
-                                  format="%02.0f", textvariable=self.minute_var, justify="center")
+        self.minute = ttk.Spinbox(
+            time_row,
+            from_=0,
+            to=55,
+            increment=5,
+            wrap=True,
+            width=4,
+            format="%02.0f",
+            textvariable=self.minute_var,
+            justify="center",
+        )
         self.minute.grid(row=0, column=3)
-        ttk.Label(time_row, text=_("(24 horas: 20:00 son las 8 de la noche)"), bootstyle="secondary"
-                  ).grid(row=0, column=4, padx=(10, 0))
+        ttk.Label(time_row, text=_("(24 horas: 20:00 son las 8 de la noche)"), bootstyle="secondary").grid(
+            row=0, column=4, padx=(10, 0)
+        )
         self.time_problem = ProblemLabel(box)
         self.time_problem.grid(row=4, column=0, sticky="ew", pady=(2, 0))
         self.problem_labels["schedule.time"] = self.time_problem
@@ -67,19 +103,29 @@ class ScheduleStep(Step):
         self.sentence = ttk.Label(box, text="", font=HEADING_FONT, bootstyle="primary")
         self.sentence.grid(row=5, column=0, sticky="w", pady=(12, 4))
 
-        self.notice = Notice(box, bootstyle="warning", text=_(
-            "Importante: Respaldos debe estar abierto a esa hora para que se haga el respaldo. Te sugerimos "
-            "elegir una hora una o dos horas antes del cierre de tu negocio, cuando la computadora "
-            "todavía está encendida."))
+        self.notice = Notice(
+            box,
+            bootstyle="warning",
+            text=_(
+                "Importante: Respaldos debe estar abierto a esa hora para que se haga el respaldo. "
+                "Te sugerimos elegir una hora una o dos horas antes del cierre de tu negocio, "
+                "cuando la computadora todavía está encendida."
+            ),
+        )
         self.notice.grid(row=6, column=0, sticky="ew", pady=(8, 10))
 
         self.catch_up_var = ttk.BooleanVar(value=True)
-        self.catch_up = ttk.Checkbutton(box, text=_("Si la computadora estaba apagada a esa hora, respaldar al "
-                                                     "abrir"), variable=self.catch_up_var, command=self.changed)
+        self.catch_up = ttk.Checkbutton(
+            box,
+            text=_("Si la computadora estaba apagada a esa hora, respaldar al abrir"),
+            variable=self.catch_up_var,
+            command=self.changed,
+        )
         self.catch_up.grid(row=7, column=0, sticky="w", pady=2)
         self.start_var = ttk.BooleanVar(value=False)
-        self.start_with_system = ttk.Checkbutton(box, text=_("Iniciar Respaldos con el sistema"),
-                                                 variable=self.start_var, command=self.changed)
+        self.start_with_system = ttk.Checkbutton(
+            box, text=_("Iniciar Respaldos con el sistema"), variable=self.start_var, command=self.changed
+        )
         self.start_with_system.grid(row=8, column=0, sticky="w", pady=2)
         self.other_problem = ProblemLabel(box)
         self.other_problem.grid(row=9, column=0, sticky="ew")
@@ -124,10 +170,15 @@ class ScheduleStep(Step):
         )
 
     def show_problems(self, problems) -> None:
-        # The validator speaks the file's language ('frequency = "weekly"'); beside the day buttons, plain words.
-        problems = [Problem(p.key, _("Elige al menos un día de la semana.")) if p.key == "schedule.weekdays"
-                    and self.frequency_var.get() == "weekly" and not any(v.get() for v in self.day_vars.values())
-                    else p for p in problems]
+        # The validator speaks the file's language ('frequency = "weekly"'); beside the days, plain words.
+        problems = [
+            Problem(p.key, _("Elige al menos un día de la semana."))
+            if p.key == "schedule.weekdays"
+            and self.frequency_var.get() == "weekly"
+            and not any(v.get() for v in self.day_vars.values())
+            else p
+            for p in problems
+        ]
         super().show_problems(problems)
         # The sentence shows what will happen, once the choice is complete.
         if problems:

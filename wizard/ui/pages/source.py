@@ -27,9 +27,11 @@ class SourceStep(Step):
     section = "source"
     short_title = _("Qué respaldar")
     heading = _("¿Qué quieres respaldar?")
-    intro = _("Agrega la carpeta donde tu punto de venta guarda sus datos (por ejemplo C:\\SICAR). "
-              "Puedes agregar varias carpetas o archivos. Las bases de datos se copian de forma segura "
-              "aunque el punto de venta esté abierto y vendiendo.")
+    intro = _(
+        "Agrega la carpeta donde tu punto de venta guarda sus datos (por ejemplo C:\\SICAR). "
+        "Puedes agregar varias carpetas o archivos. Las bases de datos se copian de forma segura "
+        "aunque el punto de venta esté abierto y vendiendo."
+    )
 
     def build(self) -> None:
         self.paths: list[str] = []
@@ -42,8 +44,14 @@ class SourceStep(Step):
         list_frame.grid(row=0, column=0, sticky="nsew")
         list_frame.columnconfigure(0, weight=1)
         list_frame.rowconfigure(0, weight=1)
-        self.tree = ttk.Treeview(list_frame, columns=("kind",), show="tree headings", height=6, bootstyle="table",
-                                 selectmode="extended")
+        self.tree = ttk.Treeview(
+            list_frame,
+            columns=("kind",),
+            show="tree headings",
+            height=6,
+            bootstyle="table",
+            selectmode="extended",
+        )
         self.tree.heading("#0", text=_("Carpeta o archivo"), anchor="w")
         self.tree.heading("kind", text=_("Tipo"), anchor="w")
         self.tree.column("#0", stretch=True, width=420)
@@ -57,14 +65,21 @@ class SourceStep(Step):
 
         buttons = ttk.Frame(list_frame)
         buttons.grid(row=0, column=2, sticky="n", padx=(12, 0))
-        self.add_folder_button = ttk.Button(buttons, text=_("Agregar carpeta..."), bootstyle="primary",
-                                            command=self.ask_folder, width=18)
+        self.add_folder_button = ttk.Button(
+            buttons, text=_("Agregar carpeta..."), bootstyle="primary", command=self.ask_folder, width=18
+        )
         self.add_folder_button.pack(fill="x")
-        self.add_files_button = ttk.Button(buttons, text=_("Agregar archivos..."),
-                                           bootstyle="primary-outline", command=self.ask_files, width=18)
+        self.add_files_button = ttk.Button(
+            buttons,
+            text=_("Agregar archivos..."),
+            bootstyle="primary-outline",
+            command=self.ask_files,
+            width=18,
+        )
         self.add_files_button.pack(fill="x", pady=6)
-        self.remove_button = ttk.Button(buttons, text=_("Quitar"), bootstyle="secondary-outline",
-                                        command=self.remove_selected, width=18)
+        self.remove_button = ttk.Button(
+            buttons, text=_("Quitar"), bootstyle="secondary-outline", command=self.remove_selected, width=18
+        )
         self.remove_button.pack(fill="x")
 
         self.paths_problem = ProblemLabel(box)
@@ -77,7 +92,9 @@ class SourceStep(Step):
 
         # Exclusions live under a collapsed "Opciones avanzadas": most shops never need them.
         self.advanced_open = ttk.BooleanVar(value=False)
-        self.advanced_toggle = ttk.Button(box, text="", bootstyle="primary-link", command=self.toggle_advanced)
+        self.advanced_toggle = ttk.Button(
+            box, text="", bootstyle="primary-link", command=self.toggle_advanced
+        )
         self.advanced_toggle.grid(row=4, column=0, sticky="w", pady=(12, 0))
         self.advanced = ttk.Frame(box, padding=(0, 8, 0, 0))
         self.advanced.columnconfigure(1, weight=1)
@@ -85,9 +102,11 @@ class SourceStep(Step):
         self.exclude_var = ttk.StringVar()
         self.exclude_entry = ttk.Entry(self.advanced, textvariable=self.exclude_var)
         self.exclude_entry.grid(row=0, column=1, sticky="ew")
-        WrapLabel(self.advanced, bootstyle="secondary",
-                  text=_("Patrones separados por comas. Ejemplo: *.log, temp/ (una carpeta termina en /).")
-                  ).grid(row=1, column=1, sticky="ew", pady=(2, 0))
+        WrapLabel(
+            self.advanced,
+            bootstyle="secondary",
+            text=_("Patrones separados por comas. Ejemplo: *.log, temp/ (una carpeta termina en /)."),
+        ).grid(row=1, column=1, sticky="ew", pady=(2, 0))
         self.exclude_problem = ProblemLabel(self.advanced)
         self.exclude_problem.grid(row=2, column=1, sticky="ew")
         self.problem_labels["source.exclude"] = self.exclude_problem
@@ -111,9 +130,14 @@ class SourceStep(Step):
         problems = []
         for i, path in enumerate(self.paths):
             if path.strip() and not os.path.exists(os.path.expanduser(path)):
-                problems.append(Problem(f"source.paths[{i}]", _("No se encontró {path}. Revisa que el disco "
-                                                                 "esté conectado o quítala de la lista.").format(
-                    path=path)))
+                problems.append(
+                    Problem(
+                        f"source.paths[{i}]",
+                        _(
+                            "No se encontró {path}. Revisa que el disco esté conectado o quítala de la lista."
+                        ).format(path=path),
+                    )
+                )
         return problems
 
     # -- actions --------------------------------------------------------------------------------
@@ -183,8 +207,11 @@ class SourceStep(Step):
     # -- size, counted off the Tk thread --------------------------------------------------------
 
     def _schedule_size(self) -> None:
-        key = (tuple(self.paths), tuple(split_patterns(self.exclude_var.get())),
-               self.wizard.draft.destination.folder)
+        key = (
+            tuple(self.paths),
+            tuple(split_patterns(self.exclude_var.get())),
+            self.wizard.draft.destination.folder,
+        )
         if key == self._size_key:
             return
         self._size_key = key
@@ -197,8 +224,12 @@ class SourceStep(Step):
         self.totals.configure(text=_("Calculando el tamaño..."), bootstyle="secondary")
         paths, exclude, dest = list(key[0]), list(key[1]), key[2]
         skip = [dest] if dest else []
-        self._size_call = BackgroundCall(self, lambda: drives.folder_size(paths, exclude, skip=skip),
-                                         self._size_done, lambda exc: self._size_done(None)).start()
+        self._size_call = BackgroundCall(
+            self,
+            lambda: drives.folder_size(paths, exclude, skip=skip),
+            self._size_done,
+            lambda exc: self._size_done(None),
+        ).start()
 
     def _size_done(self, info: drives.SizeInfo | None) -> None:
         self._size_call = None
@@ -213,20 +244,32 @@ class SourceStep(Step):
             self.db_notice.grid_forget()
             return
         files = ngettext("{n} archivo", "{n} archivos", info.files).format(n=format_count(info.files))
-        dbs = ngettext("{n} base de datos encontrada", "{n} bases de datos encontradas",
-                       info.databases).format(n=info.databases)
+        dbs = ngettext(
+            "{n} base de datos encontrada", "{n} bases de datos encontradas", info.databases
+        ).format(n=info.databases)
         text = _("Total: {size} en {files}  ·  {databases}").format(
-            size=format_bytes(info.total_bytes), files=files, databases=dbs)
+            size=format_bytes(info.total_bytes), files=files, databases=dbs
+        )
         if info.truncated:
             text += "  ·  " + _("(hay más; se contó solo una parte)")
         self.totals.configure(text=text, bootstyle="default")
         if info.databases == 0 and info.files:
-            self.db_notice.set(_("No se encontró ninguna base de datos en lo que elegiste. Revisa que sea la "
-                                 "carpeta de datos de tu punto de venta."), "warning")
+            self.db_notice.set(
+                _(
+                    "No se encontró ninguna base de datos en lo que elegiste. Revisa que sea la "
+                    "carpeta de datos de tu punto de venta."
+                ),
+                "warning",
+            )
             self.db_notice.grid(row=3, column=0, sticky="ew", pady=(8, 0))
         elif info.truncated:
-            self.db_notice.set(_("Elegiste muchísimos archivos. ¿Seguro que es solo la carpeta del punto de "
-                                 "venta y no todo el disco?"), "warning")
+            self.db_notice.set(
+                _(
+                    "Elegiste muchísimos archivos. ¿Seguro que es solo la carpeta del punto de "
+                    "venta y no todo el disco?"
+                ),
+                "warning",
+            )
             self.db_notice.grid(row=3, column=0, sticky="ew", pady=(8, 0))
         else:
             self.db_notice.grid_forget()

@@ -7,6 +7,7 @@ import logging
 import os
 import tkinter
 from datetime import datetime
+from tkinter import font as tkfont
 from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
@@ -41,10 +42,19 @@ logger = logging.getLogger(__name__)
 
 HISTORY_ROWS = 50
 REFRESH_MS = 60_000  # "Próximo respaldo", "hoy/ayer" and the USB drive line stay current
-BANNER_STYLES = {"ok": "success", "warning": "warning", "failed": "danger", "cancelled": "secondary",
-                 "skipped": "secondary"}
-BANNER_ICONS = {"success": "check-circle-fill", "warning": "exclamation-triangle-fill",
-                "danger": "x-circle-fill", "secondary": "info-circle-fill"}
+BANNER_STYLES = {
+    "ok": "success",
+    "warning": "warning",
+    "failed": "danger",
+    "cancelled": "secondary",
+    "skipped": "secondary",
+}
+BANNER_ICONS = {
+    "success": "check-circle-fill",
+    "warning": "exclamation-triangle-fill",
+    "danger": "x-circle-fill",
+    "secondary": "info-circle-fill",
+}
 
 
 def schedule_sentence(config: Config) -> str:
@@ -68,11 +78,10 @@ class SummaryPage(ttk.Frame):
         self._folder_call: BackgroundCall | None = None
         self._refresh_id: str | None = None
         self.columnconfigure(0, weight=1)
-        self.rowconfigure(4, weight=1)
+        self.rowconfigure(3, weight=1)
         self._build_header()
         self._build_banner()
         self._build_middle()
-        self._build_actions()
         self._build_history()
         self._build_footer()
         self.refresh()
@@ -86,26 +95,37 @@ class SummaryPage(ttk.Frame):
         icon = self.app.icon_image(40)
         if icon is not None:
             ttk.Label(head, image=icon, bootstyle="@chrome").grid(row=0, column=0, rowspan=2, padx=(0, 12))
-        ttk.Label(head, text=_("Respaldos"), font=TITLE_FONT, bootstyle="@chrome").grid(row=0, column=1,
-                                                                                      sticky="w")
-        ttk.Label(head, text=_("Copias de seguridad de los datos de tu punto de venta"),
-                  bootstyle="@chrome secondary").grid(row=1, column=1, sticky="w")
+        ttk.Label(head, text=_("Respaldos"), font=TITLE_FONT, bootstyle="@chrome").grid(
+            row=0, column=1, sticky="w"
+        )
+        ttk.Label(
+            head,
+            text=_("Copias de seguridad de los datos de tu punto de venta"),
+            bootstyle="@chrome secondary",
+        ).grid(row=1, column=1, sticky="w")
         self.next_label = ttk.Label(head, text="", font=HEADING_FONT, bootstyle="@chrome primary")
         self.next_label.grid(row=0, column=2, rowspan=2, sticky="e")
 
     def _build_banner(self) -> None:
         self.banner = ttk.Frame(self, bootstyle="@success", padding=(24, 10, 12, 10))
         self.banner.columnconfigure(0, weight=1)
-        self.banner_label = WrapLabel(self.banner, text="", bootstyle="@success", font=BOLD_FONT,
-                                      icon=BANNER_ICONS["success"], compound="left")
+        self.banner_label = WrapLabel(
+            self.banner,
+            text="",
+            bootstyle="@success",
+            font=BOLD_FONT,
+            icon=BANNER_ICONS["success"],
+            compound="left",
+        )
         self.banner_label.grid(row=0, column=0, sticky="ew")
-        self.banner_close = ttk.Button(self.banner, text="\u2715", width=3, bootstyle="@success ghost",
-                                       command=self.hide_banner)
+        self.banner_close = ttk.Button(
+            self.banner, text="\u2715", width=3, bootstyle="@success ghost", command=self.hide_banner
+        )
         self.banner_close.grid(row=0, column=1, padx=(8, 0))
         self._banner_style = "success"
 
     def _build_middle(self) -> None:
-        middle = ttk.Frame(self, padding=(24, 16, 24, 8))
+        middle = ttk.Frame(self, padding=(24, 14, 24, 10))
         middle.grid(row=2, column=0, sticky="ew")
         middle.columnconfigure(0, weight=3, uniform="mid")
         middle.columnconfigure(1, weight=2, uniform="mid")
@@ -114,19 +134,36 @@ class SummaryPage(ttk.Frame):
         card.grid(row=0, column=0, sticky="nsew", padx=(0, 16))
         card.columnconfigure(1, weight=1)
         self.config_lines: dict[str, WrapLabel] = {}
-        rows = [("source", _("Qué:")), ("destination", _("Dónde:")), ("schedule", _("Cuándo:")),
-                ("cloud", _("Nube:")), ("retention", _("Conservar:"))]
+        rows = [
+            ("source", _("Qué:")),
+            ("destination", _("Dónde:")),
+            ("schedule", _("Cuándo:")),
+            ("cloud", _("Nube:")),
+            ("retention", _("Conservar:")),
+        ]
         for i, (key, title) in enumerate(rows):
-            ttk.Label(card, text=title, font=BOLD_FONT).grid(row=i, column=0, sticky="nw", pady=2, padx=(0, 10))
+            ttk.Label(card, text=title, font=BOLD_FONT).grid(
+                row=i, column=0, sticky="nw", pady=2, padx=(0, 10)
+            )
             line = WrapLabel(card, text="")
             line.grid(row=i, column=1, sticky="ew", pady=2)
             self.config_lines[key] = line
+        self.edit_button = ttk.Button(
+            card,
+            text=_("Modificar configuración"),
+            bootstyle="primary-link",
+            command=self.app.edit_config,
+            icon="gear",
+        )
+        # Beside the last line rather than under it: the card stays as short as possible.
+        self.edit_button.grid(row=len(rows) - 1, column=2, sticky="se")
 
         action = ttk.Frame(middle)
         action.grid(row=0, column=1, sticky="nsew")
         action.columnconfigure(0, weight=1)
-        self.backup_button = ttk.Button(action, text=_("Respaldar ahora (F8)"), style=BIG_BUTTON_STYLE,
-                                        command=self.app.backup_now)
+        self.backup_button = ttk.Button(
+            action, text=_("Respaldar ahora (F8)"), style=BIG_BUTTON_STYLE, command=self.app.backup_now
+        )
         self.backup_button.grid(row=0, column=0, sticky="ew")
         self.last_label = WrapLabel(action, text="", padding=(0, 8, 0, 0))
         self.last_label.grid(row=1, column=0, sticky="ew")
@@ -141,36 +178,58 @@ class SummaryPage(ttk.Frame):
         self.progress.grid(row=1, column=0, columnspan=2, sticky="ew", pady=4)
         self.current_label = ttk.Label(self.progress_box, text="", bootstyle="secondary", font=SMALL_FONT)
         self.current_label.grid(row=2, column=0, sticky="w")
-        self.cancel_button = ttk.Button(self.progress_box, text=_("Cancelar"), bootstyle="danger-outline",
-                                        command=self.app.cancel_backup)
+        self.cancel_button = ttk.Button(
+            self.progress_box, text=_("Cancelar"), bootstyle="danger-outline", command=self.app.cancel_backup
+        )
         self.cancel_button.grid(row=2, column=1, sticky="e", pady=(4, 0))
-
-    def _build_actions(self) -> None:
-        bar = ttk.Frame(self, padding=(24, 4, 24, 8))
-        bar.grid(row=3, column=0, sticky="ew")
-        self.open_button = ttk.Button(bar, text=_("Abrir carpeta de respaldos"), bootstyle="primary-outline",
-                                      command=self.open_folder, icon="folder2-open")
-        self.open_button.pack(side="left")
-        self.edit_button = ttk.Button(bar, text=_("Modificar configuración"), bootstyle="primary-outline",
-                                      command=self.app.edit_config, icon="gear")
-        self.edit_button.pack(side="left", padx=8)
-        self.restore_button = ttk.Button(bar, text=_("Restaurar..."), bootstyle="primary-outline",
-                                         command=self.restore, icon="arrow-counterclockwise")
-        self.restore_button.pack(side="left")
 
     def _build_history(self) -> None:
         box = ttk.Frame(self, padding=(24, 4, 24, 12))
-        box.grid(row=4, column=0, sticky="nsew")
+        box.grid(row=3, column=0, sticky="nsew")
         box.columnconfigure(0, weight=1)
         box.rowconfigure(1, weight=1)
-        ttk.Label(box, text=_("Respaldos recientes"), font=HEADING_FONT).grid(row=0, column=0, sticky="w",
-                                                                             pady=(0, 6))
+        heading = ttk.Frame(box)
+        heading.grid(row=0, column=0, columnspan=2, sticky="ew", pady=(0, 6))
+        ttk.Label(heading, text=_("Respaldos recientes"), font=HEADING_FONT).pack(side="left")
+        self.restore_button = ttk.Button(
+            heading,
+            text=_("Restaurar..."),
+            bootstyle="primary-outline",
+            command=self.restore,
+            icon="arrow-counterclockwise",
+        )
+        self.restore_button.pack(side="right")
+        self.open_button = ttk.Button(
+            heading,
+            text=_("Abrir carpeta de respaldos"),
+            bootstyle="primary-outline",
+            command=self.open_folder,
+            icon="folder2-open",
+        )
+        self.open_button.pack(side="right", padx=8)
         columns = ("when", "trigger", "status", "size", "duration", "detail")
-        self.table = ttk.Treeview(box, columns=columns, show="headings", height=6, selectmode="browse",
-                                  bootstyle="table")
-        headings = {"when": _("Fecha"), "trigger": _("Tipo"), "status": _("Resultado"), "size": _("Tamaño"),
-                    "duration": _("Duración"), "detail": _("Archivo o mensaje")}
-        widths = {"when": 140, "trigger": 100, "status": 180, "size": 80, "duration": 80, "detail": 360}
+        self.table = ttk.Treeview(
+            box, columns=columns, show="headings", height=6, selectmode="browse", bootstyle="table"
+        )
+        headings = {
+            "when": _("Fecha"),
+            "trigger": _("Tipo"),
+            "status": _("Resultado"),
+            "size": _("Tamaño"),
+            "duration": _("Duración"),
+            "detail": _("Archivo o mensaje"),
+        }
+        # Column widths from the font, so they hold their longest usual value at any scaling.
+        measure = tkfont.nametofont("TkDefaultFont", root=self).measure
+        samples = {
+            "when": "mié 28 sep 20:00",
+            "trigger": _("Programado"),
+            "status": _("Correcto") + " · " + _("verificado"),
+            "size": "999.9 MB",
+            "duration": "59 min 59 s",
+            "detail": "x" * 40,
+        }
+        widths = {col: max(measure(text), measure(headings[col])) + 24 for col, text in samples.items()}
         for col in columns:
             self.table.heading(col, text=headings[col], anchor="w")
             self.table.column(col, width=widths[col], stretch=col == "detail", anchor="w")
@@ -182,13 +241,24 @@ class SummaryPage(ttk.Frame):
         self.table.tag_configure("failed", foreground=colors.danger)
         self.table.tag_configure("warning", foreground=colors.get("warning"))
         self.table.tag_configure("muted", foreground=colors.secondary)
-        self.empty_label = ttk.Label(box, text=_("Todavía no se ha hecho ningún respaldo. Pulsa «Respaldar "
-                                                 "ahora (F8)» para hacer el primero."), bootstyle="secondary")
+        self.empty_label = ttk.Label(
+            box,
+            text=_(
+                "Todavía no se ha hecho ningún respaldo. Pulsa «Respaldar ahora (F8)» para hacer el primero."
+            ),
+            bootstyle="secondary",
+        )
 
     def _build_footer(self) -> None:
         foot = ttk.Frame(self, bootstyle="@chrome", padding=(24, 8))
-        foot.grid(row=5, column=0, sticky="ew")
-        self.hint_label = ttk.Label(foot, icon="info-circle-fill", compound="left", text="  " + _("Deja esta aplicación abierta para que se hagan los respaldos programados"), bootstyle="@chrome")
+        foot.grid(row=4, column=0, sticky="ew")
+        self.hint_label = ttk.Label(
+            foot,
+            icon="info-circle-fill",
+            compound="left",
+            text="  " + _("Deja esta aplicación abierta para que se hagan los respaldos programados"),
+            bootstyle="@chrome",
+        )
         self.hint_label.pack(side="left")
 
     # -- content --------------------------------------------------------------------------------
@@ -231,8 +301,9 @@ class SummaryPage(ttk.Frame):
         folder = self.config.destination.folder
         if self._folder_call is not None:
             self._folder_call.cancel()
-        self._folder_call = BackgroundCall(self, lambda: drives.describe_folder(folder), self._described,
-                                           lambda exc: None).start()
+        self._folder_call = BackgroundCall(
+            self, lambda: drives.describe_folder(folder, probe=False), self._described, lambda exc: None
+        ).start()
 
     def _described(self, info: drives.FolderInfo) -> None:
         self._folder_call = None
@@ -247,8 +318,12 @@ class SummaryPage(ttk.Frame):
             line.configure(text=folder, bootstyle="default")
             return
         if not info.is_dir:
-            line.configure(text=_("No se encontró la carpeta {folder}. Conecta la memoria USB o elige otra "
-                                  "carpeta.").format(folder=folder), bootstyle="danger")
+            line.configure(
+                text=_(
+                    "No se encontró la carpeta {folder}. Conecta la memoria USB o elige otra carpeta."
+                ).format(folder=folder),
+                bootstyle="danger",
+            )
             return
         parts = [folder]
         if info.removable:
@@ -267,12 +342,26 @@ class SummaryPage(ttk.Frame):
             if entry.succeeded and entry.verified:
                 status += " \u00b7 " + _("verificado")
             detail = entry.archive if entry.succeeded and entry.archive else entry.message
-            tags = {"failed": ("failed",), "warning": ("warning",), "cancelled": ("muted",),
-                    "skipped": ("muted",)}.get(entry.status, ())
-            self.table.insert("", "end", iid=str(i), tags=tags, values=(
-                format_when(entry.start, now), trigger_text(entry.trigger), status,
-                format_bytes(entry.size) if entry.size else "", format_duration(entry.duration),
-                (detail or "").replace("\n", " ")))
+            tags = {
+                "failed": ("failed",),
+                "warning": ("warning",),
+                "cancelled": ("muted",),
+                "skipped": ("muted",),
+            }.get(entry.status, ())
+            self.table.insert(
+                "",
+                "end",
+                iid=str(i),
+                tags=tags,
+                values=(
+                    format_when(entry.start, now),
+                    trigger_text(entry.trigger),
+                    status,
+                    format_bytes(entry.size) if entry.size else "",
+                    format_duration(entry.duration),
+                    (detail or "").replace("\n", " "),
+                ),
+            )
         if recent:
             self.empty_label.grid_forget()
         else:
@@ -285,7 +374,8 @@ class SummaryPage(ttk.Frame):
             self.last_label.configure(text=_("Último respaldo: todavía ninguno."), bootstyle="secondary")
             return
         text = _("Último respaldo: {when}  ·  {size}  ·  {status}").format(
-            when=format_when(last.end), size=format_bytes(last.size), status=status_text(last.status).lower())
+            when=format_when(last.end), size=format_bytes(last.size), status=status_text(last.status).lower()
+        )
         if last.verified:
             text += "  ·  " + _("verificado")
         style = "default"
@@ -374,16 +464,23 @@ class SummaryPage(ttk.Frame):
     def open_folder(self) -> None:
         folder = self.config.destination.folder
         if not os.path.isdir(os.path.expanduser(folder)):
-            self.app.dialogs.warning(_("No se encontró la carpeta {folder}. Conecta la memoria USB o elige otra "
-                                       "carpeta.").format(folder=folder))
+            self.app.dialogs.warning(
+                _("No se encontró la carpeta {folder}. Conecta la memoria USB o elige otra carpeta.").format(
+                    folder=folder
+                )
+            )
             return
         self.app.open_path(os.path.expanduser(folder))
 
     def restore(self) -> None:
         self.app.dialogs.info(
-            _("Restaurar un respaldo desde esta ventana llegará en una próxima versión.\n\nMientras tanto, "
-              "cada respaldo es un archivo ZIP normal: ábrelo con el Explorador de archivos para sacar lo que "
-              "necesites, o usa el comando «respaldos restore»."), _("Restaurar"))
+            _(
+                "Restaurar un respaldo desde esta ventana llegará en una próxima versión.\n\nMientras tanto, "
+                "cada respaldo es un archivo ZIP normal: ábrelo con el Explorador de archivos para sacar "
+                "lo que necesites, o usa el comando «respaldos restore»."
+            ),
+            _("Restaurar"),
+        )
 
     def destroy(self) -> None:
         if self._refresh_id is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 import tkinter
+from tkinter import font as tkfont
 from typing import TYPE_CHECKING
 
 import ttkbootstrap as ttk
@@ -63,21 +64,30 @@ class WizardPage(ttk.Frame):
     # -- layout ---------------------------------------------------------------------------------
 
     def _build_sidebar(self) -> None:
-        side = ttk.Frame(self, bootstyle="@chrome", padding=(18, 24, 18, 18), width=230)
+        # Wide enough for the longest step name in bold at any scaling (fonts are in points).
+        bold = tkfont.nametofont(BOLD_FONT, root=self)
+        names = [f"{len(STEP_CLASSES)}.  {cls.short_title}" for cls in STEP_CLASSES]
+        width = max(bold.measure(n) for n in [*names, _("Modificar configuración")]) + 2 * 18 + 16
+        side = ttk.Frame(self, bootstyle="@chrome", padding=(18, 24, 18, 18), width=max(width, 200))
         side.grid(row=0, column=0, rowspan=2, sticky="ns")
         side.grid_propagate(False)
         side.columnconfigure(0, weight=1)
         title = _("Configurar respaldos") if self.first_run else _("Modificar configuración")
-        ttk.Label(side, text=title, font=BOLD_FONT, bootstyle="@chrome").grid(row=0, column=0, sticky="w",
-                                                                              pady=(0, 16))
+        ttk.Label(side, text=title, font=BOLD_FONT, bootstyle="@chrome").grid(
+            row=0, column=0, sticky="w", pady=(0, 16)
+        )
         self.step_labels: list[ttk.Label] = []
         for i, cls in enumerate(STEP_CLASSES):
             label = ttk.Label(side, text="", bootstyle="@chrome", padding=(4, 6))
             label.grid(row=i + 1, column=0, sticky="ew")
             self.step_labels.append(label)
         side.rowconfigure(len(STEP_CLASSES) + 1, weight=1)
-        hint = WrapLabel(side, text=_("Puedes volver a cambiar todo esto después con «Modificar "
-                                      "configuración»."), bootstyle="@chrome secondary", font=SMALL_FONT)
+        hint = WrapLabel(
+            side,
+            text=_("Puedes volver a cambiar todo esto después con «Modificar configuración»."),
+            bootstyle="@chrome secondary",
+            font=SMALL_FONT,
+        )
         hint.grid(row=len(STEP_CLASSES) + 2, column=0, sticky="sew")
 
     def _build_buttons(self) -> None:
@@ -85,16 +95,19 @@ class WizardPage(ttk.Frame):
         bar.grid(row=1, column=1, sticky="ew")
         bar.columnconfigure(1, weight=1)
         ttk.Separator(self).grid(row=1, column=1, sticky="new")
-        self.cancel_button = ttk.Button(bar, text=_("Cancelar"), bootstyle="secondary-outline",
-                                        command=self.cancel, width=12)
+        self.cancel_button = ttk.Button(
+            bar, text=_("Cancelar"), bootstyle="secondary-outline", command=self.cancel, width=12
+        )
         self.cancel_button.grid(row=0, column=0, sticky="w")
         self.status = ttk.Label(bar, text="", bootstyle="secondary")
         self.status.grid(row=0, column=1, sticky="e", padx=12)
-        self.back_button = ttk.Button(bar, text=_("Atrás"), bootstyle="secondary", command=self.back,
-                                      width=12)
+        self.back_button = ttk.Button(
+            bar, text=_("Atrás"), bootstyle="secondary", command=self.back, width=12
+        )
         self.back_button.grid(row=0, column=2, padx=(0, 8))
-        self.next_button = ttk.Button(bar, text=_("Siguiente"), bootstyle="primary", command=self.next,
-                                      width=18)
+        self.next_button = ttk.Button(
+            bar, text=_("Siguiente"), bootstyle="primary", command=self.next, width=18
+        )
         self.next_button.grid(row=0, column=3)
 
     # -- navigation -----------------------------------------------------------------------------
@@ -118,8 +131,9 @@ class WizardPage(ttk.Frame):
             if i < index:
                 label.configure(text=f"\u2713  {cls.short_title}", bootstyle="@chrome success", font="")
             elif i == index:
-                label.configure(text=f"{i + 1}.  {cls.short_title}", bootstyle="@chrome primary",
-                                font=BOLD_FONT)
+                label.configure(
+                    text=f"{i + 1}.  {cls.short_title}", bootstyle="@chrome primary", font=BOLD_FONT
+                )
             else:
                 label.configure(text=f"{i + 1}.  {cls.short_title}", bootstyle="@chrome", font="")
         self.back_button.state(["disabled"] if index == 0 else ["!disabled"])
