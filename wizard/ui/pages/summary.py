@@ -148,15 +148,6 @@ class SummaryPage(ttk.Frame):
             line = WrapLabel(card, text="")
             line.grid(row=i, column=1, sticky="ew", pady=2)
             self.config_lines[key] = line
-        self.edit_button = ttk.Button(
-            card,
-            text=_("Modificar configuración"),
-            bootstyle="primary-link",
-            command=self.app.edit_config,
-            icon="gear",
-        )
-        # Beside the last line rather than under it: the card stays as short as possible.
-        self.edit_button.grid(row=len(rows) - 1, column=2, sticky="se")
 
         action = ttk.Frame(middle)
         action.grid(row=0, column=1, sticky="nsew")
@@ -167,6 +158,16 @@ class SummaryPage(ttk.Frame):
         self.backup_button.grid(row=0, column=0, sticky="ew")
         self.last_label = WrapLabel(action, text="", padding=(0, 8, 0, 0))
         self.last_label.grid(row=1, column=0, sticky="ew")
+        # At the bottom of this column, level with the end of the configuration card beside it.
+        action.rowconfigure(3, weight=1)
+        self.edit_button = ttk.Button(
+            action,
+            text=_("Modificar configuración"),
+            bootstyle="primary-outline",
+            command=self.app.edit_config,
+            icon="gear",
+        )
+        self.edit_button.grid(row=3, column=0, sticky="sw", pady=(10, 0))
 
         self.progress_box = ttk.Frame(action, padding=(0, 10, 0, 0))
         self.progress_box.columnconfigure(0, weight=1)
