@@ -298,7 +298,7 @@ class DropboxProvider(CloudProvider):
                                                "más tarde.")) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:
-                logger.info("connection to Dropbox failed during %s: %s", method, type(exc).__name__)
+                logger.info("connection to Dropbox failed during %s: %s: %s", method, type(exc).__name__, exc)
                 offline = Offline(_("No hay conexión con Dropbox. El respaldo se subirá cuando vuelva la "
                                     "conexión."))
                 if _connect_failure(exc) and not self._connected and backoff.failures + 1 >= OFFLINE_ATTEMPTS:
