@@ -35,7 +35,7 @@ def _keyring():
         return None
     try:
         backend = keyring.get_keyring()
-    except Exception:  # noqa: BLE001 - a broken backend setup counts as no backend
+    except Exception:
         logger.warning("keyring backend could not be loaded", exc_info=True)
         return None
     if isinstance(backend, fail.Keyring):
