@@ -157,3 +157,12 @@ def test_the_app_key_comes_from_the_environment_then_the_config_then_the_build(m
     monkeypatch.delenv("RESPALDOS_DROPBOX_APP_KEY")
     assert resolve_app_key(CloudConfig(dropbox_app_key="from-config")) == "from-config"
     assert resolve_app_key(CloudConfig()) == "from-the-build"
+
+
+def test_a_frozen_build_takes_the_app_key_from_its_bundled_vendor_settings(monkeypatch, tmp_path):
+    (tmp_path / "respaldos-vendor.json").write_text(json.dumps({"dropbox_app_key": " vendor-key "}),
+                                                    encoding="utf-8")
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    monkeypatch.delenv("RESPALDOS_DROPBOX_APP_KEY")
+
+    assert resolve_app_key(CloudConfig()) == "vendor-key"

@@ -9,7 +9,10 @@ same for every provider.
 
 from __future__ import annotations
 
+import json
+import logging
 import random
+import sys
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -21,6 +24,8 @@ from typing import Any, ClassVar
 from wizard.core.config import CloudConfig
 from wizard.core.errors import Cancelled, UserError
 from wizard.i18n import _
+
+logger = logging.getLogger(__name__)
 
 SIGN_IN_TIMEOUT = 300.0  # seconds the browser sign-in may take before it gives up
 
@@ -196,6 +201,27 @@ class CloudProvider(ABC):
 
     def close(self) -> None:
         """Release connections."""
+
+
+VENDOR_SETTINGS_NAME = "respaldos-vendor.json"
+
+
+def vendor_settings() -> dict[str, Any]:
+    """What a vendor's build bundles (build/spec/respaldos.spec writes ``respaldos-vendor.json`` at the root
+    of the one-file executable): ``dropbox_app_key``, ``google_client_config``. Empty when not frozen or
+    absent."""
+    root = getattr(sys, "_MEIPASS", None)
+    if not root:
+        return {}
+    path = Path(root) / VENDOR_SETTINGS_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        logger.warning("bundled %s unreadable: %s", path, exc)
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def remote_folder(folder: str) -> str:

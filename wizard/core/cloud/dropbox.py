@@ -36,6 +36,7 @@ from wizard.core.cloud.base import (
     RemoteFile,
     ServiceUnavailable,
     VerificationFailed,
+    vendor_settings,
 )
 from wizard.core.cloud.oauth import LoopbackListener, open_browser
 from wizard.core.errors import Cancelled, UserError
@@ -58,12 +59,14 @@ MAX_OFFSET_CORRECTIONS = 3  # incorrect_offset answers in a row before starting 
 
 
 def baked_app_key() -> str | None:
-    """The app key a vendor's build writes into ``wizard/core/cloud/_baked.py`` (absent: None)."""
+    """The app key built in by a vendor: ``DROPBOX_APP_KEY`` in ``wizard/core/cloud/_baked.py``, or
+    ``dropbox_app_key`` in the executable's bundled ``respaldos-vendor.json``; None when neither exists."""
     try:
         from wizard.core.cloud import _baked  # type: ignore[attr-defined]
     except ImportError:
-        return None
-    return (getattr(_baked, "DROPBOX_APP_KEY", "") or "").strip() or None
+        _baked = None
+    value = getattr(_baked, "DROPBOX_APP_KEY", "") or vendor_settings().get("dropbox_app_key") or ""
+    return str(value).strip() or None
 
 
 def resolve_app_key(cloud) -> str:
