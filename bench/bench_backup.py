@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.make_pos_db import parse_size  # noqa: E402
-from wizard.core.demo import make_pos_database  # noqa: E402
+from bench.make_pos_db import parse_size
+from wizard.core.demo import make_pos_database
 
 TARGETS = {
     "ours/baseline time": 0.15,
@@ -58,7 +58,7 @@ def human(n: float) -> str:
 
 
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, **kwargs)
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {shlex.join(cmd)}\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
     return proc
@@ -161,7 +161,7 @@ def bench_ours(db: Path, scratch: Path) -> tuple[float, int, float]:
 def tool_versions() -> str:
     def version(cmd: list[str], pattern: str) -> str:
         try:
-            out = subprocess.run(cmd, capture_output=True, text=True).stdout
+            out = subprocess.run(cmd, check=False, capture_output=True, text=True).stdout
         except OSError:
             return "?"
         match = re.search(pattern, out)

@@ -20,7 +20,7 @@ import struct
 import zlib
 from array import array
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import chain, repeat
 from pathlib import Path
 
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 DEMO_DATABASE = Path("datos") / "punto_de_venta.db"
 
 # First ticket of the history; tickets then advance day by day during opening hours.
-_HISTORY_START = int(datetime(2016, 1, 4, tzinfo=timezone.utc).timestamp())
+_HISTORY_START = int(datetime(2016, 1, 4, tzinfo=UTC).timestamp())
 _SALES_PER_DAY = 480
 _OPENING_SECONDS = 9 * 3600
 _OPEN_HOURS_SECONDS = 12 * 3600
@@ -43,7 +43,7 @@ _LINES_WEIGHTS = [20, 16, 13, 11, 9, 7, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1]
 _KINDS = 4096
 
 # Size of the bulk indexes once built (sorted, so pages are full), per row; measured on 1 GiB files.
-_INDEX_BYTES_PER_LINE = 22.5
+_INDEX_BYTES_PER_LINE = 24.0
 _INDEX_BYTES_PER_SALE = 38.0
 
 # Column layout after the POS systems this app backs up (SICAR-like): wide rows, prices and amounts
@@ -131,11 +131,13 @@ CREATE TABLE sale_lines (
 
 # Indexes on the big tables are built once they are filled: sorting once is several times cheaper
 # than keeping them up to date row by row.
-_BULK_INDEXES = """
+_SALES_INDEXES = """
 CREATE INDEX sales_created_at ON sales(created_at);
-CREATE INDEX sales_customer ON sales(customer_id);
+CREATE INDEX sales_customer ON sales(customer_id)
+"""
+_LINES_INDEXES = """
 CREATE INDEX sale_lines_sale ON sale_lines(sale_id);
-CREATE INDEX sale_lines_product ON sale_lines(product_id);
+CREATE INDEX sale_lines_product ON sale_lines(product_id)
 """
 
 # Helper tables for the bulk inserts. TEMP tables live outside the database file.
@@ -147,16 +149,15 @@ CREATE TEMP TABLE line_kinds (k INTEGER PRIMARY KEY, pieces, grams, discount_pct
 CREATE TEMP TABLE sale_kinds (k INTEGER PRIMARY KEY, walk_in, payment_method, bill, invoiced, status)
 """
 
-# One line per random value v: bits 36.. are the ticket (relative to :first_sale), bits 32..35 the
-# line number, bits 0..19 pick the product (skewed towards the best sellers, which have low ids),
-# bits 20..31 the quantity and discount. The unit cost drifts up with time, as average costs do.
-_INSERT_LINES = """
-INSERT INTO sale_lines(sale_id, line_no, product_id, sku, description, qty, unit, list_price, unit_price,
-                       unit_price_net, unit_cost, discount_pct, discount, tax_rate, tax, subtotal, amount,
-                       profit)
-SELECT sale_id, line_no, id, sku, name, qty, unit, price, price * keep, net * keep, cost, discount_pct,
-       qty * price * (1 - keep), tax_rate, qty * net * keep * tax_rate, qty * net * keep,
-       qty * price * keep, qty * (net * keep - cost)
+# The lines of one batch, computed from one random value v per line: bits 36.. are the ticket
+# (relative to :first_sale), bits 32..35 the line number, bits 0..19 pick the product (skewed towards
+# the best sellers, which have low ids), bits 20..31 the quantity and discount. The unit cost drifts up
+# with time, as average costs do. Used to insert the lines and, separately, to total the tickets.
+_LINE_VALUES = """
+SELECT sale_id, line_no, id AS product_id, sku, name AS description, qty, unit, price AS list_price,
+       price * keep AS unit_price, net * keep AS unit_price_net, cost AS unit_cost, discount_pct,
+       qty * price * (1 - keep) AS discount, tax_rate, qty * net * keep * tax_rate AS tax,
+       qty * net * keep AS subtotal, qty * price * keep AS amount, qty * (net * keep - cost) AS profit
 FROM (
     SELECT j.sale_id AS sale_id, j.line_no AS line_no, p.id AS id, p.sku AS sku, p.name AS name,
            p.unit AS unit, p.price AS price, p.net AS net, p.tax_rate AS tax_rate,
@@ -174,7 +175,15 @@ FROM (
 )
 """
 
-# One ticket per random value v (by position in the array); its totals come from its lines.
+_INSERT_LINES = """
+INSERT INTO sale_lines(sale_id, line_no, product_id, sku, description, qty, unit, list_price, unit_price,
+                       unit_price_net, unit_cost, discount_pct, discount, tax_rate, tax, subtotal, amount,
+                       profit)
+""" + _LINE_VALUES
+
+# One ticket per random value v (by position in the array). Its totals are summed from the same line
+# values, in the same order, so they equal the sums over the stored lines to the last bit; this lets
+# tickets and lines be written at the same time by two connections.
 _INSERT_SALES = """
 INSERT INTO sales(id, folio, created_at, customer_id, cashier_id, register, payment_method, items,
                   subtotal, discount, tax, total, received, change, points, invoice_uuid, status)
@@ -198,9 +207,8 @@ FROM (
     FROM (SELECT :first_sale + key AS id, value AS v FROM json_each(:sales)) AS s
     JOIN temp.sale_kinds AS k ON k.k = s.v & 4095
     CROSS JOIN (SELECT sale_id, count(*) AS items, CAST(sum(amount) * 100 + 0.5 AS INTEGER) AS cents,
-                       sum(tax) AS tax,
-                       sum(discount) AS discount
-                FROM sale_lines WHERE id > :last_line_before GROUP BY sale_id) AS l ON l.sale_id = s.id
+                       sum(tax) AS tax, sum(discount) AS discount
+                FROM (""" + _LINE_VALUES + """) GROUP BY sale_id) AS l ON l.sale_id = s.id
 )
 """
 
@@ -545,9 +553,9 @@ def _sale_batches(rng: random.Random, first_sale: int, batch: int):
         first_sale += batch
 
 
-def _file_bytes(conn: sqlite3.Connection) -> int:
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    return conn.execute("PRAGMA page_count").fetchone()[0] * page_size
+def _file_bytes(conn: sqlite3.Connection, schema: str = "main") -> int:
+    page_size = conn.execute(f"PRAGMA {schema}.page_size").fetchone()[0]
+    return conn.execute(f"PRAGMA {schema}.page_count").fetchone()[0] * page_size
 
 
 def _execute_script(conn: sqlite3.Connection, script: str) -> None:
@@ -557,14 +565,42 @@ def _execute_script(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
+def _open_for_generation(path: Path, catalog: dict[str, list[tuple]]) -> sqlite3.Connection:
+    """A connection to a new file with the schema, the catalogs and the TEMP helper tables."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # Nobody else reads the file while it is generated: no journal, no fsync, a big cache.
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-65536")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("BEGIN")
+    _execute_script(conn, _SCHEMA)
+    conn.executemany("INSERT INTO products VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", catalog["products"])
+    conn.executemany("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?,?)", catalog["customers"])
+    conn.executemany("INSERT INTO cashiers VALUES (?,?,?)", catalog["cashiers"])
+    _execute_script(conn, _HELPER_TABLES)
+    conn.executemany("INSERT INTO temp.line_kinds VALUES (?,?,?,?)", catalog["line_kinds"])
+    conn.executemany("INSERT INTO temp.sale_kinds VALUES (?,?,?,?,?,?)", catalog["sale_kinds"])
+    conn.execute("COMMIT")
+    return conn
+
+
+def _insert_batch(conn: sqlite3.Connection, sql: str, params: dict) -> int:
+    conn.execute("BEGIN")
+    rows = conn.execute(sql, params).rowcount
+    conn.execute("COMMIT")
+    return rows
+
+
 def make_pos_database(path, target_bytes: int, seed: int = 0, journal_mode: str = "wal") -> Path:
     """Write a realistic POS SQLite database of about ``target_bytes`` at ``path`` and return the path.
 
     Tables products, customers, cashiers, sales and sale_lines, with their indexes, filled with a
     Mexican shop's history until the file is within ~2 % of ``target_bytes`` (the catalogs alone make
-    a few hundred KB, the floor). The same ``seed`` and size always give the same rows. The file is
+    a few hundred KB, the floor). The same ``seed`` and size always give the same file. The file is
     left in ``journal_mode`` ("wal" or "delete"), as a POS would have it. An existing file at ``path``
-    and its -wal/-shm/-journal companions are replaced. About 20-40 MB/s on one core.
+    and its -wal/-shm/-journal companions are replaced. Uses both cores: the tickets are written by a
+    second connection into a scratch file next to ``path`` while the main one writes their lines.
     """
     path = Path(path)
     journal_mode = journal_mode.lower()
@@ -573,11 +609,20 @@ def make_pos_database(path, target_bytes: int, seed: int = 0, journal_mode: str 
     if target_bytes <= 0:
         raise ValueError("target_bytes must be positive")
     path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    scratch = path.with_name(path.name + ".tickets.tmp")
+    for leftover in (path, scratch):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            leftover.with_name(leftover.name + suffix).unlink(missing_ok=True)
 
     rng = random.Random(seed)
     n_products, n_customers = _catalog_sizes(target_bytes)
+    catalog = {
+        "products": _products(rng, n_products),
+        "customers": _customers(rng, n_customers),
+        "cashiers": _cashiers(rng),
+        "line_kinds": _line_kinds(rng),
+        "sale_kinds": _sale_kinds(rng),
+    }
     # About 60 batches (~700 bytes per ticket): the file lands within half a batch of the target.
     batch = max(100, min(40_000, target_bytes // 700 // 60))
     params = {
@@ -588,64 +633,64 @@ def make_pos_database(path, target_bytes: int, seed: int = 0, journal_mode: str 
         "n_products": n_products,
         "n_customers": n_customers,
     }
-    conn = sqlite3.connect(path, isolation_level=None)
+    batches = _sale_batches(random.Random(rng.getrandbits(64)), 1, batch)
+    conn = _open_for_generation(path, catalog)
     try:
-        # Nobody else reads the file while it is generated: no journal, no fsync, a big cache.
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("PRAGMA cache_size=-131072")
-        conn.execute("PRAGMA temp_store=MEMORY")
-        conn.execute("BEGIN")
-        _execute_script(conn, _SCHEMA)
-        conn.executemany("INSERT INTO products VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", _products(rng, n_products))
-        conn.executemany("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?,?)", _customers(rng, n_customers))
-        conn.executemany("INSERT INTO cashiers VALUES (?,?,?)", _cashiers(rng))
-        _execute_script(conn, _HELPER_TABLES)
-        conn.executemany("INSERT INTO temp.line_kinds VALUES (?,?,?,?)", _line_kinds(rng))
-        conn.executemany("INSERT INTO temp.sale_kinds VALUES (?,?,?,?,?,?)", _sale_kinds(rng))
-        conn.execute("COMMIT")
-
-        batches = _sale_batches(random.Random(rng.getrandbits(64)), 1, batch)
-        with ThreadPoolExecutor(max_workers=1) as prefetch:
+        with ThreadPoolExecutor(1) as prefetch, ThreadPoolExecutor(1) as second_core:
+            tickets = second_core.submit(_open_for_generation, scratch, catalog).result()
+            tickets_floor = _file_bytes(tickets)
             upcoming = prefetch.submit(next, batches)
             lines = sales = 0
-            indexed = False
+            tickets_bytes = 0
             step = 0.0  # bytes the last batch added, indexes included
-            while True:
-                size = _file_bytes(conn)
-                if not indexed:
-                    size += lines * _INDEX_BYTES_PER_LINE + sales * _INDEX_BYTES_PER_SALE
-                # Stop when one more batch would overshoot by more than it undershoots now.
-                if size + step / 2 >= target_bytes:
-                    if indexed:
-                        break
-                    # Build the indexes, then top up with (slower) indexed inserts if still short.
-                    conn.execute("PRAGMA threads=2")
-                    _execute_script(conn, _BULK_INDEXES)
-                    indexed = True
-                    continue
-                first_sale, count, lines_json, sales_json = upcoming.result()
+
+            def estimate() -> float:
+                """Size once the tickets are merged in and the indexes built (sorted, so dense)."""
+                return (_file_bytes(conn) + tickets_bytes + lines * _INDEX_BYTES_PER_LINE
+                        + sales * _INDEX_BYTES_PER_SALE)
+
+            # Stop when one more batch would overshoot by more than it undershoots now. Each decision
+            # waits for both connections, so the number of batches depends on the seed and size only.
+            while estimate() + step / 2 < target_bytes:
+                first_sale, _count, lines_json, sales_json = upcoming.result()
+                upcoming = prefetch.submit(next, batches)
+                before = estimate()
+                batch_params = {**params, "first_sale": first_sale, "lines": lines_json, "sales": sales_json}
+                sold = second_core.submit(_insert_batch, tickets, _INSERT_SALES, batch_params)
+                lines += _insert_batch(conn, _INSERT_LINES, batch_params)
+                sales += sold.result()
+                tickets_bytes = _file_bytes(tickets) - tickets_floor
+                step = estimate() - before
+            upcoming.cancel()
+
+            # Index the tickets in the scratch file while the lines are indexed here, then copy them
+            # over: into an empty table with the same indexes SQLite copies records and index entries
+            # as they are, without decoding them.
+            conn.execute("PRAGMA threads=2")
+            tickets_indexed = second_core.submit(_execute_script, tickets, _SALES_INDEXES)
+            _execute_script(conn, _LINES_INDEXES)
+            _execute_script(conn, _SALES_INDEXES)
+            tickets_indexed.result()
+            second_core.submit(tickets.close).result()
+            conn.execute("ATTACH DATABASE ? AS tickets", (str(scratch),))
+            conn.execute("INSERT INTO main.sales SELECT * FROM tickets.sales")
+            conn.execute("DETACH DATABASE tickets")
+            scratch.unlink()
+
+            # Rarely needed: top up with indexed inserts if the estimate fell short by half a batch.
+            while _file_bytes(conn) + step / 2 < target_bytes:
+                first_sale, _count, lines_json, sales_json = upcoming.result()
                 upcoming = prefetch.submit(next, batches)
                 before = _file_bytes(conn)
-                last_line = conn.execute("SELECT coalesce(max(id), 0) FROM sale_lines").fetchone()[0]
-                conn.execute("BEGIN")
-                added = conn.execute(
-                    _INSERT_LINES, {**params, "first_sale": first_sale, "lines": lines_json}
-                ).rowcount
-                conn.execute(
-                    _INSERT_SALES,
-                    {**params, "first_sale": first_sale, "last_line_before": last_line, "sales": sales_json},
-                )
-                conn.execute("COMMIT")
-                lines += added
-                sales += count
+                batch_params = {**params, "first_sale": first_sale, "lines": lines_json, "sales": sales_json}
+                _insert_batch(conn, _INSERT_LINES, batch_params)
+                _insert_batch(conn, _INSERT_SALES, batch_params)
                 step = _file_bytes(conn) - before
-                if not indexed:
-                    step += added * _INDEX_BYTES_PER_LINE + count * _INDEX_BYTES_PER_SALE
             upcoming.cancel()
         conn.execute(f"PRAGMA journal_mode={journal_mode.upper()}")
     finally:
         conn.close()
+        scratch.unlink(missing_ok=True)
     logger.info("Demo POS database %s: %d bytes", path, path.stat().st_size)
     return path
 
@@ -705,8 +750,8 @@ def _pdf(lines: list[str]) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+         b" /Resources << /Font << /F1 5 0 R >> >> >>"),
         b"<< /Length %d >>\nstream\n" % len(text) + text.encode("ascii") + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
