@@ -486,3 +486,29 @@ def test_start_with_system_writes_and_removes_the_autostart_entry(
     window.wizard.next()
     window.wizard.next()
     assert not autostart.is_enabled()
+
+
+@pytest.mark.timeout(60)  # the bug this guards against made update() spin forever
+def test_every_step_settles_at_the_minimum_window_size(tk_root, open_window, saved_config, monkeypatch):
+    """Wrapping labels inside hidden or scrolled steps must not feed back into their own width forever."""
+    from wizard.ui import widgets
+
+    calls = []
+    original = widgets.WrapLabel._rewrap
+    monkeypatch.setattr(
+        widgets.WrapLabel, "_rewrap", lambda self, event=None: (calls.append(1), original(self))
+    )
+    previous = tk_root.geometry()
+    min_w, min_h = tk_root.minsize()
+    tk_root.geometry(f"{min_w}x{min_h}")
+    try:
+        window = open_window(saved_config)
+        window.summary.edit_button.invoke()
+        for index in range(5):
+            window.wizard.show_step(index)
+            pump(tk_root, timeout=0.3)
+            calls.clear()
+            pump(tk_root, timeout=0.5)
+            assert len(calls) < 20, f"step {index + 1} keeps re-wrapping"
+    finally:
+        tk_root.geometry(previous)

@@ -53,8 +53,13 @@ class WrapLabel(ttk.Label):
         kwargs.setdefault("anchor", "w")
         super().__init__(master, **kwargs)
         self.bind("<Configure>", self._rewrap, add="+")
+        self.bind("<Map>", self._rewrap, add="+")
 
-    def _rewrap(self, event: tkinter.Event) -> None:
+    def _rewrap(self, _event: tkinter.Event | None = None) -> None:
+        # A hidden label (a wizard step not shown) has no real width yet; wrapping to its own requested
+        # width would feed back into that width and never settle.
+        if not self.winfo_viewable():
+            return
         # The text area is the widget's width less its horizontal padding.
         try:
             pads = [int(float(str(p))) for p in self.tk.splitlist(self.cget("padding"))]
@@ -62,7 +67,7 @@ class WrapLabel(ttk.Label):
             pads = []
         left = pads[0] if pads else 0
         right = pads[2] if len(pads) > 2 else left
-        width = max(event.width - left - right - 4, 80)
+        width = max(self.winfo_width() - left - right - 4, 80)
         if str(self.cget("wraplength")) != str(width):
             self.configure(wraplength=width)
 
@@ -128,6 +133,8 @@ class FitScrolledFrame(ttk.ScrolledFrame):
         self.hide_scrollbars()
 
     def _fit(self, _event: tkinter.Event | None = None) -> None:
+        if not self._canvas.winfo_viewable():
+            return
         fits = self.winfo_reqheight() <= self._canvas.winfo_height()
         if fits:
             self.hide_scrollbars()
