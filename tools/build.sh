@@ -31,7 +31,7 @@ end=$(date +%s)
 for exe in "$DISTPATH/respaldos" "$DISTPATH/Respaldos.exe" "$DISTPATH/Respaldos"; do
   if [ -f "$exe" ]; then
     size=$(wc -c <"$exe")
-    echo "Built $exe: $((size / 1048576)) MB ($size bytes) in $((end - start)) s"
+    echo "Built $exe: $(awk "BEGIN { printf \"%.1f\", $size / 1000000 }") MB ($size bytes) in $((end - start)) s"
     exit 0
   fi
 done
