@@ -246,3 +246,32 @@ def test_the_window_tree_never_shows_a_traceback_or_an_english_placeholder(
     assert "Traceback" not in joined
     assert "TODO" not in joined
     assert "Respaldar ahora (F8)" in joined
+
+
+def test_a_scheduled_run_while_editing_goes_ahead_and_the_summary_picks_up_its_progress(
+    tk_root, open_window, saved_config, usb, monkeypatch
+):
+    reached, release = threading.Event(), threading.Event()
+    original = BackupWorker.report
+
+    def held_report(self, event):
+        original(self, event)
+        if getattr(event, "phase", "") == "compress" and not reached.is_set():
+            reached.set()
+            release.wait(30)
+
+    monkeypatch.setattr(BackupWorker, "report", held_report)
+    window = open_window(saved_config)
+    window.summary.edit_button.invoke()
+    assert not window.backup_now(), "F8 waits while the configuration is being edited"
+    window._submit_scheduled("scheduled")
+    assert pump(tk_root, until=reached.is_set, timeout=30)
+    assert window.wizard is not None
+    window.wizard.cancel_button.invoke()
+    summary = window.summary
+    assert summary is not None and summary.progress_box.winfo_manager() == "grid"
+    assert summary.backup_button.instate(["disabled"])
+    release.set()
+    assert pump(tk_root, until=lambda: not window.backup_running, timeout=60)
+    assert len(archives(usb)) == 1
+    assert summary.table.item(summary.table.get_children()[0], "values")[1] == "Programado"

@@ -195,7 +195,10 @@ class RespaldosWindow:
         self._show(WizardPage(self.container, self, config, first_run=first_run))
 
     def show_summary(self) -> None:
-        self._show(SummaryPage(self.container, self))
+        page = SummaryPage(self.container, self)
+        self._show(page)
+        if self.backup_running:  # a scheduled run that started while the wizard was open
+            page.backup_started(self.worker.trigger)  # type: ignore[union-attr]
 
     @property
     def wizard(self) -> WizardPage | None:
@@ -275,12 +278,16 @@ class RespaldosWindow:
         return self.start_backup("manual")
 
     def start_backup(self, trigger: str) -> bool:
-        """Start a backup in the worker thread; False when there is no config or one is running."""
+        """Start a backup in the worker thread; False when there is no config or one is running.
+
+        F8 is refused while the wizard is editing (the user is there and is told why); a scheduled run goes
+        ahead with the saved config, and the summary shows its progress once the wizard closes.
+        """
         if self.config is None or self.backup_running:
             return False
-        if self.summary is None:
-            if self.wizard is not None:
-                return False  # never behind the back of an unsaved edit
+        if self.wizard is not None and trigger == "manual":
+            return False
+        if self.page is None:
             self.show_summary()
         self.worker = BackupWorker(
             self.root,
@@ -290,7 +297,8 @@ class RespaldosWindow:
             on_done=self._on_done,
             on_error=self._on_error,
         )
-        self.summary.backup_started(trigger)  # type: ignore[union-attr]
+        if self.summary is not None:
+            self.summary.backup_started(trigger)
         self.worker.start()
         return True
 
