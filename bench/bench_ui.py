@@ -79,7 +79,9 @@ def measure(root, window, runs: int) -> list[dict]:
         gaps: list[float] = []
         state = {"last": time.perf_counter(), "on": True}
 
-        def beat() -> None:
+        # Bind this run's lists now: a closure over the loop variables would keep earlier runs' heartbeats
+        # alive (they would read the new run's "on" flag) and double the beats.
+        def beat(gaps: list[float] = gaps, state: dict = state) -> None:
             now = time.perf_counter()
             gaps.append((now - state["last"]) * 1000)
             state["last"] = now
