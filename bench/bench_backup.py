@@ -47,6 +47,7 @@ class Samples:
     seconds: list[float] = field(default_factory=list)
     out_bytes: list[int] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
 
 
 def human(n: float) -> str:
@@ -122,7 +123,7 @@ def ours_command(config: Path) -> list[str]:
     return [sys.executable, "-m", "wizard", "backup", "--config", str(config)]
 
 
-def bench_ours(db: Path, scratch: Path) -> tuple[float, int, float]:
+def bench_ours(db: Path, scratch: Path) -> tuple[float, int, float, float]:
     dest, home = scratch / "destino", scratch / "xdg"
     for folder in (dest, home):
         shutil.rmtree(folder, ignore_errors=True)
@@ -150,12 +151,13 @@ def bench_ours(db: Path, scratch: Path) -> tuple[float, int, float]:
     elapsed = time.perf_counter() - started
     match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     rss_mb = int(match.group(1)) / 1024 if match else float("nan")
+    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([0-9.]+)", proc.stderr))
     archives = sorted(dest.glob("respaldo_*.zip"))
     if len(archives) != 1:
         raise SystemExit(f"expected one archive in {dest}, found {archives}\n{proc.stdout}")
     size = archives[0].stat().st_size
     shutil.rmtree(dest)
-    return elapsed, size, rss_mb
+    return elapsed, size, rss_mb, cpu or float("nan")
 
 
 def tool_versions() -> str:
@@ -216,12 +218,13 @@ def main(argv: list[str] | None = None) -> int:
             samples["restic"].seconds.append(seconds)
             samples["restic"].out_bytes.append(size)
             print(f"[{rep}/{args.repeat}] restic    {seconds:7.2f} s  {human(size)}", flush=True)
-            seconds, size, rss = bench_ours(db, scratch)
+            seconds, size, rss, cpu = bench_ours(db, scratch)
             samples["ours"].seconds.append(seconds)
             samples["ours"].out_bytes.append(size)
             samples["ours"].rss_mb.append(rss)
-            print(f"[{rep}/{args.repeat}] ours      {seconds:7.2f} s  {human(size)}  peak RSS {rss:.0f} MB",
-                  flush=True)
+            samples["ours"].cpu_seconds.append(cpu)
+            print(f"[{rep}/{args.repeat}] ours      {seconds:7.2f} s  {human(size)}  peak RSS {rss:.0f} MB"
+                  f"  CPU {cpu:.1f} s", flush=True)
 
     med = {name: (statistics.median(s.seconds), statistics.median(s.out_bytes)) for name, s in samples.items()}
     ours_rss = max(samples["ours"].rss_mb)
@@ -243,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in ratios.items():
         verdict = "ok" if value <= TARGETS[name] else "OVER TARGET"
         print(f"  {name:20s} {value:7.3f}  (target <= {TARGETS[name]:g})  {verdict}")
+    # On a shared machine a slow moment hits the three tools of one round alike: ratios within a round
+    # are steadier than ratios of medians.
+    paired_baseline = statistics.median(o / b for o, b in zip(samples["ours"].seconds, samples["baseline"].seconds))
+    paired_restic = statistics.median(o / r for o, r in zip(samples["ours"].seconds, samples["restic"].seconds))
+    print(f"  per-round medians: ours/baseline {paired_baseline:.3f}, ours/restic {paired_restic:.3f}; "
+          f"our CPU time (user+sys) median {statistics.median(samples['ours'].cpu_seconds):.1f} s")
 
     print()
     print(f"Measured with `{command.strip()}` on {os.cpu_count()} cores ({cpu_name()}), "
