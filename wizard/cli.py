@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=_("permite restaurar en una carpeta que no está vacía"))
     sub.add_parser("run", parents=[config_opt],
                    help=_("mantiene los respaldos programados sin ventana (Ctrl+C para salir)"))
+    from wizard.core.cloud import commands as cloud_commands
+
+    cloud_commands.add_parsers(sub, config_opt)
     return parser
 
 
@@ -95,7 +98,7 @@ class _ProgressPrinter:
 
 
 def _stop_on_signals(event: threading.Event) -> None:
-    def handler(signum, frame):  # noqa: ARG001
+    def handler(signum, frame):
         event.set()
 
     signal.signal(signal.SIGINT, handler)
@@ -114,6 +117,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     printer.finish()
     stream = sys.stdout if result.succeeded else sys.stderr
     print(result.message, file=stream)
+    if result.cloud is not None and getattr(result.cloud, "message", ""):
+        print(result.cloud.message, file=sys.stdout if result.cloud.ok else sys.stderr)
     return EXIT_OK if result.succeeded else EXIT_FAILED
 
 
@@ -186,8 +191,11 @@ def cmd_window(args: argparse.Namespace) -> int:
     return window_main(_config_path(args), minimized=args.minimized)
 
 
-COMMANDS = {"backup": cmd_backup, "list": cmd_list, "verify": cmd_verify, "restore": cmd_restore,
-            "run": cmd_run}
+def _commands() -> dict:
+    from wizard.core.cloud import commands as cloud_commands
+
+    return {"backup": cmd_backup, "list": cmd_list, "verify": cmd_verify, "restore": cmd_restore,
+            "run": cmd_run, **cloud_commands.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo_data(args.demo_data)
         if args.command is None:
             return cmd_window(args)
-        return COMMANDS[args.command](args)
+        return _commands()[args.command](args)
     except UserError as exc:
         print(str(exc), file=sys.stderr)
         return exc.exit_code

@@ -1,8 +1,4 @@
-"""Run ``respaldos`` for real in a subprocess (a new process = the app restarted).
-
-Until wizard/cli.py lists the cloud subcommands, the same wiring README describes is applied here
-before ``wizard.cli.main`` runs; once it does, this is plain ``python -m wizard``.
-"""
+"""Run ``respaldos`` for real in a subprocess (a new process = the app restarted): ``python -m wizard``."""
 
 from __future__ import annotations
 
@@ -12,25 +8,6 @@ import sys
 
 from tests.helpers import ROOT
 
-HARNESS = """
-import argparse, sys
-from pathlib import Path
-from wizard import cli
-from wizard.core.cloud import commands
-if "sync" not in cli.COMMANDS:
-    original = cli.build_parser
-    def build_parser():
-        parser = original()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        config_opt = argparse.ArgumentParser(add_help=False)
-        config_opt.add_argument("--config", metavar="P", default=argparse.SUPPRESS, type=Path)
-        commands.add_parsers(sub, config_opt)
-        return parser
-    cli.build_parser = build_parser
-    cli.COMMANDS.update(commands.COMMANDS)
-sys.exit(cli.main(sys.argv[1:]))
-"""
-
 
 def env() -> dict[str, str]:
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
@@ -38,7 +15,7 @@ def env() -> dict[str, str]:
 
 
 def command(*args: str) -> list[str]:
-    return [sys.executable, "-c", HARNESS, *args]
+    return [sys.executable, "-m", "wizard", *args]
 
 
 def respaldos(*args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:

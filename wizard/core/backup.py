@@ -65,6 +65,7 @@ class BackupResult:
     warnings: list[str] = field(default_factory=list)
     verified: bool = False
     destination_missing: bool = False
+    cloud: object | None = None  # wizard.core.cloud.queue.CloudOutcome once the copy to the cloud was tried
 
     @property
     def duration(self) -> float:
@@ -424,6 +425,10 @@ def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[obj
         lock.release()
     logger.info("backup %s (%s): %s", result.status, trigger, result.message)
     _record(result)
+    if result.succeeded and config.cloud.provider != "none":
+        from wizard.core.cloud.queue import after_backup
+
+        result.cloud = after_backup(config, result.archive, report=report, cancel=cancel)
     return result
 
 
