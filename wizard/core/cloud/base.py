@@ -199,6 +199,16 @@ class CloudProvider(ABC):
     def same_content(self, path: Path, remote: RemoteFile) -> bool:
         """The remote file holds exactly the bytes of ``path`` (size and the provider's checksum)."""
 
+    def download(self, name: str, dest: Path, *, progress: ByteProgress | None = None,
+                 cancel: threading.Event | None = None) -> Path:
+        """Download ``<folder>/<name>`` to ``dest`` and return ``dest``.
+
+        The bytes go to a temporary name beside ``dest`` and take its name only after the provider's
+        checksum matches (VerificationFailed otherwise, and the temporary file is removed). Used by
+        restore ("Restaurar" from a cloud copy, ``respaldos restore --from-cloud NAME``).
+        """
+        raise NotImplementedError(f"{type(self).__name__}.download")
+
     def close(self) -> None:
         """Release connections."""
 
