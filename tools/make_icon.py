@@ -6,11 +6,13 @@ the drawing: python tools/make_icon.py
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
+PACKAGE_ASSETS = Path(__file__).resolve().parents[1] / "wizard" / "assets"
 BIG = 1024  # drawn large, then scaled down for smooth edges
 BLUE_TOP = (37, 117, 252)
 BLUE_BOTTOM = (18, 74, 180)
@@ -64,7 +66,10 @@ def main() -> None:
     png = big.resize((256, 256), Image.LANCZOS)
     png.save(ASSETS / "respaldos.png", optimize=True)
     big.resize((256, 256), Image.LANCZOS).save(ASSETS / "respaldos.ico", sizes=ICO_SIZES)
-    print(f"wrote {ASSETS / 'respaldos.png'} and {ASSETS / 'respaldos.ico'}")
+    PACKAGE_ASSETS.mkdir(exist_ok=True)
+    for name in ("respaldos.png", "respaldos.ico"):  # the installed package carries its own copy
+        shutil.copyfile(ASSETS / name, PACKAGE_ASSETS / name)
+    print(f"wrote {ASSETS / 'respaldos.png'} and {ASSETS / 'respaldos.ico'} (copied to {PACKAGE_ASSETS})")
 
 
 if __name__ == "__main__":

@@ -37,11 +37,13 @@ ASSET_NAMES = ("respaldos.png", "respaldos.ico")
 
 
 def asset_path(name: str) -> Path | None:
-    """An file from assets/: next to the package in a checkout, or in the PyInstaller bundle."""
+    """A file from assets/: in the PyInstaller bundle, in the installed package (wizard/assets, a copy
+    tools/make_icon.py keeps identical), or next to the package in a checkout."""
     candidates = []
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         candidates.append(Path(bundle) / "assets" / name)
+    candidates.append(Path(__file__).resolve().parents[1] / "assets" / name)
     candidates.append(Path(__file__).resolve().parents[2] / "assets" / name)
     for candidate in candidates:
         if candidate.is_file():
