@@ -568,3 +568,59 @@ def test_restore_refuses_a_damaged_member_and_leaves_no_temporary_file(shop_arch
     leftovers = [p for p in target.rglob("*") if p.name.endswith(".restaurando")]
     assert leftovers == []
     assert not (target / BIG_MEMBER).exists()
+
+
+# -- verification on every core (the chunk plan the writer hands to the verification) ---------------------
+def written_with_plan(path: Path, data: bytes) -> dict[str, list[int]]:
+    manifest = Manifest(app="Respaldos", version=__version__, created="2026-11-28T20:00:00-06:00", host="caja",
+                        sources=[])
+    with open(path, "wb") as fp:
+        writer = ZipWriter(fp)
+        entry = writer.add_bytes("datos/ventas.db", data, FIRST_MTIME)
+        manifest.files.append(ManifestFile(path=entry.name, size=entry.size, mtime="2026-11-28T20:00:00-06:00",
+                                           sha256=entry.sha256, kind="file"))
+        writer.add_bytes(MANIFEST_NAME, manifest.to_json())
+        writer.close()
+        return {e.name: e.chunks for e in writer.entries}
+
+
+def test_each_chunk_of_a_member_inflates_on_its_own_and_the_whole_still_opens_in_zipfile(tmp_path):
+    data = mixed_bytes(5 * MiB + 123, seed=11)
+    archive = tmp_path / "a.zip"
+
+    plan = written_with_plan(archive, data)
+
+    assert len(plan["datos/ventas.db"]) == 7  # five full chunks, the rest, the final block
+    start, length = data_offset(archive, "datos/ventas.db")
+    raw = archive.read_bytes()[start:start + length]
+    pieces, offset = [], 0
+    for size in plan["datos/ventas.db"]:
+        pieces.append(zlib.decompressobj(-15).decompress(raw[offset:offset + size]))
+        offset += size
+    assert b"".join(pieces) == data
+    with zipfile.ZipFile(archive) as zf:
+        assert zf.read("datos/ventas.db") == data
+    assert verify_archive(archive, chunk_plan=plan).files[0].sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_verify_with_a_chunk_plan_still_finds_one_flipped_byte(tmp_path):
+    archive = tmp_path / "a.zip"
+    plan = written_with_plan(archive, mixed_bytes(4 * MiB, seed=12))
+    flip_byte_in_member(archive, "datos/ventas.db")
+
+    with pytest.raises(ArchiveDamaged, match="ventas.db"):
+        verify_archive(archive, chunk_plan=plan)
+
+
+@pytest.mark.parametrize("wrong", ["shifted", "short"])
+def test_a_chunk_plan_that_does_not_match_the_file_is_a_damaged_archive_not_a_pass(tmp_path, wrong):
+    archive = tmp_path / "a.zip"
+    plan = written_with_plan(archive, mixed_bytes(3 * MiB, seed=13))
+    sizes = plan["datos/ventas.db"]
+    if wrong == "shifted":
+        sizes = [sizes[0] - 1, sizes[1] + 1, *sizes[2:]]
+    else:
+        sizes = sizes[:-1]
+
+    with pytest.raises(ArchiveDamaged, match="ventas.db"):
+        verify_archive(archive, chunk_plan={"datos/ventas.db": sizes})

@@ -26,11 +26,11 @@ import filelock
 
 from wizard import __version__
 from wizard.core import history, paths
-from wizard.core.archive import MANIFEST_NAME, Manifest, ManifestFile, ZipWriter, verify_archive
+from wizard.core.archive import CHUNK_SIZE, MANIFEST_NAME, Manifest, ManifestFile, ZipWriter, verify_archive
 from wizard.core.config import Config
 from wizard.core.errors import Cancelled, UserError
 from wizard.core.fsutil import fsync_dir
-from wizard.core.retention import select_expired
+from wizard.core.retention import select_expired_with_safety
 from wizard.core.snapshot import Item, Scan, check_snapshot, scan_sources, snapshot_sqlite
 from wizard.i18n import _
 
@@ -192,6 +192,7 @@ class _Run:
         self.done = 0
         self.verified_bytes = 0
         self._last_percent = -1.0
+        self.chunk_plan: dict[str, list[int]] = {}
 
     def report(self, phase: str, current: str = "") -> None:
         if self._report is None:
@@ -251,6 +252,7 @@ class _Run:
                             manifest.files.append(entry_file)
                     writer.add_bytes(MANIFEST_NAME, manifest.to_json())
                     writer.close()
+                    self.chunk_plan = {e.name: e.chunks for e in writer.entries}
                 except BaseException:
                     writer.abort()
                     raise
@@ -327,7 +329,7 @@ class _Run:
         writer.begin(item.archive_path, item.mtime, size_hint)
         while True:
             try:
-                chunk = fh.read(4 << 20)
+                chunk = fh.read(CHUNK_SIZE)  # larger reads cost a fresh mmap and page faults each time
             except OSError as exc:
                 raise _SourceUnreadable(exc) from None
             if not chunk:
@@ -351,15 +353,18 @@ class _Run:
             self.verified_bytes += n
             self.report("verify")
 
-        verified = verify_archive(part, report=progress, cancel=self.cancel)
+        verified = verify_archive(part, report=progress, cancel=self.cancel, chunk_plan=self.chunk_plan)
         if [f.sha256 for f in verified.files] != [f.sha256 for f in manifest.files]:
             raise AssertionError("verified manifest differs from the one written")
 
 
 def apply_retention(config: Config, dest: Path, keep: Path | None = None) -> list[str]:
-    """Delete local archives no rule keeps; returns the names deleted. Other files are never touched."""
+    """Delete local archives no rule keeps; returns the names deleted. Other files are never touched.
+    Safety backups (made before a restore) are kept SAFETY_KEEP_DAYS days, outside the rules."""
     archives = list_archives(dest)
-    expired = select_expired([(a.created, a) for a in archives], config.retention)
+    safety = {e.archive for e in history.read() if e.trigger == "before-restore" and e.succeeded and e.archive}
+    expired = select_expired_with_safety([(a.created, a) for a in archives], config.retention,
+                                         lambda a: a.name in safety, datetime.now())
     deleted = []
     for archive in expired:
         if keep is not None and archive.path == keep:
