@@ -50,8 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", parents=[config_opt], help=_("comprueba un respaldo contra su manifiesto"))
     p.add_argument("archive", metavar="ARCHIVO", type=Path)
     p = sub.add_parser("restore", parents=[config_opt], help=_("restaura un respaldo en una carpeta"))
-    p.add_argument("archive", metavar="ARCHIVO", type=Path)
-    p.add_argument("--to", metavar="DIR", type=Path, required=True, help=_("carpeta donde restaurar"))
+    p.add_argument("archive", metavar="ARCHIVO", type=Path, nargs="?",
+                   help=_("el respaldo (.zip); no se indica con --from-cloud"))
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--to", metavar="DIR", type=Path, help=_("carpeta donde restaurar"))
+    where.add_argument("--to-original", action="store_true",
+                       help=_("restaura cada archivo en su lugar original (antes guarda un respaldo de seguridad "
+                              "de los datos actuales)"))
+    p.add_argument("--from-cloud", metavar="NOMBRE",
+                   help=_("descarga de la nube el respaldo NOMBRE (respaldo_AAAA-MM-DD_HH-MM-SS.zip) y lo restaura"))
     p.add_argument("--force", action="store_true", help=_("permite restaurar en una carpeta que no está vacía"))
     sub.add_parser("run", parents=[config_opt],
                    help=_("mantiene los respaldos programados sin ventana (Ctrl+C para salir)"))
@@ -147,13 +154,80 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class UsageError(UserError):
+    """Arguments that make no sense together (exit code 2, like argparse's own errors)."""
+
+    exit_code = EXIT_USAGE
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
+    if (args.archive is None) == (args.from_cloud is None):
+        raise UsageError(_("respaldos restore: indica un ARCHIVO o --from-cloud NOMBRE (uno de los dos)."))
+    if args.to_original or args.from_cloud is not None:
+        return _restore_with_checks(args)
     from wizard.core.archive import restore_archive
 
     cancel = threading.Event()
     _stop_on_signals(cancel)
     restored = restore_archive(args.archive, args.to, force=args.force, cancel=cancel)
     print(_("Se restauraron {count} archivos en {folder}.").format(count=len(restored), folder=args.to))
+    return EXIT_OK
+
+
+class _RestorePrinter(_ProgressPrinter):
+    """"Paso 2 de 4: Verificando el respaldo..." once per step, then the percent as for a backup."""
+
+    def __init__(self, stream=sys.stdout):
+        super().__init__(stream)
+        self.step = 0
+
+    def __call__(self, event) -> None:
+        from wizard.core.restore import phase_sentence
+
+        if event.step != self.step:
+            self.finish()
+            self.step = event.step
+            self.last = -1
+            self.stream.write(_("Paso {step} de {steps}: {phase}").format(
+                step=event.step, steps=event.steps, phase=phase_sentence(event.phase)) + "\n")
+            self.stream.flush()
+        super().__call__(event)
+
+
+def _restore_with_checks(args: argparse.Namespace) -> int:
+    """--to-original and --from-cloud: verified first; in place only after a safety backup."""
+    from contextlib import nullcontext
+
+    from wizard.core import restore
+    from wizard.core.backup import parse_archive_name
+    from wizard.core.errors import Cancelled
+
+    config = _load_config(args)
+    cancel = threading.Event()
+    _stop_on_signals(cancel)
+    printer = _RestorePrinter()
+    extra = 1 if args.from_cloud else 0
+    name = args.from_cloud or args.archive.name
+    created = parse_archive_name(name)
+    if args.to_original and created is not None:
+        print(restore.changes_lost_sentence(created), flush=True)
+    source = (restore.downloaded(config, args.from_cloud, report=printer, cancel=cancel,
+                                 steps=(4 if args.to_original else 2) + extra)
+              if args.from_cloud else nullcontext(args.archive))
+    try:
+        with source as archive:
+            if args.to_original:
+                report = restore.restore_to_original(archive, config, report=printer, cancel=cancel,
+                                                     download_steps=extra)
+            else:
+                report = restore.restore_to_folder(archive, args.to, force=args.force, report=printer,
+                                                   cancel=cancel, download_steps=extra)
+    except Cancelled:
+        print(_("Restauración cancelada. No se cambió nada."), file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        printer.finish()
+    print(report.message)
     return EXIT_OK
 
 
@@ -169,7 +243,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.setLevel(logging.INFO)
     logging.getLogger("wizard.core.schedule").addHandler(console)
     print(_("Respaldos programados en marcha. Ctrl+C para salir."), flush=True)
-    return run_service(_config_path(args), stop, run_backup)
+    return run_service(_config_path(args), stop, run_backup, sync_fn=_sync_pending)
+
+
+def _sync_pending(config, *, cancel: threading.Event):
+    from wizard.core.cloud.queue import sync_pending
+
+    return sync_pending(config, cancel=cancel)
 
 
 def cmd_demo_data(folder: Path) -> int:

@@ -791,3 +791,81 @@ def test_the_scheduler_modules_never_import_tkinter():
             "sys.exit('tkinter' in sys.modules)")
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
+
+
+def _cloud_config(tmp_path: Path, provider: str) -> Path:
+    path = _service_config(tmp_path)
+    cfg = config_mod.load(path)
+    cfg.cloud.provider = provider
+    config_mod.save(cfg, path)
+    return path
+
+
+def test_run_service_uploads_pending_cloud_copies_at_start_and_every_15_minutes(tmp_path):
+    config_path = _cloud_config(tmp_path, "dropbox")
+    state.record_config_saved(config_path, at(MONDAY, "10:00"))
+    clock = FakeClock(at(MONDAY, "10:00"))
+    syncs = []
+
+    def sync(cfg, *, cancel):
+        syncs.append((clock(), cfg.cloud.provider, cancel))
+
+    stop = threading.Event()
+    thread, result = _start_service(config_path, stop, lambda cfg, *, trigger, cancel: FakeResult("ok"), clock,
+                                    sync_fn=sync)
+    try:
+        assert _wait_for(lambda: len(syncs) == 1)
+        clock.set(at(MONDAY, "10:14"))
+        assert not _wait_for(lambda: len(syncs) > 1, timeout=0.2)
+        clock.set(at(MONDAY, "10:15", second=1))
+        assert _wait_for(lambda: len(syncs) == 2)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert result["code"] == 0
+    assert [s[1] for s in syncs] == ["dropbox", "dropbox"]
+    assert syncs[0][2] is stop  # Ctrl+C cancels an upload in progress too
+
+
+def test_run_service_never_syncs_while_a_backup_runs_and_a_slow_sync_never_delays_a_backup(tmp_path):
+    config_path = _cloud_config(tmp_path, "dropbox")
+    state.record_config_saved(config_path, at(MONDAY, "19:00"))
+    clock = FakeClock(at(MONDAY, "19:59", second=50))
+    events = []
+    sync_may_end = threading.Event()
+
+    def sync(cfg, *, cancel):
+        events.append("sync")
+        sync_may_end.wait(10)
+
+    def backup(cfg, *, trigger, cancel):
+        events.append(trigger)
+        return FakeResult("ok")
+
+    stop = threading.Event()
+    thread, result = _start_service(config_path, stop, backup, clock, sync_fn=sync)
+    try:
+        assert _wait_for(lambda: events == ["sync"])
+        clock.set(at(MONDAY, "20:00", second=5))  # the sync is still uploading
+        assert _wait_for(lambda: events == ["sync", "scheduled"])
+    finally:
+        sync_may_end.set()
+        stop.set()
+        thread.join(10)
+    assert result["code"] == 0
+
+
+def test_run_service_does_not_sync_without_a_cloud_provider(tmp_path):
+    config_path = _cloud_config(tmp_path, "none")
+    clock = FakeClock(at(MONDAY, "10:00"))
+    syncs = []
+    stop = threading.Event()
+    thread, result = _start_service(config_path, stop, lambda cfg, *, trigger, cancel: FakeResult("ok"), clock,
+                                    sync_fn=lambda cfg, *, cancel: syncs.append(cfg))
+    try:
+        clock.set(at(MONDAY, "11:00"))
+        assert not _wait_for(lambda: syncs, timeout=0.3)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert result["code"] == 0

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 TICK_PERIOD = 20.0  # seconds between ticks; a due backup starts at most this late
 RETRY_INTERVAL = timedelta(minutes=10)  # while the destination is missing
 CATCH_UP_DELAY = timedelta(seconds=60)  # after start or wake, so a USB disk has time to mount
+SYNC_PERIOD = timedelta(minutes=15)  # uploads still pending in the cloud queue are retried this often
 _EPOCH = datetime(1970, 1, 1)
 
 
@@ -596,12 +597,16 @@ def run_service(
     tick_period: float = TICK_PERIOD,
     clock: Callable[[], datetime] = local_now,
     catch_up_delay: timedelta = CATCH_UP_DELAY,
+    sync_fn: Callable[..., Any] | None = None,
 ) -> int:
     """Keep the schedule without a window until ``stop`` is set; returns the exit code (0).
 
     Each backup runs in a worker thread as ``run_backup_fn(config, trigger=..., cancel=stop)``, so
     stopping cancels a run in progress (the engine deletes its temporary file) and waits for it to end.
     The config is loaded first (a ConfigError propagates: exit 2) and reloaded when the file changes.
+    With a cloud provider configured, ``sync_fn(config, cancel=stop)`` uploads what is pending at start
+    and every SYNC_PERIOD, on its own thread, never while a backup runs (a backup uploads its archive
+    itself) and never delaying one.
     """
     from wizard.core import config as config_mod
 
@@ -636,6 +641,32 @@ def run_service(
         worker["thread"] = thread
         thread.start()
 
+    sync: dict[str, Any] = {"thread": None, "due": clock()}
+
+    def sync_work(cfg: Config) -> None:
+        try:
+            outcome = sync_fn(cfg, cancel=stop)
+            message = getattr(outcome, "message", "")
+            if message:
+                logger.info("%s", message)
+        except Exception:
+            logger.exception("cloud sync crashed")
+
+    def maybe_sync() -> None:
+        cfg = current["config"]
+        if sync_fn is None or cfg.cloud.provider == "none" or is_busy():
+            return
+        running = sync["thread"]
+        if running is not None and running.is_alive():
+            return
+        now = clock()
+        if now < sync["due"]:
+            return
+        sync["due"] = now + SYNC_PERIOD
+        thread = threading.Thread(target=sync_work, args=(cfg,), name="respaldo-nube")
+        sync["thread"] = thread
+        thread.start()
+
     cfg = current["config"]
     scheduler = BackupScheduler(
         cfg.schedule, submit=submit, is_busy=is_busy, clock=clock, config_path=config_path,
@@ -646,11 +677,14 @@ def run_service(
     while not stop.is_set():
         _reload_if_changed(config_path, current, scheduler, config_mod)
         scheduler.tick()
+        maybe_sync()
         stop.wait(tick_period)
     thread = worker["thread"]
     if thread is not None and thread.is_alive():
         logger.info("stopping: waiting for the backup in progress to cancel")
         thread.join()
+    if sync["thread"] is not None and sync["thread"].is_alive():
+        sync["thread"].join()
     logger.info("stopped")
     return 0
 
