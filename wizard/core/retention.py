@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from wizard.core.config import RetentionConfig
 
 T = TypeVar("T")
+
+SAFETY_KEEP_DAYS = 30  # a backup made just before a restore is kept this long, outside the keep rules
 
 
 def _keep_by_bucket(items: list[tuple[datetime, T]], count: int,
@@ -51,3 +53,17 @@ def select_expired(archives: Sequence[tuple[datetime, T]], policy: RetentionConf
     items = sorted(archives, key=lambda a: a[0], reverse=True)
     kept = _kept_indexes(items, policy)
     return [item for i, (_when, item) in enumerate(items) if i not in kept]
+
+
+def select_expired_with_safety(archives: Sequence[tuple[datetime, T]], policy: RetentionConfig,
+                               is_safety: Callable[[T], bool], now: datetime) -> list[T]:
+    """Like ``select_expired``, for a folder that also holds safety backups (made before a restore).
+
+    Those stay outside the keep rules: they are not counted by them (a safety backup must not push out the
+    backup that was restored) and not deleted by them; each expires SAFETY_KEEP_DAYS days after it was made.
+    """
+    normal = [(when, item) for when, item in archives if not is_safety(item)]
+    expired = select_expired(normal, policy)
+    limit = now - timedelta(days=SAFETY_KEEP_DAYS)
+    expired += [item for when, item in archives if is_safety(item) and when < limit]
+    return expired

@@ -1,0 +1,889 @@
+"""Restore: pick a backup, see what is in it, and put the POS data back safely.
+
+Putting data back "in its original place" overwrites the shop's live files, so it goes step by step and
+touches nothing until every check passed:
+
+1. the whole archive is verified (every member's CRC and SHA-256): a damaged one changes nothing;
+2. the POS must not be using a database that would be overwritten (an exclusive SQLite lock cannot be
+   taken, the -wal survives our own close, or, on Linux, another process has the file open):
+   "Cierra el punto de venta y vuelve a intentar.";
+3. the current data is saved by an ordinary backup marked ``before-restore`` ("Antes de restaurar") in
+   the history, written to the usual destination, not uploaded, and kept outside the keep rules for
+   ``SAFETY_KEEP_DAYS`` days (see ``wizard.core.backup.apply_retention``);
+4. each file is written under a temporary name beside its target, checked against the manifest, fsynced,
+   databases pass ``PRAGMA integrity_check``, and only then renamed over the old file. A kill or an error
+   at any moment leaves, at every path, either the old file or the restored one, never a mix; an error
+   says that the safety backup exists and where.
+
+Restoring into another folder skips 2 and 3 (nothing is overwritten there). Listing the cloud and
+downloading a cloud copy go through the provider (``CloudProvider.list`` / ``download``, whose checksum
+is checked before the archive is used).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from isal import isal_zlib
+
+from wizard.core import history, paths
+from wizard.core.archive import (
+    Manifest,
+    ManifestFile,
+    iter_member,
+    open_zip,
+    read_manifest,
+    restore_archive,
+    unsafe_member_reason,
+    verify_archive,
+)
+from wizard.core.config import CloudConfig, Config, RetentionConfig, SourceConfig
+from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
+from wizard.core.fsutil import fsync_dir
+from wizard.core.retention import SAFETY_KEEP_DAYS
+from wizard.core.snapshot import SIDECAR_SUFFIXES, is_sqlite
+from wizard.i18n import _, ngettext
+
+logger = logging.getLogger(__name__)
+
+SAFETY_TRIGGER = "before-restore"
+TEMP_SUFFIX = ".restaurando"
+ROW_COUNT_LIMIT = 256 << 20  # databases up to this size get their rows counted when listing contents
+LOCK_TIMEOUT = 1.0  # seconds to wait for the POS to finish a transaction before calling it "in use"
+DOWNLOADS_DIR_NAME = "descargas"
+
+Report = Callable[["RestoreProgress"], None]
+
+__all__ = [
+    "SAFETY_KEEP_DAYS", "BackupChoice", "BackupContents", "DatabaseCheck", "PosInUse", "RestoreFailed",
+    "RestoreProgress", "RestoreReport", "TableCount", "changes_lost_sentence", "count_rows",
+    "count_rows_in_archive", "database_in_use", "download_backup", "list_cloud_backups",
+    "list_local_backups", "original_targets", "read_contents", "restore_to_folder", "restore_to_original",
+    "when_phrase",
+]
+
+
+# -- errors ---------------------------------------------------------------------------------------------
+
+class PosInUse(UserError):
+    """A database that would be overwritten is open in the POS (or another program)."""
+
+    def __init__(self, path: Path):
+        super().__init__(_("El punto de venta está usando {path}. Cierra el punto de venta y vuelve a "
+                           "intentar.").format(path=path))
+        self.path = path
+
+
+class RestoreFailed(UserError):
+    """Restoring stopped after files were already replaced; the safety backup holds the data from before."""
+
+    def __init__(self, message: str, safety_backup: Path | None, restored: list[Path]):
+        super().__init__(message)
+        self.safety_backup = safety_backup
+        self.restored = restored
+
+
+# -- sentences --------------------------------------------------------------------------------------------
+
+def _weekday(index: int) -> str:
+    return (_("lunes"), _("martes"), _("miércoles"), _("jueves"), _("viernes"), _("sábado"),
+            _("domingo"))[index]
+
+
+def _month(index: int) -> str:
+    return (_("enero"), _("febrero"), _("marzo"), _("abril"), _("mayo"), _("junio"), _("julio"),
+            _("agosto"), _("septiembre"), _("octubre"), _("noviembre"), _("diciembre"))[index - 1]
+
+
+def when_phrase(created: datetime, now: datetime | None = None) -> str:
+    """A backup's moment after "del respaldo" / "después": "del martes 25 a las 20:00", "de hoy a las 9:05"."""
+    now = now or datetime.now()
+    clock = created.strftime("%H:%M")
+    days = (now.date() - created.date()).days
+    if days == 0:
+        return _("de hoy a las {time}").format(time=clock)
+    if 0 < days < 28 and (created.year, created.month) == (now.year, now.month):
+        return _("del {weekday} {day} a las {time}").format(
+            weekday=_weekday(created.weekday()), day=created.day, time=clock)
+    if 0 < days < 300:
+        return _("del {weekday} {day} de {month} a las {time}").format(
+            weekday=_weekday(created.weekday()), day=created.day, month=_month(created.month), time=clock)
+    return _("del {day} de {month} de {year} a las {time}").format(
+        day=created.day, month=_month(created.month), year=created.year, time=clock)
+
+
+def changes_lost_sentence(created: datetime, now: datetime | None = None) -> str:
+    """ "Se perderán los cambios hechos después del martes 25 a las 20:00." """
+    now = now or datetime.now()
+    if created.date() == now.date():
+        return _("Se perderán los cambios hechos hoy después de las {time}.").format(
+            time=created.strftime("%H:%M"))
+    return _("Se perderán los cambios hechos después {when}.").format(when=when_phrase(created, now))
+
+
+# -- which backups there are -------------------------------------------------------------------------------
+
+@dataclass
+class BackupChoice:
+    """One backup that can be restored: a local archive, or a copy in the cloud downloaded on demand."""
+
+    name: str
+    created: datetime
+    size: int
+    location: str  # "local", or the provider's name ("dropbox") for a cloud-only copy
+    path: Path | None = None  # the local archive
+    verified: bool | None = None  # True: verified when it was made (history); None: not known
+    safety: bool = False  # made automatically before a restore
+    in_cloud: bool = False  # a local archive that also has a copy in the cloud
+
+    @property
+    def local(self) -> bool:
+        return self.location == "local"
+
+    def changes_lost(self, now: datetime | None = None) -> str:
+        return changes_lost_sentence(self.created, now)
+
+
+def _history_marks() -> tuple[set[str], set[str]]:
+    """Names of archives the history says were verified, and of the safety backups."""
+    verified, safety = set(), set()
+    for entry in history.read():
+        if entry.archive and entry.succeeded:
+            if entry.verified:
+                verified.add(entry.archive)
+            if entry.trigger == SAFETY_TRIGGER:
+                safety.add(entry.archive)
+    return verified, safety
+
+
+def list_local_backups(config: Config) -> list[BackupChoice]:
+    """The backups in the destination folder, newest first (empty when the folder is not there)."""
+    from wizard.core.backup import list_archives
+
+    folder = Path(os.path.expanduser(config.destination.folder)) if config.destination.folder else None
+    if folder is None or not folder.is_dir():
+        return []
+    verified, safety = _history_marks()
+    return [BackupChoice(name=a.name, created=a.created, size=a.size, location="local", path=a.path,
+                         verified=True if a.name in verified else None, safety=a.name in safety)
+            for a in list_archives(folder)]
+
+
+def list_cloud_backups(config: Config) -> list[BackupChoice]:
+    """The backups in the cloud folder, newest first. Network: raises the provider's CloudError."""
+    if config.cloud.provider == "none":
+        return []
+    from wizard.core.backup import parse_archive_name
+    from wizard.core.cloud import NeedsLogin, get_provider
+
+    provider = get_provider(config.cloud)
+    try:
+        if not provider.signed_in():
+            raise NeedsLogin(_("Inicia sesión con {provider} para ver los respaldos que hay en la nube.").format(
+                provider=provider.title))
+        files = provider.list()
+    finally:
+        provider.close()
+    found = []
+    for remote in files:
+        created = parse_archive_name(remote.name)
+        if created is not None:
+            found.append(BackupChoice(name=remote.name, created=created, size=remote.size,
+                                      location=config.cloud.provider, verified=True))
+    found.sort(key=lambda c: c.created, reverse=True)
+    return found
+
+
+def merge_choices(local: list[BackupChoice], cloud: list[BackupChoice]) -> list[BackupChoice]:
+    """One row per backup: a local archive wins over its cloud copy (no download needed)."""
+    names = {c.name for c in cloud}
+    merged = [replace(c, in_cloud=c.name in names) for c in local]
+    have = {c.name for c in local}
+    merged += [c for c in cloud if c.name not in have]
+    merged.sort(key=lambda c: c.created, reverse=True)
+    return merged
+
+
+def downloads_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(paths.APP_DIR_NAME, appauthor=False)) / DOWNLOADS_DIR_NAME
+
+
+def download_backup(config: Config, name: str, *, report: Report | None = None,
+                    cancel: threading.Event | None = None, step: int = 1, steps: int = 1) -> Path:
+    """Download ``name`` from the configured cloud into the downloads folder, its checksum checked by the
+    provider; returns the local path (the caller deletes it when done)."""
+    from wizard.core.backup import parse_archive_name
+    from wizard.core.cloud import NotConfigured, get_provider
+
+    if parse_archive_name(name) is None:
+        raise UserError(_("«{name}» no es el nombre de un respaldo (respaldo_AAAA-MM-DD_HH-MM-SS.zip).").format(
+            name=name))
+    if config.cloud.provider == "none":
+        raise NotConfigured(_("No hay ninguna nube configurada. Elige Dropbox o Google Drive en el paso "
+                              "Nube de la configuración."))
+    folder = paths.ensure_dir(downloads_dir())
+    dest = folder / name
+
+    def progress(done: int, total: int) -> None:
+        if report is not None:
+            report(RestoreProgress("download", round(100.0 * done / total, 1) if total else 100.0, name,
+                                   step, steps))
+
+    provider = get_provider(config.cloud)
+    try:
+        return provider.download(name, dest, progress=progress, cancel=cancel)
+    finally:
+        provider.close()
+
+
+# -- what is inside ---------------------------------------------------------------------------------------
+
+@dataclass
+class TableCount:
+    name: str
+    rows: int | None  # None: the table could not be counted (a virtual table whose module is missing)
+
+
+@dataclass
+class BackupContents:
+    """The manifest of an archive, for showing what it holds (read without verifying)."""
+
+    manifest: Manifest
+
+    @property
+    def files(self) -> list[ManifestFile]:
+        return self.manifest.files
+
+    @property
+    def databases(self) -> list[ManifestFile]:
+        return [f for f in self.manifest.files if f.kind == "sqlite"]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.manifest.files)
+
+    @property
+    def created(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self.manifest.created).astimezone().replace(tzinfo=None)
+        except ValueError:
+            return None
+
+    def source_of(self, top: str) -> str | None:
+        """The original path recorded for a top-level folder of the archive."""
+        for source in self.manifest.sources:
+            if source.get("archive_path") == top:
+                return source.get("path")
+        return None
+
+
+def read_contents(archive: Path) -> BackupContents:
+    return BackupContents(read_manifest(Path(archive)))
+
+
+def _uri(path: Path, params: str) -> str:
+    from urllib.parse import quote
+
+    p = Path(path).absolute().as_posix()
+    if not p.startswith("/"):
+        p = "/" + p  # Windows drive paths: file:///C:/...
+    return f"file:{quote(p, safe='/:')}?{params}"
+
+
+def _ro_uri(path: Path) -> str:
+    """Read-only and immutable: opening creates no -wal/-shm beside the file and takes no lock."""
+    return _uri(path, "mode=ro&immutable=1")
+
+
+def count_rows(db: Path) -> list[TableCount]:
+    """Rows per table of a database file, read-only (creates no -wal/-shm next to it)."""
+    conn = sqlite3.connect(_ro_uri(db), uri=True)
+    try:
+        names = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        counts = []
+        for name in names:
+            quoted = '"' + name.replace('"', '""') + '"'
+            try:
+                counts.append(TableCount(name, int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])))
+            except sqlite3.Error:
+                counts.append(TableCount(name, None))
+        return counts
+    finally:
+        conn.close()
+
+
+def count_rows_in_archive(archive: Path, member: str, *, limit: int = ROW_COUNT_LIMIT,
+                          cancel: threading.Event | None = None) -> list[TableCount] | None:
+    """Rows per table of a database inside an archive, or None when it is too big to be worth extracting."""
+    archive = Path(archive)
+    with open_zip(archive) as zf:
+        try:
+            info = zf.getinfo(member)
+        except KeyError:
+            return None
+        if info.file_size > limit:
+            return None
+        with tempfile.TemporaryDirectory(prefix="respaldos-contenido-") as tmp:
+            db = Path(tmp) / "db.sqlite"
+            with open(archive, "rb") as fp, open(db, "wb") as out:
+                for chunk in iter_member(fp, info):
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled()
+                    out.write(chunk)
+            try:
+                return count_rows(db)
+            except sqlite3.Error as exc:
+                logger.info("cannot count rows of %s in %s: %s", member, archive, exc)
+                return None
+
+
+# -- where files go back to ---------------------------------------------------------------------------------
+
+def original_targets(manifest: Manifest, archive: Path) -> list[tuple[ManifestFile, Path]]:
+    """Each archived file with the path it came from, using the source roots the manifest recorded."""
+    roots: dict[str, tuple[Path, str]] = {}
+    for source in manifest.sources:
+        top = str(source.get("archive_path", ""))
+        raw = str(source.get("path", ""))
+        if not top or "/" in top or "\\" in top or unsafe_member_reason(top) or not raw:
+            raise UserError(_("El respaldo {archive} no indica bien de dónde salieron sus archivos; "
+                              "restáuralo en otra carpeta.").format(archive=archive.name))
+        roots[top] = (Path(raw), str(source.get("type", "folder")))
+    targets = []
+    for mf in manifest.files:
+        reason = unsafe_member_reason(mf.path)
+        if reason:
+            raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); no se restauró "
+                              "nada.").format(archive=archive.name, name=mf.path))
+        top, _sep, rest = mf.path.replace("\\", "/").partition("/")
+        root = roots.get(top)
+        if root is None or not rest:
+            raise UserError(_("El respaldo {archive} no indica dónde estaba {name}; restáuralo en otra "
+                              "carpeta.").format(archive=archive.name, name=mf.path))
+        base, kind = root
+        if not base.is_absolute():
+            raise UserError(_("El respaldo {archive} guarda una ruta de origen incompleta ({path}); "
+                              "restáuralo en otra carpeta.").format(archive=archive.name, path=base))
+        parts = [p for p in rest.split("/") if p not in ("", ".")]
+        target = base if kind == "file" else base.joinpath(*parts)
+        targets.append((mf, target))
+    return targets
+
+
+def source_roots(manifest: Manifest) -> list[Path]:
+    return [Path(str(s.get("path"))) for s in manifest.sources if s.get("path")]
+
+
+# -- is the POS still using a database? ---------------------------------------------------------------
+
+def _open_by_another_process(path: Path) -> bool:
+    """Linux: another process has ``path`` open (seen in /proc/*/fd). Elsewhere: False (not known)."""
+    if not sys.platform.startswith("linux") or not os.path.isdir("/proc/self/fd"):
+        return False
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    key = (st.st_dev, st.st_ino)
+    me = str(os.getpid())
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or pid == me:
+            continue
+        fd_dir = f"/proc/{pid}/fd"
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                other = os.stat(f"{fd_dir}/{fd}")
+            except OSError:
+                continue
+            if (other.st_dev, other.st_ino) == key:
+                logger.info("%s is open in process %s", path, pid)
+                return True
+    return False
+
+
+def database_in_use(path: Path, timeout: float = LOCK_TIMEOUT) -> bool:
+    """True when another connection uses the SQLite database at ``path``.
+
+    An exclusive lock (``locking_mode=EXCLUSIVE`` then ``BEGIN EXCLUSIVE``) cannot be taken while another
+    process has a transaction open, nor, in WAL mode, while another connection is open at all. Closing our
+    connection checkpoints and removes the -wal; one that is still there belongs to someone else.
+    """
+    path = Path(path)
+    if not path.is_file() or not is_sqlite(path):
+        return False
+    wal = Path(f"{path}-wal")
+    try:
+        conn = sqlite3.connect(_uri(path, "mode=rw"), uri=True, timeout=timeout, isolation_level=None)
+    except sqlite3.Error as exc:
+        logger.info("cannot open %s to check it is free: %s", path, exc)
+        return False
+    try:
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            logger.info("%s is locked by another connection: %s", path, exc)
+            return True
+        logger.info("could not lock %s (%s); treating it as not in use", path, exc)
+    except sqlite3.DatabaseError as exc:
+        logger.info("%s is not a readable database (%s); treating it as not in use", path, exc)
+    finally:
+        conn.close()
+    if wal.exists():
+        logger.info("%s still exists after our connection closed: another connection has it open", wal)
+        return True
+    return _open_by_another_process(path)
+
+
+def check_not_in_use(databases: list[Path]) -> None:
+    for db in databases:
+        if database_in_use(db):
+            raise PosInUse(db)
+
+
+# -- progress and the report --------------------------------------------------------------------------
+
+@dataclass
+class RestoreProgress:
+    """``phase``: download | verify | check | safety | restore | integrity; ``percent`` is for the phase."""
+
+    phase: str
+    percent: float
+    current: str = ""
+    step: int = 1
+    steps: int = 1
+
+
+def phase_sentence(phase: str) -> str:
+    """What a restore is doing, for the progress line."""
+    return {
+        "download": _("Descargando el respaldo de la nube..."),
+        "verify": _("Verificando el respaldo..."),
+        "check": _("Revisando que el punto de venta esté cerrado..."),
+        "safety": _("Guardando un respaldo de seguridad de los datos actuales..."),
+        "restore": _("Restaurando los archivos..."),
+        "integrity": _("Revisando las bases de datos..."),
+    }.get(phase, "")
+
+
+@dataclass
+class DatabaseCheck:
+    path: Path
+    integrity: str  # "ok" or SQLite's first complaints
+    tables: list[TableCount] | None = None  # None: not counted (too big)
+
+    @property
+    def ok(self) -> bool:
+        return self.integrity == "ok"
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows or 0 for t in self.tables or [])
+
+
+@dataclass
+class RestoreReport:
+    archive: Path
+    created: datetime
+    to_original: bool
+    folders: list[Path]
+    restored: list[Path] = field(default_factory=list)
+    databases: list[DatabaseCheck] = field(default_factory=list)
+    safety_backup: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def message(self) -> str:
+        n = len(self.restored)
+        where = ", ".join(str(f) for f in self.folders)
+        if self.to_original:
+            text = ngettext("Se restauró {count} archivo del respaldo {when} en su lugar original ({where}).",
+                            "Se restauraron {count} archivos del respaldo {when} en su lugar original ({where}).",
+                            n)
+        else:
+            text = ngettext("Se restauró {count} archivo del respaldo {when} en {where}.",
+                            "Se restauraron {count} archivos del respaldo {when} en {where}.", n)
+        lines = [text.format(count=n, when=when_phrase(self.created), where=where)]
+        for db in self.databases:
+            if not db.ok:
+                lines.append(_("La base de datos {path} no pasó la revisión de integridad: {detail}").format(
+                    path=db.path, detail=db.integrity))
+            elif db.tables is None:
+                lines.append(_("Base de datos {path}: revisada, sin errores.").format(path=db.path))
+            else:
+                lines.append(ngettext("Base de datos {path}: revisada, sin errores ({tables} tabla, {rows} "
+                                      "registros).",
+                                      "Base de datos {path}: revisada, sin errores ({tables} tablas, {rows} "
+                                      "registros).", len(db.tables)).format(
+                    path=db.path, tables=len(db.tables), rows=f"{db.rows:,}"))
+        if self.safety_backup is not None:
+            lines.append(_("Los datos que había antes quedaron guardados en el respaldo de seguridad "
+                           "{path}.").format(path=self.safety_backup))
+        lines += self.warnings
+        return "\n".join(lines)
+
+
+# -- the steps ---------------------------------------------------------------------------------------
+
+class _Steps:
+    """Numbered progress events for one restore."""
+
+    def __init__(self, report: Report | None, steps: int, cancel: threading.Event):
+        self.report = report
+        self.steps = steps
+        self.step = 0
+        self.cancel = cancel
+        self._last = (-1.0, "")
+
+    def next(self, phase: str, current: str = "") -> None:
+        self.step += 1
+        self._last = (-1.0, "")
+        self.emit(phase, 0.0, current)
+
+    def emit(self, phase: str, percent: float, current: str = "") -> None:
+        if self.report is None:
+            return
+        percent = round(min(max(percent, 0.0), 100.0), 1)
+        if (percent, current) == self._last:
+            return
+        self._last = (percent, current)
+        self.report(RestoreProgress(phase, percent, current, self.step, self.steps))
+
+    def check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+
+
+def _verify(archive: Path, steps: _Steps) -> Manifest:
+    manifest = read_manifest(archive)
+    total = max(sum(f.size for f in manifest.files), 1)
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        steps.emit("verify", 100.0 * done / total)
+
+    return verify_archive(archive, report=progress, cancel=steps.cancel)
+
+
+def _archive_created(archive: Path, manifest: Manifest) -> datetime:
+    from wizard.core.backup import parse_archive_name
+
+    created = parse_archive_name(archive.name)
+    if created is not None:
+        return created
+    try:
+        return datetime.fromisoformat(manifest.created).astimezone().replace(tzinfo=None)
+    except ValueError:
+        return datetime.fromtimestamp(archive.stat().st_mtime)
+
+
+def _check_database(path: Path) -> DatabaseCheck:
+    try:
+        conn = sqlite3.connect(_ro_uri(path), uri=True)
+        try:
+            rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        rows = [str(exc)]
+    return DatabaseCheck(path, "ok" if rows == ["ok"] else "; ".join(rows[:3]))
+
+
+def _with_counts(check: DatabaseCheck, path: Path) -> DatabaseCheck:
+    """Row counts for the report, when the database is small enough for that to be quick."""
+    try:
+        if path.stat().st_size <= ROW_COUNT_LIMIT:
+            check.tables = count_rows(path)
+    except (OSError, sqlite3.Error) as exc:
+        logger.info("rows of %s not counted: %s", path, exc)
+    check.path = path
+    return check
+
+
+def _lock_for_restore():
+    """The one-backup-per-machine lock: no backup runs while files are being put back."""
+    import filelock
+
+    from wizard.core.backup import lock_path
+
+    paths.ensure_dir(paths.data_dir())
+    lock = filelock.FileLock(str(lock_path()), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise UserError(_("Ya hay un respaldo en curso. Espera a que termine y vuelve a intentar.")) from None
+    return lock
+
+
+def _safety_backup(config: Config, roots: list[Path], steps: _Steps) -> Path | None:
+    """An ordinary backup of the folders about to be overwritten, marked "antes de restaurar".
+
+    Not uploaded (the restore should not wait for the internet) and with no keep rules applied (it must not
+    push out the very backup being restored); ``apply_retention`` keeps it for SAFETY_KEEP_DAYS days.
+    """
+    from wizard.core.backup import run_backup
+
+    existing = [str(r) for r in roots if r.exists()]
+    if not existing:
+        logger.info("no current data at %s: no safety backup needed", roots)
+        return None
+    safety_config = replace(
+        config,
+        source=SourceConfig(paths=existing, exclude=list(config.source.exclude)),
+        retention=RetentionConfig(keep_last=0, keep_daily=0, keep_weekly=0, keep_monthly=0),
+        cloud=CloudConfig(provider="none"),
+    )
+
+    def progress(event: object) -> None:
+        steps.emit("safety", float(getattr(event, "percent", 0.0)), str(getattr(event, "current", "")))
+
+    result = run_backup(safety_config, trigger=SAFETY_TRIGGER, report=progress, cancel=steps.cancel)
+    if result.status == "cancelled":
+        raise Cancelled()
+    if not result.succeeded or result.archive is None:
+        raise UserError(_("No se pudo guardar un respaldo de seguridad de los datos actuales, así que no se "
+                          "restauró nada. {reason}").format(reason=result.message))
+    logger.info("safety backup before restoring: %s", result.archive)
+    return result.archive
+
+
+def _remove_sidecars(target: Path) -> None:
+    """A stale -wal or -journal beside a replaced database would be applied to the new file: remove them."""
+    for suffix in SIDECAR_SUFFIXES:
+        side = Path(f"{target}{suffix}")
+        with contextlib.suppress(FileNotFoundError):
+            side.unlink()
+            logger.info("removed %s before restoring %s", side, target)
+
+
+def _write_member(fp, info: zipfile.ZipInfo, mf: ManifestFile, tmp: Path, archive: Path, steps: _Steps,
+                  progress: Callable[[int], None]) -> None:
+    sha = hashlib.sha256()
+    crc = 0
+    size = 0
+    try:
+        with open(tmp, "wb") as out:
+            for chunk in iter_member(fp, info):
+                steps.check_cancel()
+                sha.update(chunk)
+                crc = zlib.crc32(chunk, crc)
+                size += len(chunk)
+                out.write(chunk)
+                progress(len(chunk))
+            if sha.hexdigest() != mf.sha256 or crc != info.CRC or size != mf.size:
+                raise ArchiveDamaged(_("El respaldo {archive} está dañado: {member} no coincide con su suma "
+                                       "SHA-256. Usa otro respaldo.").format(archive=archive.name, member=mf.path),
+                                     member=mf.path)
+            out.flush()
+            os.fsync(out.fileno())
+    except (zipfile.BadZipFile, zlib.error, isal_zlib.IsalError, EOFError) as exc:
+        logger.info("member %s of %s unreadable: %s", mf.path, archive, exc)
+        raise ArchiveDamaged(_("El respaldo {archive} está dañado: {member} no se puede descomprimir. Usa otro "
+                               "respaldo.").format(archive=archive.name, member=mf.path), member=mf.path) from None
+
+
+def _set_mtime(target: Path, iso: str) -> None:
+    try:
+        ts = datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return
+    with contextlib.suppress(OSError):
+        os.utime(target, (ts, ts))
+
+
+def _put_back(archive: Path, targets: list[tuple[ManifestFile, Path]], steps: _Steps,
+              restored: list[Path], checks: list[DatabaseCheck]) -> None:
+    """Each file: temporary name beside it, checked, fsynced, databases integrity-checked, then renamed."""
+    total = max(sum(mf.size for mf, _t in targets), 1)
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        steps.emit("restore", 100.0 * done / total, current)
+
+    with open_zip(archive) as zf, open(archive, "rb") as fp:
+        infos = {i.filename: i for i in zf.infolist()}
+        for mf, target in targets:
+            steps.check_cancel()
+            current = mf.path
+            info = infos.get(mf.path)
+            if info is None:
+                raise ArchiveDamaged(_("El respaldo {archive} está dañado: {member} falta en el archivo. Usa otro "
+                                       "respaldo.").format(archive=archive.name, member=mf.path), member=mf.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink() or (target.exists() and not target.is_file()):
+                raise UserError(_("{path} existe y no es un archivo; no se restauró.").format(path=target))
+            tmp = target.with_name(f".{target.name}{TEMP_SUFFIX}")
+            try:
+                _write_member(fp, info, mf, tmp, archive, steps, progress)
+                if target.exists():
+                    with contextlib.suppress(OSError):
+                        shutil.copymode(target, tmp)
+                if mf.kind == "sqlite":
+                    steps.emit("integrity", 100.0 * done / total, mf.path)
+                    check = _check_database(tmp)
+                    if not check.ok:
+                        raise UserError(_("La base de datos {name} del respaldo no pasó la revisión de integridad "
+                                          "({detail}); no se restauró.").format(name=mf.path,
+                                                                              detail=check.integrity))
+                    _remove_sidecars(target)
+                os.replace(tmp, target)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+            _set_mtime(target, mf.mtime)
+            fsync_dir(target.parent)
+            restored.append(target)
+            if mf.kind == "sqlite":
+                checks.append(_with_counts(check, target))
+
+
+def restore_to_original(archive: Path, config: Config, *, report: Report | None = None,
+                        cancel: threading.Event | None = None, download_steps: int = 0) -> RestoreReport:
+    """Put every file of ``archive`` back where it was backed up from (the manifest's source paths).
+
+    Raises before touching anything: ArchiveDamaged, PosInUse, UserError (no safety backup possible),
+    Cancelled. Once files are being replaced, any failure (or cancel) raises RestoreFailed, whose text
+    says where the safety backup is. ``download_steps`` counts a download done before (for "paso 2 de 5").
+    """
+    t0 = time.monotonic()
+    archive = Path(archive)
+    steps = _Steps(report, 4 + download_steps, cancel or threading.Event())
+    steps.step = download_steps
+    steps.next("verify")
+    manifest = _verify(archive, steps)
+    targets = original_targets(manifest, archive)
+    for _mf, target in targets:
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise UserError(_("{path} existe y no es un archivo; no se restauró nada.").format(path=target))
+    databases = [t for mf, t in targets if t.is_file() and (mf.kind == "sqlite" or is_sqlite(t))]
+    steps.next("check")
+    check_not_in_use(databases)
+    steps.check_cancel()
+    steps.next("safety")
+    safety = _safety_backup(config, source_roots(manifest), steps)
+    created = _archive_created(archive, manifest)
+    result = RestoreReport(archive, created, True, source_roots(manifest), safety_backup=safety)
+    lock = _lock_for_restore()
+    try:
+        steps.next("restore")
+        # The POS may have been opened while the safety backup ran.
+        check_not_in_use([t for t in databases if t.exists()])
+        try:
+            _put_back(archive, targets, steps, result.restored, result.databases)
+        except (Cancelled, UserError, OSError) as exc:
+            raise _failed_midway(exc, result, len(targets)) from None
+    finally:
+        lock.release()
+    result.duration = time.monotonic() - t0
+    logger.info("restored %d files of %s to their original place in %.1f s (safety backup %s)",
+                len(result.restored), archive.name, result.duration, safety)
+    return result
+
+
+def _failed_midway(exc: BaseException, result: RestoreReport, total: int) -> RestoreFailed:
+    done = len(result.restored)
+    if isinstance(exc, Cancelled):
+        first = _("Restauración cancelada.")
+    elif isinstance(exc, UserError):
+        first = str(exc)
+    else:
+        logger.error("restore stopped: %r", exc)
+        name = getattr(exc, "filename", None) or ""
+        error = getattr(exc, "strerror", None) or str(exc)
+        first = _("La restauración se detuvo en {path}: {error}.").format(path=name, error=error)
+    second = _("Se restauraron {done} de {total} archivos; cada archivo quedó completo (el anterior o el del "
+               "respaldo).").format(done=done, total=total)
+    if result.safety_backup is not None:
+        third = _("Los datos que había antes están en el respaldo de seguridad {path}: restáuralo para dejar todo "
+                  "como estaba, o corrige el problema y vuelve a restaurar.").format(path=result.safety_backup)
+    else:
+        third = _("No había datos anteriores que guardar; corrige el problema y vuelve a restaurar.")
+    return RestoreFailed(f"{first} {second} {third}", result.safety_backup, list(result.restored))
+
+
+def folder_for(chosen: Path, archive_name: str) -> Path:
+    """Where "Restaurar en otra carpeta" writes: the chosen folder when it is empty (or new), otherwise a new
+    subfolder named after the backup."""
+    chosen = Path(chosen)
+    if not chosen.exists() or (chosen.is_dir() and not any(chosen.iterdir())):
+        return chosen
+    base = chosen / Path(archive_name).stem
+    candidate, n = base, 2
+    while candidate.exists():
+        candidate = base.with_name(f"{base.name}_{n}")
+        n += 1
+    return candidate
+
+
+def restore_to_folder(archive: Path, folder: Path, *, force: bool = False, report: Report | None = None,
+                      cancel: threading.Event | None = None, download_steps: int = 0) -> RestoreReport:
+    """Verify ``archive``, then extract it into ``folder`` (empty unless ``force``) and check its databases."""
+    t0 = time.monotonic()
+    archive = Path(archive)
+    folder = Path(folder)
+    steps = _Steps(report, 2 + download_steps, cancel or threading.Event())
+    steps.step = download_steps
+    steps.next("verify")
+    manifest = _verify(archive, steps)
+    steps.next("restore")
+    total = max(sum(f.size for f in manifest.files), 1)
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        steps.emit("restore", 100.0 * done / total)
+
+    restored = restore_archive(archive, folder, force=force, report=progress, cancel=steps.cancel)
+    result = RestoreReport(archive, _archive_created(archive, manifest), False, [folder], restored=restored)
+    by_path = {str(folder.joinpath(*f.path.split("/"))): f for f in manifest.files}
+    for path in restored:
+        mf = by_path.get(str(path))
+        if mf is not None and mf.kind == "sqlite":
+            steps.emit("integrity", 100.0, mf.path)
+            result.databases.append(_with_counts(_check_database(path), path))
+    result.duration = time.monotonic() - t0
+    logger.info("restored %d files of %s into %s in %.1f s", len(restored), archive.name, folder, result.duration)
+    return result
+
+
+@contextlib.contextmanager
+def downloaded(config: Config, name: str, *, report: Report | None = None,
+               cancel: threading.Event | None = None, steps: int = 1) -> Iterator[Path]:
+    """A cloud backup downloaded (step 1 of ``steps``) for the time of a ``with`` block, then deleted."""
+    path = download_backup(config, name, report=report, cancel=cancel, step=1, steps=steps)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
