@@ -137,7 +137,7 @@ def test_restoring_in_place_brings_yesterdays_data_back_and_keeps_todays_in_a_sa
 
     assert rows_of(shop.db) == old_rows
     now = files_of(shop.data)
-    assert now.pop("nuevo hoy.txt") == "hecho hoy".encode()  # files made after the backup are left alone
+    assert now.pop("nuevo hoy.txt") == b"hecho hoy"  # files made after the backup are left alone
     assert now == old_files
     assert sorted(p.name for p in shop.data.iterdir()) == ["config.ini", "facturas", "imagenes", "nuevo hoy.txt",
                                                            "punto_de_venta.db"]
@@ -257,8 +257,8 @@ def test_a_rollback_journal_database_merely_open_in_the_pos_is_seen_through_proc
     make_sales_db(shop.db, rows=100, journal="delete")
     archive = back_up(shop)
     # A rollback-journal connection between transactions holds no lock at all: only the open file shows it.
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; f = open(sys.argv[1], 'rb'); print('listo', "
-                             "flush=True); sys.stdin.read()", str(shop.db)], stdin=subprocess.PIPE,
+    code = "import sys; f = open(sys.argv[1], 'rb'); print('listo', flush=True); sys.stdin.read()"
+    proc = subprocess.Popen([sys.executable, "-c", code, str(shop.db)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "listo"
@@ -572,7 +572,8 @@ def test_apply_retention_reads_which_archives_are_safety_backups_from_the_histor
 # -- command line -----------------------------------------------------------------------------------------------
 
 def respaldos(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(respaldos_cmd(*args), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(respaldos_cmd(*args), cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=False)
 
 
 def test_cli_restore_to_original_prints_the_lost_changes_steps_and_the_safety_backup(shop):

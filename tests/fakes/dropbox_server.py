@@ -14,6 +14,10 @@ a quota, and a request log. Faults are queued with ``add_fault(route, kind, ...)
 - ``"corrupt"``: store the committed file with one byte changed (its content_hash then differs);
 - ``"stall"``: wait ``retry_after`` seconds before doing the work (a slow line, a process killed meanwhile).
 
+``files/download`` answers with the file's bytes and its metadata in the ``Dropbox-API-Result`` header,
+honouring ``Range: bytes=N-`` (206). There ``"corrupt"`` sends the bytes with one changed (the header keeps
+the true content_hash) and ``"drop_after"`` sends the headers and ``fraction`` of the body, then closes.
+
 The content_hash is computed here from Dropbox's published definition, not with the SDK's helper, so
 the test checks the product against an independent implementation.
 """
@@ -549,6 +553,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.app._record(route, status=denied[0], error=denied[1]["error"][".tag"])
             self._json(*denied)
             return
+        if route == "files/download":
+            self._download(args, fault)
+            return
         if route == "auth/token/revoke":
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
             with self.app.lock:
@@ -568,3 +575,45 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(400, str(payload).encode(), {"Content-Type": "text/plain"})
         else:
             self._json(status, payload)
+
+    def _download(self, args: dict[str, Any], fault: Fault | None) -> None:
+        """files/download: the bytes in the body, the metadata in the Dropbox-API-Result header."""
+        app = self.app
+        with app.lock:
+            stored = app.files.get(str(args.get("path", "")).lower())
+            rev = args.get("rev")
+            if stored is None or (rev and rev != stored.rev):
+                app._record("files/download", status=409, error="path")
+                self._json(409, {"error_summary": "path/not_found/",
+                                 "error": {".tag": "path", "path": {".tag": "not_found"}}})
+                return
+            data, meta = stored.data, stored.metadata()
+        start = 0
+        wanted = self.headers.get("Range")
+        if wanted and wanted.startswith("bytes=") and wanted.endswith("-"):
+            start = min(int(wanted[6:-1]), len(data))
+        body = data[start:]
+        if fault is not None and fault.kind == "corrupt" and body:
+            mid = len(body) // 2
+            body = body[:mid] + bytes([body[mid] ^ 0xFF]) + body[mid + 1:]
+        status = 206 if wanted else 200
+        app._record("files/download", status=status, offset=start, fault=fault.kind if fault else None)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Dropbox-API-Result", json.dumps(meta))
+        if wanted:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if fault is not None and fault.kind == "drop_after":
+            # The part sent arrives (a close, not a reset, which would discard what the client has not read
+            # yet); then the connection ends short of Content-Length.
+            self.wfile.write(body[:int(len(body) * fault.fraction)])
+            self.wfile.flush()
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.close_connection = True
+            raise _Reset()
+        self.wfile.write(body)

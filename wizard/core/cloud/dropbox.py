@@ -40,6 +40,7 @@ from wizard.core.cloud.base import (
 )
 from wizard.core.cloud.oauth import LoopbackListener, open_browser
 from wizard.core.errors import Cancelled, UserError
+from wizard.core.fsutil import fsync_dir
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -495,6 +496,113 @@ class DropboxProvider(CloudProvider):
     def _remote(meta) -> RemoteFile:
         return RemoteFile(name=meta.name, size=meta.size, modified=meta.server_modified,
                           content_hash=meta.content_hash, id=meta.id)
+
+    # -- download -------------------------------------------------------------------------------------
+
+    def download(self, name: str, dest: Path, *, progress: ByteProgress | None = None,
+                 cancel: threading.Event | None = None) -> Path:
+        """Download ``<folder>/<name>`` to ``dest``, checking Dropbox's content_hash before it takes that name.
+
+        A connection dropped mid-file continues with a Range request for the same revision; a copy whose
+        hash differs is downloaded again (VERIFY_ATTEMPTS times in all), then VerificationFailed.
+        """
+        dest = Path(dest)
+        tmp = dest.with_name(f".{dest.name}.descargando")
+        try:
+            for attempt in range(1, VERIFY_ATTEMPTS + 1):
+                meta, digest, size = self._download_once(name, tmp, progress, cancel)
+                if size == meta.size and digest == meta.content_hash:
+                    os.replace(tmp, dest)
+                    fsync_dir(dest.parent)
+                    logger.info("downloaded %s from Dropbox (%d bytes, content_hash verified)", name, size)
+                    return dest
+                logger.warning("download of %s from Dropbox does not match its content_hash (attempt %d)",
+                               name, attempt)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        raise VerificationFailed(_(
+            "La copia de {name} descargada de Dropbox no coincidió con la de la nube después de {attempts} "
+            "intentos, así que no se usó. Vuelve a intentar más tarde o usa otro respaldo.").format(
+            name=name, attempts=VERIFY_ATTEMPTS))
+
+    def _download_once(self, name: str, tmp: Path, progress: ByteProgress | None,
+                       cancel: threading.Event | None):
+        """The whole file into ``tmp``; returns (metadata, content_hash of what arrived, bytes received)."""
+        import shutil
+
+        import requests
+        from dropbox.content_hash import DropboxContentHasher
+        from dropbox.exceptions import ApiError
+
+        hasher = DropboxContentHasher()
+        meta = None
+        done = 0
+        backoff = Backoff(cancel)
+        with open(tmp, "wb") as out:
+            while True:
+                backoff.check_cancel()
+                headers = {"Range": f"bytes={done}-"} if done else None
+                try:
+                    got, response = self._call("files_download", self._path(name),
+                                               rev=meta.rev if meta is not None else None,
+                                               extra_headers=headers, cancel=cancel)
+                except ApiError as exc:
+                    if exc.error.is_path() and exc.error.get_path().is_not_found():
+                        raise CloudError(_("No se encontró {name} en la carpeta {folder} de Dropbox.").format(
+                            name=name, folder=self.folder or "/")) from None
+                    raise
+                except Offline:
+                    raise Offline(_("No hay conexión con Dropbox. Revisa la conexión a internet y vuelve a "
+                                    "intentar.")) from None
+                except ServiceUnavailable:
+                    raise ServiceUnavailable(_("Dropbox no responde en este momento. Vuelve a intentar en unos "
+                                               "minutos.")) from None
+                with response:
+                    if meta is None:
+                        meta = got
+                        free = shutil.disk_usage(tmp.parent).free
+                        if free < meta.size:
+                            from wizard.core.backup import format_size
+
+                            raise UserError(_("No hay espacio suficiente en {folder} para descargar {name} ({size}). "
+                                              "Libera espacio y vuelve a intentar.").format(
+                                folder=tmp.parent, name=name, size=format_size(meta.size)))
+                    if done and response.status_code != 206:
+                        logger.info("Dropbox sent all of %s again instead of the rest; starting over", name)
+                        out.seek(0)
+                        out.truncate()
+                        hasher, done = DropboxContentHasher(), 0
+                    try:
+                        for chunk in response.iter_content(MiB):
+                            if cancel is not None and cancel.is_set():
+                                raise Cancelled()
+                            out.write(chunk)
+                            hasher.update(chunk)
+                            done += len(chunk)
+                            backoff.reset()
+                            if progress is not None:
+                                progress(done, meta.size)
+                    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                            requests.exceptions.ChunkedEncodingError) as exc:
+                        logger.info("download of %s dropped at %d of %d bytes: %s", name, done, meta.size,
+                                    type(exc).__name__)
+                        if not backoff.wait():
+                            raise Offline(_("La conexión con Dropbox se cortó varias veces mientras se descargaba "
+                                            "{name}. Revisa la conexión a internet y vuelve a intentar.").format(
+                                name=name)) from None
+                        continue
+                if done >= meta.size:
+                    break
+                logger.info("download of %s ended early at %d of %d bytes; asking for the rest", name, done,
+                            meta.size)
+                if not backoff.wait():
+                    raise Offline(_("La conexión con Dropbox se cortó varias veces mientras se descargaba "
+                                    "{name}. Revisa la conexión a internet y vuelve a intentar.").format(
+                        name=name))
+            out.flush()
+            os.fsync(out.fileno())
+        return meta, hasher.hexdigest(), done
 
     # -- folder ---------------------------------------------------------------------------------------
 
