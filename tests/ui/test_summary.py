@@ -142,7 +142,7 @@ def test_open_folder_and_restore_buttons(tk_root, open_window, saved_config, usb
     window.summary.open_button.invoke()
     assert opened == [str(usb)]
     window.summary.restore_button.invoke()
-    assert "próxima versión" in dialogs.infos[-1]
+    assert window.summary.restore_dialog.winfo_exists()  # the dialog itself: tests/ui/test_restore_dialog.py
 
 
 def test_a_scheduled_run_goes_through_the_same_worker_and_is_labelled_in_the_history(

@@ -474,14 +474,14 @@ class SummaryPage(ttk.Frame):
         self.app.open_path(os.path.expanduser(folder))
 
     def restore(self) -> None:
-        self.app.dialogs.info(
-            _(
-                "Restaurar un respaldo desde esta ventana llegará en una próxima versión.\n\nMientras tanto, "
-                "cada respaldo es un archivo ZIP normal: ábrelo con el Explorador de archivos para sacar "
-                "lo que necesites, o usa el comando «respaldos restore»."
-            ),
-            _("Restaurar"),
-        )
+        """Open the "Restaurar..." dialog (it closes with this page)."""
+        from wizard.ui.restore_dialog import open_restore_dialog
+
+        dialog = getattr(self, "restore_dialog", None)
+        if dialog is not None and dialog.winfo_exists():
+            dialog.lift()
+            return
+        self.restore_dialog = open_restore_dialog(self, self.app)
 
     def destroy(self) -> None:
         if self._refresh_id is not None:
