@@ -171,3 +171,29 @@ def test_the_dialog_closes_with_the_summary(tk_root, open_window, saved_config, 
     window.edit_config()
     pump(tk_root, timeout=0.1)
     assert not dialog.winfo_exists()
+
+
+def test_with_dropbox_chosen_but_not_signed_in_the_list_says_so_and_local_backups_still_show(
+        tk_root, open_window, saved_config, pos_data, usb, tmp_path, monkeypatch):
+    import keyring
+
+    from tests.fakes.keyring_backend import FileKeyring
+    from wizard.core import config as config_mod
+
+    monkeypatch.setenv("FAKE_KEYRING_FILE", str(tmp_path / "keyring.json"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    try:
+        archive = back_up(saved_config)
+        config = load(saved_config)
+        config.cloud.provider = "dropbox"
+        config_mod.save(config, saved_config)
+        window = open_window(saved_config)
+        dialog = open_dialog(tk_root, window)
+        assert pump(tk_root, until=lambda: "No se pudieron" in str(dialog.list_status.cget("text")), timeout=30)
+    finally:
+        keyring.set_keyring(previous)
+    assert str(dialog.list_status.cget("text")) == (
+        "No se pudieron ver los respaldos de Dropbox: Inicia sesión con Dropbox para ver los respaldos que hay "
+        "en la nube.")
+    assert [c.path for c in dialog.choices] == [archive]
