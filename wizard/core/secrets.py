@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 from wizard.core import paths
-from wizard.core.fsutil import fsync_dir
+from wizard.core.fsutil import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -128,19 +127,4 @@ def _write_fallback(data: dict[str, str]) -> None:
     """Atomic, and created with mode 0600 from the start (never briefly readable by others)."""
     path = fallback_path()
     paths.ensure_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(json.dumps(data, indent=1).encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)  # in case the file existed with wider rights
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-    fsync_dir(path.parent)
+    atomic_write_bytes(path, json.dumps(data, indent=1).encode("utf-8"), mode=0o600)
