@@ -612,3 +612,44 @@ def test_cli_restore_bad_combinations_exit_2(args):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "respaldos" in proc.stderr
+
+
+def test_several_roots_with_the_same_name_and_a_single_file_each_go_back_to_their_own_place(tmp_path):
+    caja1 = tmp_path / "caja1" / "datos"
+    caja2 = tmp_path / "caja2" / "datos"
+    for folder in (caja1, caja2):
+        folder.mkdir(parents=True)
+        (folder / "turno.txt").write_text(f"turno de {folder.parent.name}", encoding="utf-8")
+    settings = tmp_path / "programa" / "pos.ini"
+    settings.parent.mkdir()
+    settings.write_text("sucursal=centro\n", encoding="utf-8")
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    config = Config(source=SourceConfig(paths=[str(caja1), str(caja2), str(settings)]),
+                    destination=DestinationConfig(folder=str(usb)))
+    archive = run_backup(config).archive
+    assert sorted(s["archive_path"] for s in restore.read_contents(archive).manifest.sources) == [
+        "datos", "datos_2", "pos.ini"]
+    for path in (caja1 / "turno.txt", caja2 / "turno.txt", settings):
+        path.write_text("cambiado", encoding="utf-8")
+
+    report = restore.restore_to_original(archive, config)
+
+    assert (caja1 / "turno.txt").read_text(encoding="utf-8") == "turno de caja1"
+    assert (caja2 / "turno.txt").read_text(encoding="utf-8") == "turno de caja2"
+    assert settings.read_text(encoding="utf-8") == "sucursal=centro\n"
+    assert sorted(report.restored) == sorted([caja1 / "turno.txt", caja2 / "turno.txt", settings])
+    assert report.folders == [caja1, caja2, settings]
+
+
+def test_a_data_folder_that_is_gone_is_created_again_and_needs_no_safety_backup(shop):
+    archive = back_up(shop)
+    files, rows = files_of(shop.data), rows_of(shop.db)
+    shutil.rmtree(shop.data)  # the disk was replaced
+
+    report = restore.restore_to_original(archive, shop.config)
+
+    assert files_of(shop.data) == files and rows_of(shop.db) == rows
+    assert report.safety_backup is None
+    assert archives_in(shop.usb) == [archive.name]
+    assert "respaldo de seguridad" not in report.message
