@@ -800,7 +800,7 @@ def restore_to_original(archive: Path, config: Config, *, report: Report | None 
         check_not_in_use([t for t in databases if t.exists()])
         try:
             _put_back(archive, targets, steps, result.restored, result.databases)
-        except (Cancelled, UserError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever stopped it, say where the safety backup is
             raise _failed_midway(exc, result, len(targets)) from None
     finally:
         lock.release()
@@ -816,11 +816,16 @@ def _failed_midway(exc: BaseException, result: RestoreReport, total: int) -> Res
         first = _("Restauración cancelada.")
     elif isinstance(exc, UserError):
         first = str(exc)
-    else:
+    elif isinstance(exc, OSError):
         logger.error("restore stopped: %r", exc)
-        name = getattr(exc, "filename", None) or ""
-        error = getattr(exc, "strerror", None) or str(exc)
-        first = _("La restauración se detuvo en {path}: {error}.").format(path=name, error=error)
+        name = exc.filename or ""
+        first = _("La restauración se detuvo en {path}: {error}.").format(path=name, error=exc.strerror or exc)
+    else:
+        from wizard.core.logsetup import log_file
+
+        logger.error("restore stopped by an unexpected error", exc_info=exc)
+        first = _("La restauración se detuvo por un error inesperado (los detalles están en el registro: "
+                  "{log}).").format(log=log_file())
     second = _("Se restauraron {done} de {total} archivos; cada archivo quedó completo (el anterior o el del "
                "respaldo).").format(done=done, total=total)
     if result.safety_backup is not None:
