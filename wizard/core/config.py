@@ -28,12 +28,54 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 FREQUENCIES = ("daily", "weekly")
 PROVIDERS = ("none", "dropbox", "google_drive")
 TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+ENGINES = ("mysql", "firebird")
+ENGINE_PORTS = {"mysql": 3306, "firebird": 3050}
+ENGINE_USERS = {"mysql": "root", "firebird": "SYSDBA"}
+# A database's name becomes a file name inside the archive and a keyring key.
+DB_NAME_RE = re.compile(r"^[^/\\:*?\"<>|\x00-\x1f]+$")
+
+
+@dataclass
+class DatabaseSource:
+    """One POS database on a server (``[[source.databases]]``). The password lives in the keyring."""
+
+    engine: str = "mysql"  # "mysql" (MySQL or MariaDB) | "firebird"
+    name: str = ""  # how it is called in the archive and the keyring; empty: the database or file name
+    host: str = "localhost"
+    port: int = 0  # 0: the engine's usual port (3306, 3050)
+    database: str = ""  # MySQL/MariaDB: the database name
+    path: str = ""  # Firebird: the database file as the server sees it, or its alias
+    user: str = ""  # empty: root (MySQL) or SYSDBA (Firebird)
+    client: str = ""  # optional: the mysqldump/gbak program, or the folder that holds it
+
+    @property
+    def label(self) -> str:
+        return database_label(self.engine, self.name, self.database, self.path)
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or ENGINE_PORTS.get(self.engine, 0)
+
+    @property
+    def effective_user(self) -> str:
+        return self.user or ENGINE_USERS.get(self.engine, "")
+
+
+def database_label(engine: str, name: str, database: str, path: str) -> str:
+    """The name a database entry goes by: ``name`` if given, else the database name or the file's stem."""
+    if name.strip():
+        return name.strip()
+    if engine == "firebird":
+        stem = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+        return stem.rsplit(".", 1)[0] if "." in stem[1:] else stem
+    return database.strip()
 
 
 @dataclass
 class SourceConfig:
     paths: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
+    databases: list[DatabaseSource] = field(default_factory=list)
 
 
 @dataclass
@@ -137,12 +179,17 @@ def validate_dict(data: dict[str, Any]) -> list[Problem]:
 
     source = data.get("source") if isinstance(data.get("source"), dict) else None
     if source is not None:
+        databases = source.get("databases", [])
+        _validate_databases(databases, add)
+        has_databases = isinstance(databases, list) and bool(databases)
         paths = source.get("paths")
-        if paths is None:
+        if paths is None and has_databases:
+            pass  # databases only: no folders needed
+        elif paths is None:
             add("source.paths", _("falta la lista de carpetas o archivos a respaldar"))
         elif not _is_str_list(paths):
             add("source.paths", _("debe ser una lista de rutas entre comillas"))
-        elif not paths:
+        elif not paths and not has_databases:
             add("source.paths", _("la lista está vacía: indica al menos una carpeta o archivo"))
         else:
             for i, p in enumerate(paths):
@@ -216,11 +263,73 @@ def validate_dict(data: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+def _validate_databases(databases: Any, add) -> None:
+    """``[[source.databases]]``: every problem with its key path (``source.databases[0].engine``)."""
+    if not isinstance(databases, list) or not all(isinstance(d, dict) for d in databases):
+        add("source.databases", _("debe ser una lista de tablas [[source.databases]]"))
+        return
+    known = set(DatabaseSource.__dataclass_fields__)
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(databases):
+        key = f"source.databases[{i}]"
+        for name in entry:
+            if name == "password":
+                add(f"{key}.password", _("la contraseña no va en la configuración: guárdala con "
+                                         "\"respaldos db password NOMBRE\" o desde la ventana"))
+            elif name not in known:
+                add(f"{key}.{name}", _("clave desconocida"))
+        for name in ("name", "host", "database", "path", "user", "client"):
+            if name in entry and not isinstance(entry[name], str):
+                add(f"{key}.{name}", _("debe ser un texto entre comillas"))
+        engine = entry.get("engine")
+        if engine is None:
+            add(f"{key}.engine", _('falta el tipo de base de datos (usa "mysql" o "firebird")'))
+            continue
+        if engine not in ENGINES:
+            add(f"{key}.engine", _('{value} no es válido (usa "mysql" o "firebird")').format(value=_show(engine)))
+            continue
+        port = entry.get("port", 0)
+        if not _is_int(port) or not 0 <= port <= 65535:
+            add(f"{key}.port", _("{value} no es un puerto válido (un número de 1 a 65535)").format(value=_show(port)))
+        host = entry.get("host", "localhost")
+        if isinstance(host, str) and not host.strip():
+            add(f"{key}.host", _('indica el equipo del servidor, por ejemplo "localhost"'))
+        wanted, other = ("database", "path") if engine == "mysql" else ("path", "database")
+        value = entry.get(wanted, "")
+        if isinstance(value, str) and not value.strip():
+            add(f"{key}.{wanted}", _("falta el nombre de la base de datos") if engine == "mysql"
+                else _("falta la ruta del archivo de la base de datos en el servidor (o su alias)"))
+        if isinstance(entry.get(other), str) and entry[other].strip():
+            add(f"{key}.{other}", _('con engine = "mysql" indica la base de datos en database, no en path')
+                if engine == "mysql" else
+                _('con engine = "firebird" indica la ruta del archivo en path, no en database'))
+        if engine == "mysql" and isinstance(value, str) and value.startswith("-"):
+            add(f"{key}.database", _("{value} no es un nombre de base de datos válido").format(value=_show(value)))
+        fields = [entry.get(k, "") for k in ("name", "database", "path")]
+        if not all(isinstance(f, str) for f in fields):
+            continue
+        label = database_label(engine, *fields)
+        if label and not DB_NAME_RE.match(label):
+            add(f"{key}.name", _("{value} no sirve como nombre: quita / \\ : * ? \" < > |").format(value=_show(label)))
+        elif label:
+            first = seen.setdefault(label.casefold(), i)
+            if first != i:
+                add(f"{key}.name", _("{value} ya es el nombre de source.databases[{first}]; pon otro en name").format(
+                    value=_show(label), first=first))
+
+
 def to_dict(config: Config) -> dict[str, Any]:
     """The config as TOML-ready tables, leaving out empty optional values."""
     data = asdict(config)
     if not data["source"]["exclude"]:
         del data["source"]["exclude"]
+    if data["source"]["databases"]:
+        for entry in data["source"]["databases"]:
+            for key in ("name", "port", "database", "path", "user", "client"):
+                if not entry[key]:
+                    del entry[key]
+    else:
+        del data["source"]["databases"]
     if data["schedule"]["frequency"] == "daily" and not data["schedule"]["weekdays"]:
         del data["schedule"]["weekdays"]
     for key in ("account", "dropbox_app_key"):
@@ -234,6 +343,8 @@ def from_dict(data: dict[str, Any]) -> Config:
     sections = {}
     for name, cls in SECTIONS.items():
         values = dict(data.get(name, {}))
+        if name == "source":
+            values["databases"] = [DatabaseSource(**entry) for entry in values.get("databases", [])]
         sections[name] = cls(**values)
     config = Config(**sections)
     # Keep the weekday order stable and without repeats, whatever order the file lists them in.
