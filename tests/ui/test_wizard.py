@@ -230,9 +230,10 @@ def test_schedule_sentence_and_invalid_time_and_weekly_without_days(
 # -- step 4 -----------------------------------------------------------------------------------------
 
 
-def test_cloud_sign_in_says_plainly_it_comes_later_and_blocks_next_until_signed_in(
+def test_cloud_step_blocks_next_until_signed_in_and_names_the_button(
     tk_root, open_window, dialogs, pos_data, usb
 ):
+    # Signing in (against the fake Dropbox) is in tests/ui/test_cloud_page.py.
     window = open_window()
     wizard = window.wizard
     go_to_step(tk_root, wizard, dialogs, 3, pos_data, usb)
@@ -240,16 +241,12 @@ def test_cloud_sign_in_says_plainly_it_comes_later_and_blocks_next_until_signed_
     assert step.provider_var.get() == "none"
     assert next_enabled(wizard)
     step.radios["dropbox"].invoke()
-    pump(tk_root, timeout=0.05)
+    wait_step_ready(tk_root, wizard)
     assert not next_enabled(wizard)
     assert "Iniciar sesión con Dropbox" in step.account_problem.text
-    step.dropbox_button.invoke()
-    assert dialogs.infos and "próxima versión" in dialogs.infos[-1]
     step.radios["google_drive"].invoke()
-    pump(tk_root, timeout=0.05)
+    wait_step_ready(tk_root, wizard)
     assert "Iniciar sesión con Google" in step.account_problem.text
-    step.google_button.invoke()
-    assert "Google Drive" in dialogs.infos[-1]
 
 
 def test_cloud_folder_is_checked_by_the_config_validator(tk_root, open_window, dialogs, pos_data, usb):
@@ -257,8 +254,7 @@ def test_cloud_folder_is_checked_by_the_config_validator(tk_root, open_window, d
     wizard = window.wizard
     go_to_step(tk_root, wizard, dialogs, 3, pos_data, usb)
     step = wizard.steps[3]
-    step.account = "ana@example.com"
-    step._account_provider = "dropbox"
+    step._signed_in("dropbox", "ana@example.com")  # as a finished sign-in leaves the step
     step.radios["dropbox"].invoke()
     assert "ana@example.com" in str(step.account_label.cget("text"))
     assert next_enabled(wizard)

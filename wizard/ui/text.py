@@ -239,6 +239,7 @@ def phase_text(phase: str) -> str:
         "compress": _("Guardando..."),
         "verify": _("Verificando el respaldo..."),
         "retention": _("Borrando respaldos antiguos..."),
+        "upload": _("Subiendo a la nube..."),
     }.get(phase, "")
 
 
@@ -246,6 +247,26 @@ def provider_text(provider: str) -> str:
     return {"none": _("Ninguna"), "dropbox": _("Dropbox"), "google_drive": _("Google Drive")}.get(
         provider, provider
     )
+
+
+def sign_in_button_text(provider: str) -> str:
+    """ "Iniciar sesión con Dropbox" / "Iniciar sesión con Google"."""
+    known = {"dropbox": _("Iniciar sesión con Dropbox"), "google_drive": _("Iniciar sesión con Google")}
+    return known.get(provider) or _("Iniciar sesión con {provider}").format(provider=provider_text(provider))
+
+
+def cloud_wait_reason(reason: str, provider: str) -> str:
+    """Why uploads are waiting, in the words of the summary's cloud line (as the upload queue says it);
+    empty for reasons that come with their own sentence (a full account, a revoked sign-in)."""
+    title = provider_text(provider)
+    return {
+        "offline": _("sin conexión"),
+        "server": _("{provider} no responde").format(provider=title),
+        "verify": _("la copia en {provider} no coincidía; se volverá a intentar").format(provider=title),
+        "unavailable": _("la carpeta de los respaldos no está conectada"),
+        "busy": _("se están subiendo en este momento"),
+        "cancelled": _("subida cancelada"),
+    }.get(reason, "")
 
 
 def estimate_kept(schedule: ScheduleConfig, policy: RetentionConfig, today: date | None = None) -> int | None:

@@ -15,10 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from wizard.core.config import Config
+from wizard.core.errors import Cancelled, UserError
 
 logger = logging.getLogger(__name__)
 
 POLL_MS = 100
+FINAL_KINDS = frozenset({"done", "error"})  # the job ended; any other kind but "progress" is a message
 # Progress events arrive for every 4 MiB written; only the newest matters to the screen.
 MAX_EVENTS_PER_POLL = 500
 
@@ -54,9 +56,11 @@ class _Bridge:
                 break
             if kind == "progress":
                 latest_progress = payload
-            else:
+            elif kind in FINAL_KINDS:
                 finished = (kind, payload)
                 break
+            else:  # a message the job sends while it runs (InteractiveCall): handled in order
+                self.handle(kind, payload)
         if latest_progress is not None:
             self.handle("progress", latest_progress)
         if finished is not None:
@@ -89,10 +93,12 @@ class BackupWorker(_Bridge):
         on_progress: Callable[[Any], None] | None = None,
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException, str], None] | None = None,
+        wait_for: threading.Thread | None = None,
     ):
         super().__init__(widget)
         self.config = config
         self.trigger = trigger
+        self.wait_for = wait_for  # a cloud sync told to stop: the backup starts once it has stopped
         self.cancel_event = threading.Event()
         self.on_progress = on_progress
         self.on_done = on_done
@@ -120,6 +126,8 @@ class BackupWorker(_Bridge):
         try:
             from wizard.core.backup import run_backup
 
+            if self.wait_for is not None:
+                self.wait_for.join()
             result = run_backup(
                 self.config, trigger=self.trigger, report=self.report, cancel=self.cancel_event
             )
@@ -176,7 +184,7 @@ class BackgroundCall(_Bridge):
     def _run(self) -> None:
         try:
             value = self.func()
-        except Exception as exc:  # noqa: BLE001 - handed to the Tk thread
+        except Exception as exc:  # handed to the Tk thread
             logger.warning("background call failed", exc_info=True)
             self.events.put(("error", exc))
         else:
@@ -189,3 +197,95 @@ class BackgroundCall(_Bridge):
             self.on_done(payload)
         elif kind == "error" and self.on_error:
             self.on_error(payload)
+
+
+class CloudSyncWorker(BackupWorker):
+    """Uploads the pending cloud copies (``wizard.core.cloud.queue.sync_pending``) in a thread, like a backup:
+    ``on_progress`` gets the UploadProgress events, ``on_done`` the CloudOutcome. ``cancel()`` stops it at
+    the next chunk; the upload resumes from there the next time."""
+
+    def __init__(self, widget: tkinter.Misc, config: Config, **kwargs: Any):
+        super().__init__(widget, config, trigger="sync", **kwargs)
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name="nube", daemon=True)
+        self.thread.start()
+        self.start_polling()
+
+    def _run(self) -> None:
+        try:
+            from wizard.core.cloud.queue import sync_pending
+
+            outcome = sync_pending(self.config, report=self.report, cancel=self.cancel_event)
+        except BaseException as exc:  # noqa: BLE001 - reported to the Tk thread, logged there
+            self.events.put(("error", (exc, traceback.format_exc())))
+        else:
+            self.events.put(("done", outcome))
+
+
+class InteractiveCall(BackgroundCall):
+    """A BackgroundCall whose function talks to the Tk thread while it runs.
+
+    ``func(call)`` runs in the thread; there it may ``call.tell(kind, payload)`` (then
+    ``on_message(kind, payload)`` runs on the Tk thread) or ``call.ask(kind, payload, cancel)``, which waits
+    for what ``on_message`` returns (None once ``cancel`` is set or the call is cancelled). The cloud
+    sign-in uses it for the address to show and the code the user pastes when no browser could be opened.
+    """
+
+    def __init__(
+        self,
+        widget: tkinter.Misc,
+        func: Callable[[InteractiveCall], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] | None = None,
+        on_message: Callable[[str, Any], Any] | None = None,
+    ):
+        super().__init__(widget, lambda: func(self), on_done, on_error)
+        self.on_message = on_message
+        self._waiting: list[queue.Queue[Any]] = []
+
+    def tell(self, kind: str, payload: Any) -> None:
+        """Worker thread: hand ``payload`` to ``on_message`` on the Tk thread; does not wait."""
+        self.events.put((kind, (payload, None)))
+
+    def ask(self, kind: str, payload: Any, cancel: threading.Event | None = None) -> Any:
+        """Worker thread: the Tk thread's answer to ``payload`` (None when cancelled meanwhile)."""
+        reply: queue.Queue[Any] = queue.Queue(maxsize=1)
+        self._waiting.append(reply)
+        self.events.put((kind, (payload, reply)))
+        while True:
+            try:
+                return reply.get(timeout=0.1)
+            except queue.Empty:
+                if self.cancelled or (cancel is not None and cancel.is_set()):
+                    return None
+
+    def _run(self) -> None:
+        try:
+            value = self.func()
+        except (UserError, Cancelled) as exc:  # a sentence for the user, or the user's own Cancel
+            self.events.put(("error", exc))
+        except Exception as exc:  # a bug: logged here, reported on the Tk thread
+            logger.exception("background call failed")
+            self.events.put(("error", exc))
+        else:
+            self.events.put(("done", value))
+
+    def cancel(self) -> None:
+        super().cancel()
+        for reply in self._waiting:
+            if reply.empty():
+                reply.put_nowait(None)
+
+    def handle(self, kind: str, payload: Any) -> None:
+        if kind in FINAL_KINDS:
+            super().handle(kind, payload)
+            return
+        value, reply = payload
+        answer = None
+        try:
+            if not self.cancelled and self.on_message is not None:
+                answer = self.on_message(kind, value)
+        finally:
+            if reply is not None and reply.empty():
+                reply.put_nowait(answer)
