@@ -265,6 +265,9 @@ class Manifest:
     sources: list[dict[str, str]]
     files: list[ManifestFile] = field(default_factory=list)
     format: int = MANIFEST_FORMAT
+    # Server databases dumped into the archive: engine, host, port, database or file, user (never a
+    # password) and the member ("path") that holds the dump.
+    databases: list[dict[str, object]] = field(default_factory=list)
 
     def to_json(self) -> bytes:
         data = {
@@ -272,6 +275,8 @@ class Manifest:
             "host": self.host, "sources": self.sources,
             "files": [vars(f) for f in self.files],
         }
+        if self.databases:
+            data["databases"] = self.databases
         return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
     @classmethod
@@ -283,7 +288,8 @@ class Manifest:
         return cls(app=str(data.get("app", "")), version=str(data.get("version", "")),
                    created=str(data.get("created", "")), host=str(data.get("host", "")),
                    sources=list(data.get("sources", [])), files=files,
-                   format=int(data.get("format", MANIFEST_FORMAT)))
+                   format=int(data.get("format", MANIFEST_FORMAT)),
+                   databases=[d for d in data.get("databases", []) if isinstance(d, dict)])
 
 
 # -- reading --------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from pathlib import Path
 import filelock
 
 from wizard import __version__
-from wizard.core import history, paths
+from wizard.core import dbsources, history, paths
 from wizard.core.archive import CHUNK_SIZE, MANIFEST_NAME, Manifest, ManifestFile, ZipWriter, verify_archive
 from wizard.core.config import Config
 from wizard.core.errors import Cancelled, UserError
@@ -193,6 +193,7 @@ class _Run:
         self.verified_bytes = 0
         self._last_percent = -1.0
         self.chunk_plan: dict[str, list[int]] = {}
+        self.dumps: list[dbsources.PreparedDump] = []
 
     def report(self, phase: str, current: str = "") -> None:
         if self._report is None:
@@ -210,9 +211,13 @@ class _Run:
         dest = check_destination(self.config.destination.folder)
         remove_leftovers(dest)
         self.report("scan")
-        scan = scan_sources(self.config.source.paths, self.config.source.exclude, dest)
+        # Sources may be server databases only (no folders).
+        scan = scan_sources(self.config.source.paths, self.config.source.exclude, dest) \
+            if self.config.source.paths else Scan()
         self.warnings += scan.warnings
-        self.total = scan.total_bytes
+        # Each server database is reached before anything is written: a stopped server fails right away.
+        self.dumps = dbsources.prepare_dumps(self.config.source.databases, {r["archive_path"] for r in scan.roots})
+        self.total = scan.total_bytes + sum(d.expected_bytes for d in self.dumps)
         needed = estimate_archive_size(scan, dest)
         if shutil.disk_usage(dest).free < needed:
             raise _disk_full(dest, needed)
@@ -250,6 +255,10 @@ class _Run:
                         entry_file = self._add(writer, item, snap_dir)
                         if entry_file is not None:
                             manifest.files.append(entry_file)
+                    for dump in self.dumps:
+                        self.check_cancel()
+                        manifest.files.append(self._add_dump(writer, dump))
+                        manifest.databases.append(dump.manifest_entry())
                     writer.add_bytes(MANIFEST_NAME, manifest.to_json())
                     writer.close()
                     self.chunk_plan = {e.name: e.chunks for e in writer.entries}
@@ -324,6 +333,16 @@ class _Run:
             writer.drop_last()
             self.done -= entry.size
         return None
+
+    def _add_dump(self, writer: ZipWriter, dump: dbsources.PreparedDump) -> ManifestFile:
+        """A server database's dump, streamed into the archive; counts only once the tool completed it."""
+        self.report("snapshot", dump.archive_path)
+
+        def progress(n: int) -> None:
+            self.done += n
+            self.report("snapshot", dump.archive_path)
+
+        return dbsources.write_dump(writer, dump, cancel=self.cancel, progress=progress)
 
     def _stream(self, writer: ZipWriter, item: Item, fh, size_hint: int):
         writer.begin(item.archive_path, item.mtime, size_hint)
