@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import subprocess
@@ -26,7 +27,7 @@ from wizard.ui.dialogs import Dialogs
 from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.pages.wizard import WizardPage
 from wizard.ui.widgets import setup_fonts_and_styles
-from wizard.ui.worker import BackupWorker
+from wizard.ui.worker import BackupWorker, CloudSyncWorker
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ THEME = "bootstrap-light"
 DEFAULT_SIZE = (1040, 720)
 MIN_SIZE = (880, 600)  # fits a 1366x768 screen with a taskbar, at 100 %
 ASSET_NAMES = ("respaldos.png", "respaldos.ico")
+SYNC_START_MS = 1500  # pending cloud uploads are retried this soon after the summary opens...
+SYNC_PERIOD_MS = 15 * 60 * 1000  # ...and every 15 minutes while the window is open (as `respaldos run`)
 
 
 def asset_path(name: str) -> Path | None:
@@ -136,6 +139,7 @@ class RespaldosWindow:
         *,
         dialogs: Any = None,
         run_scheduler: bool = True,
+        sync_cloud: bool = True,
         on_quit: Any = None,
     ):
         self.root = root
@@ -147,8 +151,11 @@ class RespaldosWindow:
         self.config: Config | None = None
         self.page: WizardPage | SummaryPage | None = None
         self.worker: BackupWorker | None = None
+        self.sync_worker: CloudSyncWorker | None = None
+        self.sync_cloud = sync_cloud
         self.scheduler: Any = None
         self._tick_id: str | None = None
+        self._sync_id: str | None = None
         self._icons: dict[int, tkinter.PhotoImage] = {}
         self.container = ttk.Frame(root)
         self.container.pack(fill="both", expand=True)
@@ -186,6 +193,7 @@ class RespaldosWindow:
             return
         self.show_summary()
         self._start_scheduler()
+        self._schedule_sync(SYNC_START_MS)
 
     def _show(self, page: WizardPage | SummaryPage) -> None:
         if self.page is not None:
@@ -201,6 +209,8 @@ class RespaldosWindow:
         self._show(page)
         if self.backup_running:  # a scheduled run that started while the wizard was open
             page.backup_started(self.worker.trigger)  # type: ignore[union-attr]
+        elif self.sync_running:
+            page.sync_started()
 
     @property
     def wizard(self) -> WizardPage | None:
@@ -242,6 +252,7 @@ class RespaldosWindow:
             self.scheduler.set_schedule(config.schedule)
         else:
             self._start_scheduler()
+        self._schedule_sync(SYNC_START_MS)  # a cloud just chosen may have uploads waiting
 
     def _apply_start_with_system(self, wanted: bool) -> None:
         try:
@@ -291,6 +302,12 @@ class RespaldosWindow:
             return False
         if self.page is None:
             self.show_summary()
+        waiting_sync = None
+        if self.sync_running:
+            # Never both at once: the upload stops at the next chunk (it resumes from there) and the backup
+            # starts once it has; the backup then uploads everything pending itself.
+            self.sync_worker.cancel()  # type: ignore[union-attr]
+            waiting_sync = self.sync_worker.thread  # type: ignore[union-attr]
         self.worker = BackupWorker(
             self.root,
             self.config,
@@ -298,6 +315,7 @@ class RespaldosWindow:
             on_progress=self._on_progress,
             on_done=self._on_done,
             on_error=self._on_error,
+            wait_for=waiting_sync,
         )
         if self.summary is not None:
             self.summary.backup_started(trigger)
@@ -333,6 +351,77 @@ class RespaldosWindow:
         ).format(log=log_location())
         if self.summary is not None:
             self.summary.backup_crashed(message)
+
+    # -- cloud --------------------------------------------------------------------------------------
+
+    @property
+    def sync_running(self) -> bool:
+        return self.sync_worker is not None and self.sync_worker.running
+
+    def start_sync(self) -> bool:
+        """Upload the pending cloud copies on a worker thread; False when there is nothing to do it with
+        (no config, no cloud) or a backup or another sync is running (a backup uploads them itself)."""
+        if self.config is None or self.config.cloud.provider == "none":
+            return False
+        if self.backup_running or self.sync_running:
+            return False
+        self.sync_worker = CloudSyncWorker(
+            self.root,
+            self.config,
+            on_progress=self._on_sync_progress,
+            on_done=self._on_sync_done,
+            on_error=self._on_sync_error,
+        )
+        if self.summary is not None:
+            self.summary.sync_started()
+        self.sync_worker.start()
+        return True
+
+    def cancel_sync(self) -> None:
+        if self.sync_running:
+            self.sync_worker.cancel()  # type: ignore[union-attr]
+
+    def _schedule_sync(self, delay_ms: int) -> None:
+        """(Re)start the cloud retry timer: the first pass after ``delay_ms``, then every 15 minutes."""
+        if not self.sync_cloud:
+            return
+        if self._sync_id is not None:
+            self.root.after_cancel(self._sync_id)
+        self._sync_id = self.root.after(delay_ms, self._sync_tick)
+
+    def _sync_tick(self) -> None:
+        self._sync_id = self.root.after(SYNC_PERIOD_MS, self._sync_tick)
+        self.start_sync()
+
+    def _on_sync_progress(self, event: Any) -> None:
+        if self.summary is not None and not self.backup_running:
+            self.summary.show_progress(event)
+
+    def _on_sync_done(self, outcome: Any) -> None:
+        logger.info("cloud sync: %s", getattr(outcome, "message", outcome))
+        if self.summary is not None:
+            self.summary.sync_finished(outcome, backup_running=self.backup_running)
+
+    def _on_sync_error(self, exc: BaseException, text: str) -> None:
+        if self.summary is not None:
+            self.summary.sync_finished(None, backup_running=self.backup_running)
+
+    def cloud_signed_in(self, provider: str, account: str) -> None:
+        """The summary renewed the sign-in: remember the account in the config, then upload what waits."""
+        if self.config is None:
+            return
+        if self.config.cloud.provider == provider and self.config.cloud.account != account:
+            config = copy.deepcopy(self.config)
+            config.cloud.account = account
+            try:
+                config_mod.save(config, self.config_path)
+            except (ConfigError, OSError):
+                logger.exception("could not save the cloud account in the config")
+            else:
+                self.config = config
+        if self.summary is not None:
+            self.summary.refresh()
+        self.start_sync()
 
     def _toast(self, result: Any) -> None:
         style = {"ok": "success", "warning": "warning"}.get(result.status, "danger")
@@ -445,6 +534,14 @@ class RespaldosWindow:
         """Take everything out of the root (the root itself stays: tests reuse it)."""
         if self.worker is not None and self.worker.running:
             self.worker.cancel()
+        if self.sync_running:
+            self.sync_worker.cancel()  # type: ignore[union-attr]  # it resumes from there next time
+        if self._sync_id is not None:
+            try:
+                self.root.after_cancel(self._sync_id)
+            except tkinter.TclError:
+                pass
+            self._sync_id = None
         if self._tick_id is not None:
             try:
                 self.root.after_cancel(self._tick_id)

@@ -89,8 +89,9 @@ class SignInPanel(ttk.Frame):
             text=_("Si el navegador no se abrió, copia esta dirección en un navegador:"),
             bootstyle="secondary",
         ).grid(row=0, column=0, columnspan=2, sticky="ew")
-        self.url_var = ttk.StringVar(value="")
-        self.url_entry = ttk.Entry(self.url_row, textvariable=self.url_var, state="readonly")
+        # No Tk variable here: the summary holds this panel, and a variable freed by the garbage collector on
+        # a worker thread upsets Tk.
+        self.url_entry = ttk.Entry(self.url_row, state="readonly")
         self.url_entry.grid(row=1, column=0, sticky="ew", pady=(2, 0))
         self.copy_button = ttk.Button(
             self.url_row, text=_("Copiar"), bootstyle="secondary-outline", command=self.copy_url
@@ -153,8 +154,7 @@ class SignInPanel(ttk.Frame):
             finally:
                 provider.close()
 
-        self.url = ""
-        self.url_var.set("")
+        self._set_url("")
         self.url_row.grid_forget()
         self.wait_label.configure(text=_("Esperando al navegador..."))
         self.cancel_button.state(["!disabled"])
@@ -183,8 +183,7 @@ class SignInPanel(ttk.Frame):
 
     def _message(self, kind: str, payload: Any) -> Any:
         if kind == "url":
-            self.url = str(payload)
-            self.url_var.set(self.url)
+            self._set_url(str(payload))
             self.url_row.grid(row=1, column=0, sticky="ew")
             return None
         if kind == "code":
@@ -214,9 +213,16 @@ class SignInPanel(ttk.Frame):
             self.show_message(unexpected_error_text(), "danger")
         self._changed()
 
+    def _set_url(self, url: str) -> None:
+        self.url = url
+        self.url_entry.configure(state="normal")
+        self.url_entry.delete(0, "end")
+        self.url_entry.insert(0, url)
+        self.url_entry.configure(state="readonly")
+
     def copy_url(self) -> None:
         self.clipboard_clear()
-        self.clipboard_append(self.url_var.get())
+        self.clipboard_append(self.url)
 
     def destroy(self) -> None:
         if self.call is not None:

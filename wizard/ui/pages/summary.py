@@ -15,13 +15,16 @@ import ttkbootstrap as ttk
 from wizard.core import drives, history
 from wizard.core.config import Config
 from wizard.i18n import _, ngettext
+from wizard.ui.pages.cloud import SignInPanel
 from wizard.ui.text import (
+    cloud_wait_reason,
     describe_retention_short,
     format_bytes,
     format_duration,
     format_when,
     phase_text,
     provider_text,
+    sign_in_button_text,
     status_text,
     trigger_text,
 )
@@ -76,6 +79,11 @@ class SummaryPage(ttk.Frame):
         self.app = app
         self.folder_info: drives.FolderInfo | None = None
         self._folder_call: BackgroundCall | None = None
+        self.cloud_status: Any = None  # wizard.core.cloud.queue.CloudStatus, read on a worker
+        self.cloud_outcome: Any = None  # the last CloudOutcome (a backup's upload or a sync)
+        self.uploading = False  # an upload is running (a backup's or a sync's)
+        self.syncing = False  # the window's sync of pending uploads is running
+        self._cloud_call: BackgroundCall | None = None
         self._refresh_id: str | None = None
         self.columnconfigure(0, weight=1)
         self.rowconfigure(3, weight=1)
@@ -142,12 +150,25 @@ class SummaryPage(ttk.Frame):
             ("retention", _("Conservar:")),
         ]
         for i, (key, title) in enumerate(rows):
+            # Every other grid row, so that a line can have something under it (the cloud's sign-in).
             ttk.Label(card, text=title, font=BOLD_FONT).grid(
-                row=i, column=0, sticky="nw", pady=2, padx=(0, 10)
+                row=2 * i, column=0, sticky="nw", pady=2, padx=(0, 10)
             )
             line = WrapLabel(card, text="")
-            line.grid(row=i, column=1, sticky="ew", pady=2)
+            line.grid(row=2 * i, column=1, sticky="ew", pady=2)
             self.config_lines[key] = line
+        # Under the cloud line when the sign-in has to be renewed: the button and the browser wait.
+        self.cloud_login = ttk.Frame(card, padding=(0, 2, 0, 6))
+        self.cloud_login.columnconfigure(0, weight=1)
+        self.cloud_login_button = ttk.Button(
+            self.cloud_login, text="", bootstyle="primary", command=self.renew_sign_in
+        )
+        self.cloud_login_button.grid(row=0, column=0, sticky="w")
+        self.cloud_panel = SignInPanel(
+            self.cloud_login, self.app, on_success=self.app.cloud_signed_in, on_change=self._show_cloud
+        )
+        self.cloud_panel.grid(row=1, column=0, sticky="ew")
+        self._cloud_login_row = 2 * [key for key, _title in rows].index("cloud") + 1
 
         action = ttk.Frame(middle)
         action.grid(row=0, column=1, sticky="nsew")
@@ -180,7 +201,7 @@ class SummaryPage(ttk.Frame):
         self.current_label = ttk.Label(self.progress_box, text="", bootstyle="secondary", font=SMALL_FONT)
         self.current_label.grid(row=2, column=0, sticky="w")
         self.cancel_button = ttk.Button(
-            self.progress_box, text=_("Cancelar"), bootstyle="danger-outline", command=self.app.cancel_backup
+            self.progress_box, text=_("Cancelar"), bootstyle="danger-outline", command=self.cancel_clicked
         )
         self.cancel_button.grid(row=2, column=1, sticky="e", pady=(4, 0))
 
@@ -279,10 +300,8 @@ class SummaryPage(ttk.Frame):
         self.config_lines["source"].configure(text=source)
         self._show_destination()
         self.config_lines["schedule"].configure(text=schedule_sentence(config))
-        cloud = provider_text(config.cloud.provider)
-        if config.cloud.provider != "none" and config.cloud.account:
-            cloud += f" ({config.cloud.account})"
-        self.config_lines["cloud"].configure(text=cloud)
+        self._show_cloud()
+        self._probe_cloud()
         self.config_lines["retention"].configure(text=describe_retention_short(config.retention))
         self.next_label.configure(text=next_run_sentence(config))
         self.refresh_history()
@@ -332,6 +351,133 @@ class SummaryPage(ttk.Frame):
         if info.free_bytes is not None:
             parts.append(_("{free} libres").format(free=format_bytes(info.free_bytes)))
         line.configure(text="  ·  ".join(parts), bootstyle="default")
+
+    # -- cloud --------------------------------------------------------------------------------------
+
+    def _probe_cloud(self) -> None:
+        """Re-read the upload queue and whether the sign-in is stored (file lock, keyring: on a worker)."""
+        config = self.config
+        if self._cloud_call is not None:
+            self._cloud_call.cancel()
+            self._cloud_call = None
+        if config.cloud.provider == "none":
+            self.cloud_status = None
+            self._show_cloud()
+            return
+        from wizard.core.cloud.queue import status
+
+        self._cloud_call = BackgroundCall(
+            self, lambda: status(config), self._cloud_read, lambda exc: self._cloud_read(None)
+        ).start()
+
+    def _cloud_read(self, cloud_status: Any) -> None:
+        self._cloud_call = None
+        self.cloud_status = cloud_status
+        self._show_cloud()
+
+    @property
+    def cloud_needs_login(self) -> bool:
+        st, outcome = self.cloud_status, self.cloud_outcome
+        if st is None or self.config.cloud.provider == "none" or self.uploading or self.syncing:
+            return False
+        if not st.signed_in:
+            return True
+        waiting_for_login = bool(st.pending) and (st.last_error or {}).get("reason") == "login"
+        return waiting_for_login or bool(outcome is not None and outcome.needs_login and st.pending)
+
+    def _cloud_state(self) -> tuple[str, str]:
+        """The part of the cloud line after the account, and its style."""
+        st, outcome = self.cloud_status, self.cloud_outcome
+        provider = self.config.cloud.provider
+        if self.uploading:
+            return _("subiendo..."), "default"
+        if st is None:
+            return "", "default"
+        if self.cloud_needs_login:
+            text = _("Vuelve a iniciar sesión con {provider}.").format(provider=provider_text(provider))
+            return text, "danger"
+        if not st.pending:
+            text = _("al día")
+            if st.last_upload and st.last_upload.get("at"):
+                try:
+                    when = format_when(datetime.fromisoformat(st.last_upload["at"]))
+                except ValueError:
+                    when = ""
+                if when:
+                    text += "  ·  " + _("última subida: {when}").format(when=when)
+            return text, "default"
+        count = len(st.pending)
+        text = ngettext(
+            "{count} respaldo pendiente de subir", "{count} respaldos pendientes de subir", count
+        ).format(count=count)
+        last_error = st.last_error or {}
+        reason = outcome.reason if outcome is not None and outcome.reason else ""
+        reason = reason or last_error.get("reason") or st.pending[0].reason
+        why = cloud_wait_reason(reason or "", provider)
+        if why:
+            text += f" ({why})"
+        elif last_error.get("message"):
+            text += ". " + str(last_error["message"])
+        return text, "warning"
+
+    def _show_cloud(self) -> None:
+        """ "Dropbox (Lupita Pérez) — 2 respaldos pendientes de subir (sin conexión)", "— al día", or
+        "— Vuelve a iniciar sesión con Dropbox." with the button under it."""
+        config = self.config
+        line = self.config_lines["cloud"]
+        provider = config.cloud.provider
+        if provider == "none":
+            line.configure(text=provider_text(provider), bootstyle="default")
+            if not self.cloud_panel.busy:
+                self.cloud_login.grid_forget()
+            return
+        text = provider_text(provider)
+        if config.cloud.account:
+            text += f" ({config.cloud.account})"
+        state, style = self._cloud_state()
+        if state:
+            text += " — " + state
+        line.configure(text=text, bootstyle=style)
+        if self.cloud_needs_login or self.cloud_panel.busy or self.cloud_panel.message:
+            self.cloud_login_button.configure(text=sign_in_button_text(provider))
+            self.cloud_login_button.state(["disabled"] if self.cloud_panel.busy else ["!disabled"])
+            if self.cloud_needs_login and not self.cloud_panel.busy:
+                self.cloud_login_button.grid(row=0, column=0, sticky="w")
+            else:
+                self.cloud_login_button.grid_remove()
+            self.cloud_login.grid(row=self._cloud_login_row, column=1, sticky="ew")
+        else:
+            self.cloud_login.grid_forget()
+
+    @property
+    def cloud_text(self) -> str:
+        return str(self.config_lines["cloud"].cget("text"))
+
+    def renew_sign_in(self) -> None:
+        """ "Iniciar sesión con Dropbox" under the cloud line: the same browser sign-in as in the wizard."""
+        self.cloud_panel.start(self.config.cloud)
+        self._show_cloud()
+
+    def sync_started(self) -> None:
+        """A sync of the pending uploads began; its progress shows once something is being uploaded."""
+        self.syncing = True
+        self._show_cloud()
+
+    def sync_finished(self, outcome: Any, *, backup_running: bool = False) -> None:
+        self.uploading = self.syncing = False
+        if not backup_running:
+            self.progress_box.grid_forget()
+            self.last_label.grid()
+            if outcome is not None and outcome.status != "cancelled":
+                self.cloud_outcome = outcome
+        self._probe_cloud()
+
+    def cancel_clicked(self) -> None:
+        if self.app.backup_running:
+            self.app.cancel_backup()
+        else:
+            self.app.cancel_sync()
+            self.cancelling()
 
     def refresh_history(self) -> None:
         entries = history.read()
@@ -401,6 +547,7 @@ class SummaryPage(ttk.Frame):
         self.cancel_button.state(["!disabled"])
         self.cancel_button.configure(text=_("Cancelar"))
         self.progress.configure(value=0)
+        self.uploading = False
         self.phase_label.configure(text=_("Preparando el respaldo..."))
         self.percent_label.configure(text="0 %")
         self.current_label.configure(text="")
@@ -409,20 +556,45 @@ class SummaryPage(ttk.Frame):
 
     def show_progress(self, event: Any) -> None:
         percent = float(getattr(event, "percent", 0.0))
+        if getattr(event, "phase", "") == "upload":
+            self._show_upload(event)
         self.progress.configure(value=percent)
         self.percent_label.configure(text=_("{p:.0f} %").format(p=percent))
         phase = phase_text(getattr(event, "phase", ""))
-        if phase:
+        if phase and getattr(event, "phase", "") != "upload":
             self.phase_label.configure(text=phase)
         current = getattr(event, "current", "") or ""
         if len(current) > 60:
             current = "..." + current[-57:]
         self.current_label.configure(text=current)
 
+    def _show_upload(self, event: Any) -> None:
+        """A cloud upload event (a backup's own upload or a sync): "Subiendo a Dropbox (1 de 2)..."."""
+        provider = provider_text(self.config.cloud.provider)
+        count = int(getattr(event, "count", 1) or 1)
+        if count > 1:
+            text = _("Subiendo a {provider} ({index} de {count})...").format(
+                provider=provider, index=getattr(event, "index", 1), count=count
+            )
+        else:
+            text = _("Subiendo a {provider}...").format(provider=provider)
+        self.phase_label.configure(text=text)
+        if not self.uploading:
+            self.uploading = True
+            self._show_cloud()
+        if not self.progress_box.winfo_manager():  # a sync: the backup button stays usable (F8 stops it)
+            self.cancel_button.state(["!disabled"])
+            self.cancel_button.configure(text=_("Cancelar"))
+            self.last_label.grid_remove()
+            self.progress_box.grid(row=2, column=0, sticky="ew")
+
     def cancelling(self) -> None:
         self.cancel_button.state(["disabled"])
         self.cancel_button.configure(text=_("Cancelando..."))
-        self.phase_label.configure(text=_("Cancelando el respaldo..."))
+        if self.uploading:
+            self.phase_label.configure(text=_("Cancelando la subida..."))
+        else:
+            self.phase_label.configure(text=_("Cancelando el respaldo..."))
 
     def backup_finished(self, result: Any) -> None:
         self.progress_box.grid_forget()
@@ -431,10 +603,20 @@ class SummaryPage(ttk.Frame):
         self.edit_button.state(["!disabled"])
         status = getattr(result, "status", "failed")
         message = getattr(result, "message", "") or status_text(status)
-        self.show_banner(message, BANNER_STYLES.get(status, "danger"))
+        style = BANNER_STYLES.get(status, "danger")
+        cloud = getattr(result, "cloud", None)
+        self.uploading = False
+        if cloud is not None and cloud.status != "disabled":
+            self.cloud_outcome = cloud
+            if cloud.message:
+                message += "\n" + cloud.message
+            if style == "success" and not cloud.ok and cloud.status != "cancelled":
+                style = "warning"  # the backup is safe here; the cloud copy still needs something
+        self.show_banner(message, style)
         self.refresh_history()
         self.next_label.configure(text=next_run_sentence(self.config))
         self._probe_destination()
+        self._probe_cloud()
 
     def backup_crashed(self, message: str) -> None:
         self.progress_box.grid_forget()
@@ -491,4 +673,6 @@ class SummaryPage(ttk.Frame):
                 pass
         if self._folder_call is not None:
             self._folder_call.cancel()
+        if self._cloud_call is not None:
+            self._cloud_call.cancel()
         super().destroy()
