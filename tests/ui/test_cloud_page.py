@@ -114,6 +114,7 @@ def test_cancel_while_waiting_for_the_browser_stores_nothing_and_leaves_the_conf
     assert step.panel.message == CANCELLED
     assert not step.connected and not next_enabled(wizard)
     assert stored_token() is None
+    assert step.dropbox_button.instate(["!disabled"]), "the user can try again"
     wizard.cancel()  # "Descartar" the changes
     assert window.summary is not None
     assert saved_config.read_bytes() == before
@@ -134,6 +135,11 @@ def test_the_sign_in_gives_up_after_the_timeout_with_a_sentence(
     assert step.panel.message.startswith("Se acabó el tiempo para iniciar sesión")
     assert "danger" in str(step.panel.message_label.cget("style"))
     assert not next_enabled(wizard) and stored_token() is None
+
+    monkeypatch.setenv("FAKE_BROWSER_MODE", "approve")  # trying again works
+    step.dropbox_button.invoke()
+    assert pump(tk_root, until=lambda: step.connected, timeout=30)
+    assert step.panel.message == "" and next_enabled(wizard)
 
 
 def test_without_an_app_key_the_button_explains_what_is_missing_instead_of_failing(

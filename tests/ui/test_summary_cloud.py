@@ -29,6 +29,8 @@ def with_dropbox(path):
 
 
 def press_f8(tk_root, window) -> None:
+    window.summary.table.focus_force()  # Tk sends key events to the focus widget
+    window.summary.table.update()
     window.summary.table.event_generate("<F8>")
     assert window.backup_running
     assert pump(tk_root, until=lambda: not window.backup_running, timeout=120)
@@ -138,7 +140,7 @@ def test_cancelling_the_renewed_sign_in_keeps_the_button_and_the_config(
     summary.cloud_panel.cancel_button.invoke()
 
     assert summary.cloud_panel.message == "Inicio de sesión cancelado. No se guardó nada."
-    assert summary.cloud_login_button.winfo_manager()
+    assert summary.cloud_login_button.winfo_manager() and summary.cloud_login_button.instate(["!disabled"])
     assert saved_config.read_bytes() == before
 
 

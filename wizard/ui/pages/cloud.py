@@ -120,6 +120,12 @@ class SignInPanel(ttk.Frame):
             self.message_label.grid(row=2, column=0, sticky="ew")
         else:
             self.message_label.grid_forget()
+            self._shrink_if_empty()
+
+    def _shrink_if_empty(self) -> None:
+        # A frame whose last gridded child leaves keeps its old size; asking for 1x1 lets it collapse.
+        if not self.grid_slaves():
+            self.configure(width=1, height=1)
 
     def _changed(self) -> None:
         if self.on_change is not None:
@@ -180,6 +186,7 @@ class SignInPanel(ttk.Frame):
         self.spinner.stop()
         self.wait_row.grid_forget()
         self.url_row.grid_forget()
+        self._shrink_if_empty()
 
     def _message(self, kind: str, payload: Any) -> Any:
         if kind == "url":
@@ -286,7 +293,7 @@ class CloudStep(Step):
         )
         self.account_label = ttk.Label(self.signin, text="")
         self.account_label.grid(row=1, column=0, sticky="w", pady=(8, 0))
-        self.panel = SignInPanel(self.signin, self.app, on_success=self._signed_in, on_change=self.changed)
+        self.panel = SignInPanel(self.signin, self.app, on_success=self._signed_in, on_change=self._panel_changed)
         self.panel.grid(row=2, column=0, sticky="ew")
         self.account_problem = ProblemLabel(self.signin)
         self.account_problem.grid(row=3, column=0, sticky="ew")
@@ -371,6 +378,11 @@ class CloudStep(Step):
             return
         self.panel.start(self.cloud_config(provider))
         self._show_account()
+
+    def _panel_changed(self) -> None:
+        """The sign-in started or ended (signed in, cancelled, failed): buttons and Next follow."""
+        self._show_account()
+        self.changed()
 
     def _signed_in(self, provider: str, label: str) -> None:
         self.account = label
