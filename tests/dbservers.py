@@ -17,10 +17,8 @@ A test needing a server that cannot run here is skipped with the reason (package
 from __future__ import annotations
 
 import atexit
-import ctypes
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -48,13 +46,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: the server gets SIGTERM when the test process dies."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+def _die_with_parent() -> list[str]:
+    """A prefix that makes the server get SIGTERM when the test process dies (util-linux setpriv)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
 
 
 def _wait_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
@@ -97,6 +92,8 @@ class MariaDB:
     socket: Path
     proc: subprocess.Popen
 
+    password = MYSQL_PASSWORD  # of the user the product connects as (MYSQL_USER)
+
     def admin(self, sql: str, database: str | None = None, timeout: float = 120) -> str:
         """Run SQL as root through the private socket; the output (tab-separated, no headers)."""
         args = ["mariadb", "--no-defaults", f"--socket={self.socket}", "-uroot", "--batch", "--skip-column-names"]
@@ -134,10 +131,10 @@ def _start_mariadb() -> MariaDB:
     port = free_port()
     server = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
     proc = subprocess.Popen(
-        [server, "--no-defaults", *user, f"--datadir={data}", f"--socket={sock}", f"--port={port}",
+        [*_die_with_parent(), server, "--no-defaults", *user, f"--datadir={data}", f"--socket={sock}", f"--port={port}",
          "--bind-address=127.0.0.1", f"--pid-file={folder / 'mysqld.pid'}", f"--log-error={log}",
          "--skip-name-resolve", "--skip-log-bin", *small],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server_obj = MariaDB(folder, port, sock, proc)
     atexit.register(server_obj.stop)
     _wait_port(port, proc, log)
@@ -157,6 +154,8 @@ class Firebird:
     port: int
     proc: subprocess.Popen
 
+    password = FIREBIRD_PASSWORD  # SYSDBA's
+
     @property
     def data(self) -> Path:
         return self.folder / "data"
@@ -166,23 +165,30 @@ class Firebird:
 
     def isql(self, sql: str, path: Path | str | None, timeout: float = 120) -> str:
         """Run SQL (terminated statements) against a database on this server, as SYSDBA over TCP."""
-        args = ["isql-fb", "-q", "-b", "-user", FIREBIRD_USER, "-password", FIREBIRD_PASSWORD]
+        args = ["isql-fb", "-q", "-b"]
         if path is not None:
             args.append(self.target(path))
         done = subprocess.run(args, input=sql, capture_output=True, text=True, timeout=timeout,
-                              check=False, env=_client_env())
+                              check=False, env=self.client_env())
         if done.returncode != 0 or "Statement failed" in done.stderr:
             raise RuntimeError(f"isql failed: {done.stderr}")
         return done.stdout
 
-    def scalar(self, sql: str, path: Path | str) -> str:
+    def client_env(self) -> dict[str, str]:
+        """SYSDBA's credentials in the environment, so that no test process shows them in its argv."""
+        return {**_client_env(), "ISC_USER": FIREBIRD_USER, "ISC_PASSWORD": FIREBIRD_PASSWORD}
+
+    def values(self, sql: str, path: Path | str) -> list[str]:
+        """The column values of a one-row query (isql's SET LIST output)."""
         out = self.isql(f"SET LIST ON;\n{sql}\n", path)
-        return out.strip().split()[-1]
+        return [line.split()[-1] for line in out.splitlines() if line.strip()]
+
+    def scalar(self, sql: str, path: Path | str) -> str:
+        return self.values(sql, path)[-1]
 
     def create_database(self, name: str) -> Path:
         path = self.data / name
-        self.isql(f"CREATE DATABASE '{self.target(path)}' USER '{FIREBIRD_USER}' PASSWORD '{FIREBIRD_PASSWORD}' "
-                  "DEFAULT CHARACTER SET UTF8;\n", None)
+        self.isql(f"CREATE DATABASE '{self.target(path)}' DEFAULT CHARACTER SET UTF8;\n", None)
         return path
 
     def source(self, path: Path | str, **extra):
@@ -224,13 +230,13 @@ def _start_firebird() -> Firebird:
            "FIREBIRD_TMP": str(folder / "tmp")}
     # The security database, made with embedded isql (no server needed): SYSDBA with a password.
     for sql in (f"CREATE DATABASE '{security}';\n",
-                f"CONNECT '{security}' USER {FIREBIRD_USER};\n"
-                f"CREATE USER {FIREBIRD_USER} PASSWORD '{FIREBIRD_PASSWORD}' USING PLUGIN Srp;\nCOMMIT;\n"):
+                (f"CONNECT '{security}' USER {FIREBIRD_USER};\n"
+                 f"CREATE USER {FIREBIRD_USER} PASSWORD '{FIREBIRD_PASSWORD}' USING PLUGIN Srp;\nCOMMIT;\n")):
         subprocess.run(["isql-fb", "-q", "-b", "-user", FIREBIRD_USER], input=sql, text=True, env=env, check=True,
                        capture_output=True, timeout=60)
     log = folder / "firebird.log"
-    proc = subprocess.Popen([str(server)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=_die_with_parent)
+    proc = subprocess.Popen([*_die_with_parent(), str(server)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     server_obj = Firebird(folder, port, proc)
     atexit.register(server_obj.stop)
     _wait_port(port, proc, log)

@@ -62,10 +62,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=_("permite restaurar en una carpeta que no está vacía"))
     sub.add_parser("run", parents=[config_opt],
                    help=_("mantiene los respaldos programados sin ventana (Ctrl+C para salir)"))
+    _add_db_parsers(sub, config_opt)
     from wizard.core.cloud import commands as cloud_commands
 
     cloud_commands.add_parsers(sub, config_opt)
     return parser
+
+
+def _add_db_parsers(sub, config_opt: argparse.ArgumentParser) -> None:
+    """``db password|test|restore``: the server databases of [[source.databases]]."""
+    db = sub.add_parser("db", parents=[config_opt], help=_("bases de datos en un servidor (MySQL/MariaDB, Firebird)"))
+    actions = db.add_subparsers(dest="db_command", metavar="ACCIÓN", required=True, parser_class=_Parser)
+    p = actions.add_parser("password", parents=[config_opt],
+                           help=_("guarda la contraseña de una base de datos en el llavero del sistema"))
+    p.add_argument("name", metavar="NOMBRE", help=_("el nombre de la base de datos en la configuración"))
+    p.add_argument("--stdin", action="store_true", help=_("lee la contraseña de la entrada estándar (una línea)"))
+    p = actions.add_parser("test", parents=[config_opt], help=_("prueba la conexión con las bases de datos"))
+    p.add_argument("name", metavar="NOMBRE", nargs="?", help=_("solo esta base de datos"))
+    p = actions.add_parser("restore", parents=[config_opt],
+                           help=_("restaura la copia de una base de datos en una base de datos nueva"))
+    p.add_argument("archive", metavar="ARCHIVO", type=Path)
+    p.add_argument("name", metavar="NOMBRE", help=_("el nombre de la base de datos en la configuración"))
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--as", dest="target", metavar="NUEVA",
+                        help=_("nombre de la base de datos nueva (Firebird: ruta del archivo nuevo en el servidor)"))
+    target.add_argument("--replace", action="store_true",
+                        help=_("reemplaza la base de datos original (con el punto de venta cerrado; antes guarda "
+                               "una copia de seguridad en la carpeta de destino)"))
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -252,6 +275,65 @@ def _sync_pending(config, *, cancel: threading.Event):
     return sync_pending(config, cancel=cancel)
 
 
+def _configured_database(config, name: str):
+    databases = config.source.databases
+    for db in databases:
+        if db.label.casefold() == name.casefold():
+            return db
+    if not databases:
+        raise UsageError(_("La configuración no tiene bases de datos en un servidor ([[source.databases]])."))
+    raise UsageError(_("No hay ninguna base de datos llamada {name} en la configuración (hay: {names}).").format(
+        name=name, names=", ".join(d.label for d in databases)))
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from wizard.core import dbsources
+
+    config = _load_config(args)
+    if args.db_command == "password":
+        import getpass
+
+        db = _configured_database(config, args.name)
+        if args.stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = getpass.getpass(_("Contraseña del usuario {user} para {name} ({where}): ").format(
+                user=db.effective_user, name=db.label, where=dbsources.where(db)))
+        dbsources.set_password(db, password)
+        print(_("Contraseña guardada para {name}.").format(name=db.label))
+        try:
+            info = dbsources.test_connection(db, password)
+        except UserError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_FAILED
+        print(info.summary(db))
+        return EXIT_OK
+    if args.db_command == "test":
+        databases = [_configured_database(config, args.name)] if args.name else config.source.databases
+        if not databases:
+            raise UsageError(_("La configuración no tiene bases de datos en un servidor ([[source.databases]])."))
+        failed = 0
+        for db in databases:
+            try:
+                print(f"{db.label}: {dbsources.test_connection(db).summary(db)}", flush=True)
+            except UserError as exc:
+                failed += 1
+                print(f"{db.label}: {exc}", file=sys.stderr, flush=True)
+        return EXIT_FAILED if failed else EXIT_OK
+    db = _configured_database(config, args.name)
+    cancel = threading.Event()
+    _stop_on_signals(cancel)
+    safety = None
+    if args.replace:
+        from wizard.core.backup import check_destination
+
+        safety = check_destination(config.destination.folder)
+    restored = dbsources.restore_dump(args.archive, db, target=args.target, replace=args.replace,
+                                      safety_folder=safety, cancel=cancel)
+    print(restored.message)
+    return EXIT_OK
+
+
 def cmd_demo_data(folder: Path) -> int:
     from wizard.core.demo import make_demo_folder
 
@@ -275,7 +357,7 @@ def _commands() -> dict:
     from wizard.core.cloud import commands as cloud_commands
 
     return {"backup": cmd_backup, "list": cmd_list, "verify": cmd_verify, "restore": cmd_restore,
-            "run": cmd_run, **cloud_commands.COMMANDS}
+            "run": cmd_run, "db": cmd_db, **cloud_commands.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

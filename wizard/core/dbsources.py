@@ -587,6 +587,8 @@ class DumpProcess:
         if rc != 0:
             logger.warning("%s failed for database %s (exit %s): %s", self.tool_name, self.db.label, rc,
                            (errors + log).strip()[-2000:])
+            if rc < 0 or not (errors + log).strip():  # killed, or ended without a word
+                raise self._incomplete()
             raise _classify(self.db, errors + "\n" + log)
         if self.db.engine == "mysql":
             completed = MYSQL_TRAILER in self._tail
@@ -595,11 +597,14 @@ class DumpProcess:
         if not completed:
             logger.warning("%s ended without completing the dump of %s: %s", self.tool_name, self.db.label,
                            (errors + log).strip()[-2000:])
-            raise DumpIncomplete(_(
-                "La copia de la base de datos {name} quedó incompleta: {tool} terminó sin completarla. Vuelve a "
-                "intentar; si se repite, revisa el registro.").format(name=self.db.label, tool=self.tool_name))
+            raise self._incomplete()
         if errors.strip():
             logger.info("%s for %s said: %s", self.tool_name, self.db.label, errors.strip()[-1000:])
+
+    def _incomplete(self) -> DumpIncomplete:
+        return DumpIncomplete(_(
+            "La copia de la base de datos {name} quedó incompleta: {tool} terminó sin completarla. Vuelve a "
+            "intentar; si se repite, revisa el registro.").format(name=self.db.label, tool=self.tool_name))
 
     @staticmethod
     def _read(path: Path) -> str:
@@ -778,8 +783,12 @@ def restore_dump(archive: Path, db: DatabaseSource, *, target: str | None = None
                 _run([*client.mysql_common(tool), "--batch", "-e", f"CREATE DATABASE {_quote_ident(target)}"], client)
             args = [*client.mysql_common(tool), "--batch", f"--database={target}"]
         else:
+            # Through the server's service manager when there is a server: the server writes the pages
+            # itself (a plain remote restore sends every row over the network, ~20 times slower).
+            where_to = ["-se", f"{db.host}/{db.effective_port}:service_mgr", target] if db.host.strip() \
+                else [target]
             args = [str(tool), "-rep" if replace else "-c", *client.firebird_auth(), "-v", "-y",
-                    str(folder.path / "gbak.log"), "stdin", client.firebird_target(target)]
+                    str(folder.path / "gbak.log"), *where_to[:-1], "stdin", where_to[-1]]
         try:
             _feed(archive, mf, args, client, folder, cancel, progress)
         except BaseException:
