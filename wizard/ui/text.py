@@ -239,7 +239,6 @@ def phase_text(phase: str) -> str:
         "compress": _("Guardando..."),
         "verify": _("Verificando el respaldo..."),
         "retention": _("Borrando respaldos antiguos..."),
-        "upload": _("Subiendo a la nube..."),
     }.get(phase, "")
 
 

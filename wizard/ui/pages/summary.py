@@ -561,7 +561,7 @@ class SummaryPage(ttk.Frame):
         self.progress.configure(value=percent)
         self.percent_label.configure(text=_("{p:.0f} %").format(p=percent))
         phase = phase_text(getattr(event, "phase", ""))
-        if phase and getattr(event, "phase", "") != "upload":
+        if phase:
             self.phase_label.configure(text=phase)
         current = getattr(event, "current", "") or ""
         if len(current) > 60:
