@@ -90,6 +90,7 @@ SET @v = LAST_INSERT_ID();
 INSERT INTO venta_lineas (venta_id, producto_id, cantidad, precio) VALUES (@v, 1, 1, 10.5), (@v, 2, 2, 3.25),
     (@v, 3, 3, 99.9);
 COMMIT;
+SELECT @v;
 """
 
 FIREBIRD_SALE = """EXECUTE BLOCK AS DECLARE V INTEGER; BEGIN
@@ -106,14 +107,22 @@ class PosWriter:
     """A POS that keeps selling: one client process committing a sale and its three lines per transaction."""
 
     def __init__(self, args: list[str], sale_sql: str, preamble: str = "", env: dict | None = None):
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=env)
         self.sale_sql = sale_sql
         self.sent = 0
+        self.commits: list[float] = []  # when each commit was acknowledged (clients that print one line per sale)
         self._stop = threading.Event()
         self._preamble = preamble
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for _line in self.proc.stdout:
+            self.commits.append(time.monotonic())
 
     def _run(self) -> None:
         assert self.proc.stdin is not None
@@ -134,12 +143,13 @@ class PosWriter:
         assert self.proc.stdin is not None
         self.proc.stdin.close()
         rc = self.proc.wait(timeout=60)
+        self._reader.join(timeout=30)
         return rc, self.proc.stderr.read() if self.proc.stderr else ""
 
 
 def mysql_writer(server, name: str) -> PosWriter:
-    return PosWriter(["mariadb", "--no-defaults", f"--socket={server.socket}", "-uroot", "--batch",
-                      f"--database={name}"], MYSQL_SALE)
+    return PosWriter(["mariadb", "--no-defaults", f"--socket={server.socket}", "-uroot", "--batch", "--unbuffered",
+                      "--skip-column-names", f"--database={name}"], MYSQL_SALE)
 
 
 def wait_until(predicate, timeout: float = 30) -> None:
@@ -164,16 +174,28 @@ def test_a_pos_selling_during_a_mysql_backup_loses_no_sale_committed_before_it_a
     (tmp_path / "datos").mkdir()
     (tmp_path / "datos" / "ticket.xml").write_text("<ticket/>", encoding="utf-8")
     writer = mysql_writer(server, name)
+    dumping: list[float] = []  # when each piece of the dump arrived
+
+    def watch(event) -> None:
+        if event.phase == "snapshot" and event.current.endswith(".sql") and event.done_bytes:
+            dumping.append(time.monotonic())
+
     try:
-        wait_until(lambda: writer.sent > 20)
+        wait_until(lambda: len(writer.commits) > 20)
         before_max, before_count = mysql_counts(server, name)
-        result = backup.run_backup(make_config(dest, db, paths_=[tmp_path / "datos"]))
+        result = backup.run_backup(make_config(dest, db, paths_=[tmp_path / "datos"]), report=watch)
         _, during_count = mysql_counts(server, name)
     finally:
         rc, errors = writer.stop()
     assert result.status == "ok", result.message
     assert (rc, errors) == (0, ""), "the POS saw an error while the backup ran"
-    assert during_count > before_count, "the POS could not sell while the backup ran"
+    assert len(dumping) > 3
+    # Sales committed in the middle half of the dump (a dump that locked the tables shows none there).
+    first, last = dumping[0], dumping[-1]
+    middle = (first + (last - first) / 4, last - (last - first) / 4)
+    sold_while_dumping = [t for t in writer.commits if middle[0] < t < middle[1]]
+    assert len(sold_while_dumping) >= 2, "the POS could not sell while the dump ran (tables locked?)"
+    assert during_count > before_count
 
     manifest = verify_archive(result.archive)
     dumps = [f for f in manifest.files if f.kind == "mysql-dump"]
