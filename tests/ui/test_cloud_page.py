@@ -300,3 +300,39 @@ def test_leaving_the_step_while_waiting_cancels_the_sign_in(
     wizard.next()
     assert step.panel.message == CANCELLED
 
+
+
+def test_an_interactive_call_answers_the_worker_from_the_tk_thread_and_cancel_releases_a_waiting_worker(
+    tk_root,
+):
+    from wizard.ui.worker import InteractiveCall
+
+    told, answers, results = [], [], []
+
+    def on_message(kind, payload):
+        told.append((kind, payload, threading.current_thread() is threading.main_thread()))
+        return payload.upper() if kind == "ask" else None
+
+    def work(call):
+        call.tell("url", "https://example.invalid/")
+        answers.append(call.ask("ask", "código"))
+        return "listo"
+
+    InteractiveCall(tk_root, work, results.append, on_message=on_message).start()
+    assert pump(tk_root, until=lambda: results, timeout=10)
+    assert told == [("url", "https://example.invalid/", True), ("ask", "código", True)]
+    assert answers == ["CÓDIGO"] and results == ["listo"]
+
+    stuck = threading.Event()
+    released = []
+
+    def waits_for_an_answer(call):
+        stuck.set()
+        released.append(call.ask("ask", "nunca"))
+
+    call = InteractiveCall(tk_root, waits_for_an_answer, results.append)
+    call.thread.start()  # no polling: the question is never answered, only cancel can release the worker
+    assert stuck.wait(5)
+    call.cancel()
+    call.thread.join(5)
+    assert released == [None] and not call.thread.is_alive()
