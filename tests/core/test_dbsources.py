@@ -738,3 +738,23 @@ def test_an_empty_source_is_still_refused(tmp_path):
     assert [str(p) for p in problems] == ["source.paths: la lista está vacía: indica al menos una carpeta o archivo"]
     problems = config.validate_dict({"source": {"databases": {"engine": "mysql"}}, "destination": {"folder": "/r"}})
     assert [p.key for p in problems] == ["source.databases", "source.paths"]
+
+
+def test_restoring_files_to_their_places_leaves_the_database_dumps_to_db_restore(mariadb_server, db_keyring, dest,
+                                                                                  tmp_path):
+    from wizard.core import restore
+
+    data = tmp_path / "datos"
+    data.mkdir()
+    (data / "ticket.xml").write_text("<ticket>1</ticket>", encoding="utf-8")
+    name = unique("mixto")
+    make_mysql_shop(mariadb_server, name, sales=10)
+    db = mariadb_server.source(name)
+    dbsources.set_password(db, mariadb_server.password)
+    cfg = make_config(dest, db, paths_=[data])
+    result = backup.run_backup(cfg)
+    assert result.status == "ok", result.message
+    (data / "ticket.xml").write_text("<ticket>2</ticket>", encoding="utf-8")
+    restore.restore_to_original(result.archive, cfg)
+    assert (data / "ticket.xml").read_text(encoding="utf-8") == "<ticket>1</ticket>"
+    assert sorted(p.name for p in data.iterdir()) == ["ticket.xml"]

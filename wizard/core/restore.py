@@ -53,6 +53,7 @@ from wizard.core.archive import (
     verify_archive,
 )
 from wizard.core.config import CloudConfig, Config, RetentionConfig, SourceConfig
+from wizard.core.dbsources import DUMP_KINDS
 from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
 from wizard.core.fsutil import fsync_dir
 from wizard.core.retention import SAFETY_KEEP_DAYS
@@ -369,6 +370,8 @@ def original_targets(manifest: Manifest, archive: Path) -> list[tuple[ManifestFi
         roots[top] = (Path(raw), str(source.get("type", "folder")))
     targets = []
     for mf in manifest.files:
+        if mf.kind in DUMP_KINDS:
+            continue  # a server database's dump goes back into the server: "respaldos db restore"
         reason = unsafe_member_reason(mf.path)
         if reason:
             raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); no se restauró "
