@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import tkinter
 from pathlib import Path
 
 import ttkbootstrap as ttk
 
-from wizard.core import drives
-from wizard.core.config import Config, Problem
+from wizard.core import dbsources, drives
+from wizard.core.config import ENGINE_PORTS, ENGINE_USERS, Config, DatabaseSource, Problem, validate_dict
+from wizard.core.errors import UserError
 from wizard.i18n import _, ngettext
-from wizard.ui.pages.base import Step
+from wizard.ui.pages.base import Step, sentence
 from wizard.ui.text import format_bytes, format_count
 from wizard.ui.widgets import Notice, ProblemLabel, WrapLabel
 from wizard.ui.worker import BackgroundCall
@@ -35,6 +38,8 @@ class SourceStep(Step):
 
     def build(self) -> None:
         self.paths: list[str] = []
+        self.databases: list[DatabaseSource] = []
+        self.database_dialog: DatabaseDialog | None = None
         self.size_info: drives.SizeInfo | None = None
         self._size_call: BackgroundCall | None = None
         self._size_key: tuple = ()
@@ -81,10 +86,18 @@ class SourceStep(Step):
             buttons, text=_("Quitar"), bootstyle="secondary-outline", command=self.remove_selected, width=18
         )
         self.remove_button.pack(fill="x")
+        self.add_database_button = ttk.Button(
+            buttons,
+            text=_("Agregar base de datos..."),
+            bootstyle="primary-link",
+            command=self.open_database_dialog,
+        )
+        self.add_database_button.pack(fill="x", pady=(6, 0))
 
         self.paths_problem = ProblemLabel(box)
         self.paths_problem.grid(row=1, column=0, sticky="ew", pady=(6, 0))
         self.problem_labels["source.paths"] = self.paths_problem
+        self.problem_labels["source.databases"] = self.paths_problem
 
         self.totals = WrapLabel(box, text="")
         self.totals.grid(row=2, column=0, sticky="ew", pady=(8, 0))
@@ -117,6 +130,7 @@ class SourceStep(Step):
 
     def load(self, config: Config) -> None:
         self.paths = list(config.source.paths)
+        self.databases = [dataclasses.replace(db) for db in config.source.databases]
         self.exclude_var.set(", ".join(config.source.exclude))
         self.advanced_open.set(bool(config.source.exclude))
         self._show_advanced()
@@ -125,6 +139,7 @@ class SourceStep(Step):
     def store(self, config: Config) -> None:
         config.source.paths = list(self.paths)
         config.source.exclude = split_patterns(self.exclude_var.get())
+        config.source.databases = [dataclasses.replace(db) for db in self.databases]
 
     def extra_problems(self, config: Config) -> list[Problem]:
         problems = []
@@ -169,6 +184,19 @@ class SourceStep(Step):
         if not selected:
             return
         self.paths = [p for i, p in enumerate(self.paths) if str(i) not in selected]
+        self.databases = [d for i, d in enumerate(self.databases) if f"db{i}" not in selected]
+        self._refresh_list()
+
+    def open_database_dialog(self) -> DatabaseDialog:
+        """ "Agregar base de datos...": a small window with the connection and "Probar conexión"."""
+        if self.database_dialog is not None and self.database_dialog.winfo_exists():
+            self.database_dialog.lift()
+            return self.database_dialog
+        self.database_dialog = DatabaseDialog(self)
+        return self.database_dialog
+
+    def add_database(self, db: DatabaseSource) -> None:
+        self.databases.append(db)
         self._refresh_list()
 
     def toggle_advanced(self) -> None:
@@ -200,6 +228,14 @@ class SourceStep(Step):
             else:
                 kind = _("No encontrado")
             self.tree.insert("", "end", iid=str(i), text=path, values=(kind,))
+        for i, db in enumerate(self.databases):
+            self.tree.insert(
+                "",
+                "end",
+                iid=f"db{i}",
+                text=f"{db.label}: {dbsources.describe(db)}",
+                values=(_("Base de datos"),),
+            )
         self._update_buttons()
         self._schedule_size()
         self.changed()
@@ -284,3 +320,180 @@ class SourceStep(Step):
     @property
     def totals_text(self) -> str:
         return str(self.totals.cget("text"))
+
+
+ENGINE_CHOICES = {"mysql": "MySQL / MariaDB", "firebird": "Firebird"}
+
+
+class DatabaseDialog(ttk.Toplevel):
+    """Agregar base de datos: engine, server, port, database (or file on the server), user and password.
+
+    "Probar conexión" connects on a worker thread, as a backup would. "Agregar" checks the entry with the
+    config's one validator, stores the password in the keyring (never in the config) and adds the entry.
+    """
+
+    def __init__(self, step: SourceStep):
+        super().__init__(
+            title=_("Agregar base de datos"),
+            master=step,
+            transient=step.winfo_toplevel(),
+            resizable=(True, False),
+        )
+        self.step = step
+        self.call: BackgroundCall | None = None
+        self.result: dbsources.ServerInfo | BaseException | None = None
+        box = ttk.Frame(self, padding=18)
+        box.pack(fill="both", expand=True)
+        box.columnconfigure(1, weight=1)
+        self.engine_var = ttk.StringVar(value=ENGINE_CHOICES["mysql"])
+        self.host_var = ttk.StringVar(value="localhost")
+        self.port_var = ttk.StringVar(value=str(ENGINE_PORTS["mysql"]))
+        self.database_var = ttk.StringVar()
+        self.user_var = ttk.StringVar(value=ENGINE_USERS["mysql"])
+        self.password_var = ttk.StringVar()
+        self.engine_box = ttk.Combobox(
+            box,
+            textvariable=self.engine_var,
+            values=list(ENGINE_CHOICES.values()),
+            state="readonly",
+            width=18,
+        )
+        self.database_label = ttk.Label(box, text="")
+        rows = [
+            (ttk.Label(box, text=_("Tipo:")), self.engine_box),
+            (ttk.Label(box, text=_("Servidor:")), ttk.Entry(box, textvariable=self.host_var)),
+            (ttk.Label(box, text=_("Puerto:")), ttk.Entry(box, textvariable=self.port_var, width=8)),
+            (self.database_label, ttk.Entry(box, textvariable=self.database_var, width=40)),
+            (ttk.Label(box, text=_("Usuario:")), ttk.Entry(box, textvariable=self.user_var)),
+            (
+                ttk.Label(box, text=_("Contraseña:")),
+                ttk.Entry(box, textvariable=self.password_var, show="\u2022"),
+            ),
+        ]
+        for row, (label, field) in enumerate(rows):
+            label.grid(row=row, column=0, sticky="w", padx=(0, 10), pady=3)
+            field.grid(row=row, column=1, sticky="ew" if field is not rows[2][1] else "w", pady=3)
+        # A fixed wrap width: a long error must grow the dialog downwards, not off the screen sideways.
+        self.status = ttk.Label(box, text="", bootstyle="secondary", wraplength=440, justify="left")
+        self.status.grid(row=len(rows), column=0, columnspan=2, sticky="ew", pady=(10, 0))
+        buttons = ttk.Frame(box, padding=(0, 14, 0, 0))
+        buttons.grid(row=len(rows) + 1, column=0, columnspan=2, sticky="ew")
+        self.test_button = ttk.Button(
+            buttons, text=_("Probar conexión"), bootstyle="secondary-outline", command=self.test_connection
+        )
+        self.test_button.pack(side="left")
+        self.add_button = ttk.Button(buttons, text=_("Agregar"), bootstyle="primary", command=self.accept)
+        self.add_button.pack(side="right")
+        ttk.Button(buttons, text=_("Cancelar"), bootstyle="secondary", command=self.close).pack(
+            side="right", padx=8
+        )
+        self.engine_box.bind("<<ComboboxSelected>>", lambda _e: self._engine_changed())
+        self.bind("<Escape>", lambda _e: self.close())
+        self.protocol("WM_DELETE_WINDOW", self.close)
+        self._engine = "mysql"
+        self._engine_changed()
+
+    @property
+    def engine(self) -> str:
+        return next((k for k, v in ENGINE_CHOICES.items() if v == self.engine_var.get()), "mysql")
+
+    def _engine_changed(self) -> None:
+        engine = self.engine
+        self.database_label.configure(
+            text=_("Base de datos:") if engine == "mysql" else _("Archivo en el servidor:")
+        )
+        # Usual port and user follow the engine unless the user typed others.
+        if self.port_var.get().strip() in ("", str(ENGINE_PORTS[self._engine])):
+            self.port_var.set(str(ENGINE_PORTS[engine]))
+        if self.user_var.get().strip() in ("", ENGINE_USERS[self._engine]):
+            self.user_var.set(ENGINE_USERS[engine])
+        self._engine = engine
+
+    def entry(self) -> dict:
+        """The fields as a ``[[source.databases]]`` table (the port as typed when it is not a number)."""
+        port_text = self.port_var.get().strip()
+        port: int | str = int(port_text) if port_text.isdigit() else (port_text or 0)
+        key = "database" if self.engine == "mysql" else "path"
+        return {
+            "engine": self.engine,
+            "host": self.host_var.get().strip(),
+            "port": port,
+            key: self.database_var.get().strip(),
+            "user": self.user_var.get().strip(),
+        }
+
+    def problems(self) -> list[Problem]:
+        """The one validator's verdict on the entry, next to those already in the list."""
+        draft = Config()
+        self.step.store(draft)
+        data = {
+            "source": {
+                "paths": ["-"],
+                "databases": [dataclasses.asdict(d) for d in draft.source.databases] + [self.entry()],
+            },
+            "destination": {"folder": "-"},
+        }
+        index = len(draft.source.databases)
+        return [p for p in validate_dict(data) if p.key.startswith(f"source.databases[{index}]")]
+
+    def _show(self, text: str, style: str) -> None:
+        self.status.configure(text=text, bootstyle=style)
+
+    def test_connection(self) -> None:
+        problems = self.problems()
+        if problems:
+            self._show("\n".join(sentence(p.message) for p in problems), "danger")
+            return
+        db = DatabaseSource(**self.entry())
+        password = self.password_var.get()
+        if self.call is not None:
+            self.call.cancel()
+        self.result = None
+        self._show(_("Probando la conexión..."), "secondary")
+        self.test_button.state(["disabled"])
+        self.call = BackgroundCall(
+            self,
+            lambda: dbsources.test_connection(db, password, use_keyring=False),
+            lambda info: self._tested(info, db),
+            self._failed,
+        ).start()
+
+    def _tested(self, info: dbsources.ServerInfo, db: DatabaseSource) -> None:
+        self.call = None
+        self.result = info
+        self.test_button.state(["!disabled"])
+        self._show(info.summary(db), "success")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.call = None
+        self.result = exc
+        self.test_button.state(["!disabled"])
+        text = (
+            str(exc)
+            if isinstance(exc, UserError)
+            else _("No se pudo probar la conexión: {error}").format(error=exc)
+        )
+        self._show(text, "danger")
+
+    def accept(self) -> None:
+        problems = self.problems()
+        if problems:
+            self._show("\n".join(sentence(p.message) for p in problems), "danger")
+            return
+        db = DatabaseSource(**self.entry())
+        try:
+            dbsources.set_password(db, self.password_var.get())
+        except OSError as exc:  # no keyring and the fallback file cannot be written: say so, stay open
+            self._show(_("No se pudo guardar la contraseña: {error}").format(error=exc), "danger")
+            return
+        self.step.add_database(db)
+        self.close()
+
+    def close(self) -> None:
+        if self.call is not None:
+            self.call.cancel()
+        self.password_var.set("")
+        try:
+            self.destroy()
+        except tkinter.TclError:
+            pass
