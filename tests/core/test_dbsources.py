@@ -444,6 +444,25 @@ def test_a_dump_killed_midway_fails_the_run_and_leaves_older_backups_untouched(m
     assert {p.name: p.read_bytes() for p in dest.iterdir()} == older
 
 
+def test_cancelling_during_a_dump_stops_the_tool_and_leaves_nothing(mariadb_server, db_keyring, dest):
+    name = unique("cancelada")
+    make_mysql_shop(mariadb_server, name, sales=40_000)
+    db = mariadb_server.source(name)
+    dbsources.set_password(db, mariadb_server.password)
+    cancel = threading.Event()
+    tools: list[int] = []
+
+    def press_cancel(event) -> None:
+        if event.phase == "snapshot" and event.done_bytes:
+            tools.extend(pid for pid, argv, _env in _children() if Path(argv[0]).name in DUMP_TOOLS)
+            cancel.set()
+
+    result = backup.run_backup(make_config(dest, db), report=press_cancel, cancel=cancel)
+    assert result.status == "cancelled"
+    assert tools and list(dest.iterdir()) == []
+    assert not [pid for pid, _argv, _env in _children() if pid in tools], "the dump tool is still running"
+
+
 def test_a_dump_without_its_completion_trailer_does_not_count(mariadb_server, db_keyring, dest, tmp_path):
     name = unique("sin_final")
     make_mysql_shop(mariadb_server, name, sales=100)
