@@ -15,7 +15,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,11 +64,25 @@ def update() -> None:
         save(catalog, po_path(lang))
 
 
+def compile_catalog(lang: str) -> bytes:
+    """The .mo that ``compile`` writes for ``lang``, as bytes."""
+    buf = io.BytesIO()
+    write_mo(buf, load(lang), use_fuzzy=False)
+    return buf.getvalue()
+
+
 def compile_all() -> None:
     for lang in LANGUAGES:
-        catalog = load(lang)
-        with open(po_path(lang).with_suffix(".mo"), "wb") as fh:
-            write_mo(fh, catalog, use_fuzzy=False)
+        po_path(lang).with_suffix(".mo").write_bytes(compile_catalog(lang))
+
+
+def mo_messages(data: bytes) -> dict:
+    """msgid -> msgstr of a compiled catalog, header left out (for comparing two .mo files)."""
+    return {
+        (tuple(m.id) if isinstance(m.id, (list, tuple)) else m.id):
+        (tuple(m.string) if isinstance(m.string, (list, tuple)) else m.string)
+        for m in read_mo(io.BytesIO(data)) if m.id
+    }
 
 
 def missing(lang: str) -> list[str]:
