@@ -58,7 +58,10 @@ def update() -> None:
     template = extract()
     for lang in LANGUAGES:
         catalog = load(lang)
+        before, created = {m.id for m in catalog}, catalog.creation_date
         catalog.update(template, no_fuzzy_matching=True)
+        if {m.id for m in catalog} == before:
+            catalog.creation_date = created  # no new messages: leave the file as it was
         catalog.obsolete.clear()
         catalog.fuzzy = False  # a fuzzy header is left out of the .mo, and with it the charset
         save(catalog, po_path(lang))
