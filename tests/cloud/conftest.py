@@ -1,10 +1,15 @@
-"""The fake Dropbox for every cloud test, reached only the way any server would be.
+"""The fake Dropbox and the fake Google Drive for every cloud test, reached only the way any server would be.
 
 The dropbox SDK reads DROPBOX_API_HOST, DROPBOX_API_CONTENT_HOST and DROPBOX_WEB_HOST once, when it is
 imported, so the fake server starts and those variables are set here, at import time of this conftest,
 before any test module imports the SDK. The server keeps its port across stop/start (the product's
 hosts cannot change afterwards). Each test gets a clean server, its own keyring file (a real keyring
 backend class, so subprocesses see it too), and the test browser through BROWSER.
+
+The fake Google Drive (tests/fakes/drive_server.py) is reached through RESPALDOS_GOOGLE_API_ENDPOINT, an
+OAuth client file named by RESPALDOS_GOOGLE_CLIENT_SECRETS (auth, token and revoke URIs on the fake) and the
+CA in HTTPLIB2_CA_CERTS; httplib2 reads that variable only when imported, so in this process its CA_CERTS
+is set too.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from tests.fakes.drive_server import FakeDrive
 from tests.fakes.dropbox_server import APP_KEY, FakeDropbox
 from tests.helpers import ROOT
 from wizard.core.cloud.oauth import LOOPBACK_PORTS
@@ -36,6 +42,9 @@ CA_FILE = _WORK / "ca.pem"
 CA.cert_pem.write_to_path(str(CA_FILE))
 SERVER = FakeDropbox(CA, [f"http://127.0.0.1:{port}/" for port in LOOPBACK_PORTS])
 SERVER.start()
+GOOGLE = FakeDrive(CA)
+GOOGLE.start()
+GOOGLE_CLIENT_FILE = GOOGLE.write_client_secrets(_WORK / "google_client_secrets.json")
 BROWSER_EXE = _WORK / "browser"
 BROWSER_EXE.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "tests" / "fakes" / "browser.py"}" "$@"\n')
 BROWSER_EXE.chmod(BROWSER_EXE.stat().st_mode | stat.S_IXUSR)
@@ -47,6 +56,7 @@ for _var in ("DROPBOX_API_HOST", "DROPBOX_API_CONTENT_HOST", "DROPBOX_WEB_HOST")
 @atexit.register
 def _cleanup() -> None:
     SERVER.stop()
+    GOOGLE.stop()
     shutil.rmtree(_WORK, ignore_errors=True)
 
 
@@ -92,6 +102,42 @@ def signed_in(dropbox_server):
     token = dropbox_server.issue_refresh_token()
     secrets.set_secret("dropbox", json.dumps({"refresh_token": token, "app_key": APP_KEY,
                                               "account_id": "dbid:test"}))
+    return token
+
+
+@pytest.fixture(autouse=True)
+def google_env(monkeypatch):
+    """The fake Google Drive's OAuth client file, API endpoint and CA for this test and its subprocesses."""
+    import httplib2
+
+    monkeypatch.setenv("RESPALDOS_GOOGLE_CLIENT_SECRETS", str(GOOGLE_CLIENT_FILE))
+    monkeypatch.setenv("RESPALDOS_GOOGLE_API_ENDPOINT", GOOGLE.api_endpoint)
+    monkeypatch.setenv("HTTPLIB2_CA_CERTS", str(CA_FILE))
+    monkeypatch.setattr(httplib2, "CA_CERTS", str(CA_FILE))
+
+
+@pytest.fixture
+def drive_server():
+    """The fake Google Drive, running, with no files, tokens or faults."""
+    GOOGLE.start()
+    GOOGLE.reset()
+    yield GOOGLE
+    GOOGLE.start()
+
+
+@pytest.fixture
+def google_signed_in(drive_server):
+    """Credentials for the fake Google account stored as a real sign-in stores them (oauth2client's JSON in the
+    keyring); returns the refresh token."""
+    from oauth2client.client import OAuth2Credentials
+
+    from wizard.core import secrets
+
+    token = drive_server.issue_refresh_token()
+    client = drive_server.client_config()["installed"]
+    credentials = OAuth2Credentials(None, client["client_id"], client["client_secret"], token, None,
+                                    client["token_uri"], "Respaldos-test", revoke_uri=client["revoke_uri"])
+    secrets.set_secret("google_drive", credentials.to_json())
     return token
 
 

@@ -1,7 +1,7 @@
 """Cloud copies of the backups: one small provider interface and an explicit registry.
 
 The interface (``CloudProvider``), its errors and ``RemoteFile`` live in ``base.py`` and are re-exported
-here; each provider is one module (``dropbox.py``; Google Drive next) listed by hand in ``PROVIDERS`` so
+here; each provider is one module (``dropbox.py``, ``google_drive.py``) listed by hand in ``PROVIDERS`` so
 that PyInstaller sees every import. The upload queue, cloud retention and the summary's messages are in
 ``queue.py`` and are the same for every provider; the command line is in ``commands.py``.
 """
@@ -24,11 +24,13 @@ from wizard.core.cloud.base import (
     remote_folder,
 )
 from wizard.core.cloud.dropbox import DropboxProvider
+from wizard.core.cloud.google_drive import GoogleDriveProvider
 from wizard.core.config import CloudConfig
 from wizard.i18n import _
 
 PROVIDERS: dict[str, type[CloudProvider]] = {
     "dropbox": DropboxProvider,
+    "google_drive": GoogleDriveProvider,
 }
 
 
@@ -43,6 +45,6 @@ def get_provider(cloud: CloudConfig) -> CloudProvider:
 
 __all__ = [
     "PROVIDERS", "SIGN_IN_TIMEOUT", "Backoff", "CloudError", "CloudFull", "CloudProvider", "DropboxProvider",
-    "NeedsLogin", "NotConfigured", "Offline", "RemoteFile", "ServiceUnavailable", "UploadProgress",
+    "GoogleDriveProvider", "NeedsLogin", "NotConfigured", "Offline", "RemoteFile", "ServiceUnavailable", "UploadProgress",
     "VerificationFailed", "get_provider", "remote_folder",
 ]
