@@ -36,7 +36,10 @@ Faults are queued with ``add_fault(route, kind, ...)``:
   the headers and ``fraction`` of the body, then close);
 - ``"corrupt"``: store the uploaded file with one byte changed (its md5Checksum then differs), or send a
   download with one byte changed;
-- ``"stall"``: wait ``retry_after`` seconds before doing the work.
+- ``"502_html"``: a 502 whose body is an HTML page (a proxy's), not Google's JSON;
+- ``"stall"``: wait ``retry_after`` seconds before doing the work;
+- ``"call"``: run ``action()`` first, then answer normally (something changes meanwhile, e.g. another
+  device fills the account between the space check and the upload).
 
 The md5 is computed here with hashlib over the stored bytes, independently of the product.
 """
@@ -88,6 +91,7 @@ class Fault:
     retry_after: int = 1
     fraction: float = 0.5
     match: Callable[[dict[str, Any]], bool] | None = None
+    action: Callable[[], None] | None = None
 
 
 @dataclass
@@ -509,12 +513,13 @@ class FakeDrive:
         """One PUT to a session; ``kept`` (a dropped chunk) stores only that many bytes and answers nothing.
         Returns (status, payload, headers, route)."""
         with self.lock:
+            route = "upload.status" if content_range.startswith("bytes */") else "upload.chunk"
             session = self.sessions.get(upload_id)
             if session is None:
-                return *_error(404, "notFound", "Upload session not found"), {}, "upload.chunk"
+                return *_error(404, "notFound", "Upload session not found"), {}, route
             m = re.fullmatch(r"bytes (\*|(\d+)-(\d+))/(\*|\d+)", content_range.strip())
             if m is None:
-                return *_error(400, "badRequest", "Invalid Content-Range"), {}, "upload.chunk"
+                return *_error(400, "badRequest", "Invalid Content-Range"), {}, route
             total = None if m.group(4) == "*" else int(m.group(4))
             if m.group(1) == "*":
                 if session.result is not None:
@@ -707,6 +712,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             app.record(**entry)
             self._reset()
         body = self._body()
+        if fault is not None and fault.kind == "call" and fault.action is not None:
+            fault.action()
+        if fault is not None and fault.kind == "502_html":
+            app.record(**entry, status=502)
+            self._send(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
+            return
         if fault is not None and fault.kind in ("500", "503", "429", "403_rate"):
             app.record(**entry, status=int(fault.kind[:3]))
             if fault.kind == "429":

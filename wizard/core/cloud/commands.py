@@ -25,7 +25,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def add_parsers(subparsers, config_parent: argparse.ArgumentParser) -> None:
     """Add ``cloud {login,status,logout}`` and ``sync`` to the main parser's subcommands."""
     cloud = subparsers.add_parser("cloud", parents=[config_parent],
-                                  help=_("conecta la nube (Dropbox) y muestra su estado"))
+                                  help=_("conecta la nube (Dropbox o Google Drive) y muestra su estado"))
     actions = cloud.add_subparsers(dest="cloud_command", metavar="ACCIÓN", required=True)
     login = actions.add_parser("login", parents=[config_parent],
                                help=_("inicia sesión en la nube desde el navegador"))
@@ -102,11 +102,14 @@ def cmd_login(args: argparse.Namespace) -> int:
         print(url, flush=True)
 
     def ask_code(url: str) -> str | None:
-        print(_("Abre esta dirección en un navegador (en esta u otra computadora), autoriza a Respaldos y "
-                "pega aquí el código que aparece:"), flush=True)
+        # Google shows no code after approval: its provider says what to paste instead (paste_hint).
+        hint, prompt = provider.paste_hint() if hasattr(provider, "paste_hint") else (
+            _("Abre esta dirección en un navegador (en esta u otra computadora), autoriza a Respaldos y "
+              "pega aquí el código que aparece:"), _("Código: "))
+        print(hint, flush=True)
         print(url, flush=True)
         try:
-            return input(_("Código: "))
+            return input(prompt)
         except EOFError:
             return None
 
@@ -186,8 +189,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     cfg = _load(args)
     if cfg.cloud.provider == "none":
-        print(_("La nube no está activada: elige Dropbox en el paso Nube de Respaldos o usa "
-                "«respaldos cloud login dropbox»."), file=sys.stderr)
+        print(_("La nube no está activada: elige Dropbox o Google Drive en el paso Nube de Respaldos o usa "
+                "«respaldos cloud login dropbox» o «respaldos cloud login google_drive»."), file=sys.stderr)
         return EXIT_USAGE
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda signum, frame: cancel.set())

@@ -246,8 +246,11 @@ def _http_error_info(exc: BaseException) -> tuple[int, str, float | None] | None
     from googleapiclient.errors import HttpError
 
     error = exc.args[0] if exc.args and isinstance(exc.args[0], HttpError) else exc
-    if isinstance(exc, ValueError) and isinstance(exc.__context__, HttpError):
-        error = exc.__context__  # pydrive2 could not parse an error page that was not JSON (a proxy's 502)
+    if isinstance(exc, ValueError):  # pydrive2 could not parse an error page that was not JSON (a proxy's 502)
+        context = exc.__context__
+        while context is not None and not isinstance(context, HttpError):
+            context = context.__context__
+        error = context or exc
     if not isinstance(error, HttpError):
         return None
     reason = ""
@@ -365,15 +368,11 @@ class GoogleDriveProvider(CloudProvider):
             # invalid_grant means signed out, and that shows again on the next refresh.
             auth.credentials.invalid = False
             self._auth = auth
-            self._request(lambda: self._authorize(auth))
+            if auth.access_token_expired:
+                self._request(auth.Refresh)
+            auth.Authorize()  # builds the service; no request yet
             self._drive = GoogleDrive(auth)
         return self._drive
-
-    @staticmethod
-    def _authorize(auth) -> None:
-        if auth.access_token_expired:
-            auth.Refresh()
-        auth.Authorize()
 
     def _new_http(self):
         """An authorised http object of its own (pydrive2 makes one per thread; a broken one is replaced)."""
@@ -400,10 +399,13 @@ class GoogleDriveProvider(CloudProvider):
 
     # -- sign-in --------------------------------------------------------------------------------------
 
-    def paste_hint(self) -> str:
-        """What to paste when the browser is on another device (commands.py shows it with the address)."""
-        return _("Abre esta dirección en un navegador, autoriza a Respaldos y pega aquí la dirección completa "
-                 "a la que llegó el navegador (empieza con http://127.0.0.1; no importa que la página no cargue):")
+    def paste_hint(self) -> tuple[str, str]:
+        """(explanation, prompt) for ``respaldos cloud login google_drive --no-browser``: Google shows no code
+        after approval, so the user pastes the address the browser went to."""
+        return (_("Abre esta dirección en un navegador (en esta u otra computadora) y autoriza a Respaldos. "
+                  "Después el navegador irá a una dirección que empieza con http://127.0.0.1 (no importa que la "
+                  "página no cargue): cópiala completa de la barra de direcciones y pégala aquí."),
+                _("Dirección: "))
 
     def sign_in(self, *, cancel: threading.Event | None = None, timeout: float = SIGN_IN_TIMEOUT,
                 ask_code: Callable[[str], str | None] | None = None,
