@@ -34,6 +34,8 @@ Faults are queued with ``add_fault(route, kind, ...)``:
 - ``"drop"``: read ``fraction`` of the request body, keep (for a chunk) the whole 256 KiB blocks of it, then
   reset the connection; ``"drop_after"``: do the work, then reset without answering (for a download: send
   the headers and ``fraction`` of the body, then close);
+- ``"close"``: read the whole request, do nothing, and close the connection cleanly without answering (the
+  client sees "remote end closed connection without response", which httplib2 retries by itself);
 - ``"corrupt"``: store the uploaded file with one byte changed (its md5Checksum then differs), or send a
   download with one byte changed;
 - ``"502_html"``: a 502 whose body is an HTML page (a proxy's), not Google's JSON;
@@ -712,6 +714,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             app.record(**entry)
             self._reset()
         body = self._body()
+        if fault is not None and fault.kind == "close":
+            app.record(**entry)
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            raise _Reset()
         if fault is not None and fault.kind == "call" and fault.action is not None:
             fault.action()
         if fault is not None and fault.kind == "502_html":
@@ -735,6 +744,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             status, payload, headers, route = app.chunk(params.get("upload_id", ""),
                                                         self.headers.get("Content-Range", ""), body, None, corrupt)
             entry["route"] = route
+            if route == "upload.status" and status == 308:  # what Google says it has
+                entry["received"] = int(headers["Range"].split("-")[1]) + 1 if "Range" in headers else 0
         else:
             denied = app.check_auth(self.headers.get("Authorization"))
             if denied is not None:
