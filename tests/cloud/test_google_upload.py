@@ -308,6 +308,15 @@ def test_without_credentials_the_provider_asks_to_sign_in(drive_server, tmp_path
         provider().list()
 
 
+def test_credentials_that_cannot_be_read_ask_to_sign_in_again(drive_server, tmp_path):
+    from wizard.core import secrets
+
+    secrets.set_secret("google_drive", json.dumps({"refresh_token": "1//x", "client_id": "y"}))  # not oauth2client's
+
+    with pytest.raises(NeedsLogin, match="Vuelve a iniciar sesión con Google"):
+        provider().list()
+
+
 def test_a_stopped_server_is_reported_as_offline_quickly(drive_server, google_signed_in, tmp_path):
     archive = make_archive(tmp_path, days_ago(0), 1000)
     drive_server.stop()

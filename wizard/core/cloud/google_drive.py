@@ -363,7 +363,11 @@ class GoogleDriveProvider(CloudProvider):
                       "auth_uri": DEFAULT_AUTH_URI, "token_uri": creds.get("token_uri") or DEFAULT_TOKEN_URI,
                       "revoke_uri": creds.get("revoke_uri") or DEFAULT_REVOKE_URI}
             auth = _auth_class()(settings=_settings(_KeyringDict(), client), http_timeout=REQUEST_TIMEOUT)
-            auth.LoadCredentials()
+            try:
+                auth.LoadCredentials()
+            except (KeyError, TypeError, ValueError) as exc:
+                logger.warning("stored Google credentials are not usable (%s); sign in again", type(exc).__name__)
+                raise NeedsLogin(_("Vuelve a iniciar sesión con Google.")) from None
             # oauth2client marks credentials invalid after any refresh error, even a passing 5xx; only
             # invalid_grant means signed out, and that shows again on the next refresh.
             auth.credentials.invalid = False
