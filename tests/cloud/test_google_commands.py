@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import time
 
 import requests
 
 from tests.cloud.cli import respaldos, start
-from tests.cloud.helpers import FOLDER, days_ago, make_archive
+from tests.cloud.helpers import FOLDER, MiB, days_ago, make_archive
 from tests.helpers import make_sales_db, write_config
 from wizard.core import config as config_module
 from wizard.core import secrets
 from wizard.core.backup import list_archives
-from wizard.core.cloud.google_drive import FOLDER_STATE_FILE
-from wizard.core.cloud.queue import after_backup, pending
+from wizard.core.cloud.google_drive import CHUNK_SIZE, FOLDER_STATE_FILE
+from wizard.core.cloud.queue import after_backup, pending, queue_path
 from wizard.core.logsetup import log_file
 from wizard.core.paths import data_dir
 
@@ -179,3 +181,33 @@ def test_with_google_revoked_the_local_backup_still_succeeds_and_asks_to_sign_in
     assert result.returncode == 0, result.stderr
     assert len(list_archives(dest)) == 1
     assert "Nube: 1 respaldo pendiente de subir. Vuelve a iniciar sesión con Google." in result.stderr
+
+
+def test_sync_killed_mid_upload_continues_the_same_session_in_the_next_process(drive_server, google_signed_in,
+                                                                              tmp_path):
+    path, dest = shop_config(tmp_path)
+    config = config_module.load(path)
+    archive = make_archive(dest, days_ago(0), 3 * CHUNK_SIZE + MiB, seed=21)
+    drive_server.stop()
+    after_backup(config, archive)
+    drive_server.start()
+    drive_server.add_fault("upload.chunk", "stall", skip=2, retry_after=3)
+
+    proc = start("sync", "--config", str(path))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        items = json.loads(queue_path().read_text(encoding="utf-8"))["items"]
+        if items and (items[0].get("resume") or {}).get("offset", 0) >= 2 * CHUNK_SIZE:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=10)
+    saved = pending(config)[0].resume
+
+    result = respaldos("sync", "--config", str(path))
+
+    assert saved["offset"] == 2 * CHUNK_SIZE and saved["provider"] == "google_drive"
+    assert result.returncode == 0, result.stderr
+    assert drive_server.file(archive.name).data == archive.read_bytes()
+    assert len(drive_server.requests("upload.start")) == 1
+    assert drive_server.requests("upload.status")[0]["received"] >= 2 * CHUNK_SIZE
