@@ -1,4 +1,4 @@
-"""The interface every cloud provider implements (Dropbox now, Google Drive next), its errors, and backoff.
+"""The interface every cloud provider implements (Dropbox and Google Drive), its errors, and backoff.
 
 A provider knows one account and one remote folder (``cloud.folder``). It signs in through the browser,
 keeps its credentials with ``wizard.core.secrets`` (never in the config), and uploads verified: ``upload``
