@@ -20,7 +20,9 @@ from wizard.core import config as config_mod
 from wizard.core import secrets
 
 cloud_env = cloud_fixtures.cloud_env  # autouse: CA, BROWSER, keyring file, app key
+google_env = cloud_fixtures.google_env  # autouse: the fake Google's OAuth client file, endpoint and CA
 dropbox_server = cloud_fixtures.dropbox_server
+drive_server = cloud_fixtures.drive_server
 signed_in = cloud_fixtures.signed_in
 
 ACCOUNT = "Lupita Pérez (lupita@abarrotes.example)"
@@ -183,8 +185,8 @@ def test_without_a_browser_the_code_is_pasted_into_a_dialog_on_the_tk_thread(
         monkeypatch.delenv(var, raising=False)
     asked = []
 
-    def ask_code(url, provider):
-        asked.append((url, provider, threading.current_thread() is threading.main_thread()))
+    def ask_code(url, provider, hint, prompt):
+        asked.append((url, provider, threading.current_thread() is threading.main_thread(), hint, prompt))
         page = requests.get(url, timeout=10)  # the user opens it in any browser, on any device
         return re.search(r'id="auth-code">([^<]+)<', page.text).group(1)
 
@@ -198,6 +200,7 @@ def test_without_a_browser_the_code_is_pasted_into_a_dialog_on_the_tk_thread(
     assert pump(tk_root, until=lambda: not step.busy, timeout=30)
     assert len(asked) == 1 and asked[0][1] == "Dropbox" and asked[0][2] is True
     assert "redirect_uri" not in asked[0][0]
+    assert asked[0][3].endswith("pega aquí el código que aparece:") and asked[0][4].strip() == "Código:"
     assert step.connected and next_enabled(wizard)
     assert stored_token() is not None
 
@@ -208,7 +211,7 @@ def test_closing_the_code_dialog_cancels_the_sign_in(
     monkeypatch.setenv("FAKE_BROWSER_MODE", "fail")
     for var in ("DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(var, raising=False)
-    dialogs.ask_code = lambda url, provider: None
+    dialogs.ask_code = lambda url, provider, hint, prompt: None
     window = open_window()
     _wizard, step = cloud_step(tk_root, window, dialogs, pos_data, usb)
     choose(tk_root, step, "dropbox")
@@ -220,11 +223,68 @@ def test_closing_the_code_dialog_cancels_the_sign_in(
     assert not step.connected and stored_token() is None
 
 
+def test_without_a_browser_google_asks_for_the_address_the_browser_went_to_not_for_a_code(
+    tk_root, open_window, dialogs, pos_data, usb, drive_server, monkeypatch
+):
+    monkeypatch.setenv("FAKE_BROWSER_MODE", "fail")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    asked = []
+
+    def ask_code(url, provider, hint, prompt):
+        asked.append((provider, hint, prompt))
+        # On any device: approve, then copy the address the browser lands on (nothing listens there).
+        page = requests.get(url, allow_redirects=False, timeout=10)
+        return page.headers["Location"]
+
+    dialogs.ask_code = ask_code
+    window = open_window()
+    wizard, step = cloud_step(tk_root, window, dialogs, pos_data, usb)
+    choose(tk_root, step, "google_drive")
+
+    step.google_button.invoke()
+
+    assert pump(tk_root, until=lambda: not step.busy, timeout=30), step.panel.message
+    assert [a[0] for a in asked] == ["Google Drive"]
+    _provider, hint, prompt = asked[0]
+    assert "http://127.0.0.1" in hint and "cópiala completa de la barra de direcciones" in hint
+    assert "código" not in hint and prompt.strip() == "Dirección:"
+    assert step.connected and next_enabled(wizard), step.panel.message
+
+
+def test_the_code_dialog_shows_the_providers_own_hint_and_prompt(tk_root):
+    from wizard.core.cloud import DropboxProvider, GoogleDriveProvider
+    from wizard.core.config import CloudConfig
+    from wizard.ui.dialogs import CodeDialog
+
+    google = GoogleDriveProvider(CloudConfig(provider="google_drive"))
+    dialog = CodeDialog(tk_root, "https://accounts.example/o/oauth2/auth?x=1", google.title, *google.paste_hint())
+    try:
+        pump(tk_root, timeout=0.05)
+        text = str(dialog.hint_label.cget("text"))
+        assert text.startswith("No se pudo abrir el navegador. Abre esta dirección en un navegador")
+        assert "http://127.0.0.1" in text and "código" not in text
+        assert str(dialog.prompt_label.cget("text")) == "Dirección:"
+        assert str(dialog.title()) == "Iniciar sesión con Google Drive"
+    finally:
+        dialog.destroy()
+    dropbox = DropboxProvider(CloudConfig(provider="dropbox"))
+    dialog = CodeDialog(tk_root, "https://www.dropbox.com/oauth2/authorize", dropbox.title, *dropbox.paste_hint())
+    try:
+        pump(tk_root, timeout=0.05)
+        assert str(dialog.hint_label.cget("text")).endswith("pega aquí el código que aparece:")
+        assert str(dialog.prompt_label.cget("text")) == "Código:"
+    finally:
+        dialog.destroy()
+
+
 def test_the_code_dialog_shows_the_address_as_selectable_text_and_returns_the_trimmed_code(tk_root):
+    from wizard.core.cloud import DropboxProvider
+    from wizard.core.config import CloudConfig
     from wizard.ui.dialogs import CodeDialog
 
     url = "https://www.dropbox.com/oauth2/authorize?client_id=x&response_type=code"
-    dialog = CodeDialog(tk_root, url, "Dropbox")
+    dialog = CodeDialog(tk_root, url, "Dropbox", *DropboxProvider(CloudConfig(provider="dropbox")).paste_hint())
     try:
         pump(tk_root, timeout=0.05)
         assert dialog.url_entry.get() == url and str(dialog.url_entry.cget("state")) == "readonly"

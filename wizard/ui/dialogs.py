@@ -58,9 +58,10 @@ class Dialogs:
         )
         return answer == yes
 
-    def ask_code(self, url: str, provider: str) -> str | None:
-        """The code ``provider`` ("Dropbox") shows after the user approves at ``url``; None if cancelled."""
-        dialog = CodeDialog(self.parent, url, provider)
+    def ask_code(self, url: str, provider: str, hint: str, prompt: str) -> str | None:
+        """What ``provider`` ("Dropbox", "Google Drive") gives after the user approves at ``url`` (a code, or
+        the address the browser went to), explained by the provider's ``hint``; None if cancelled."""
+        dialog = CodeDialog(self.parent, url, provider, hint, prompt)
         dialog.wait_window()
         return dialog.result
 
@@ -76,10 +77,12 @@ class Dialogs:
 
 
 class CodeDialog(ttk.Toplevel):
-    """Asks for the sign-in code when no browser could be opened: the address to open (selectable, with
-    "Copiar"), a field for the code, Aceptar / Cancelar. ``result`` is the code, or None."""
+    """Asks for what the provider gives after approval when no browser could be opened: the provider's own
+    explanation (``hint``: Dropbox shows a code, Google sends the browser to an address to copy), the address
+    to open (selectable, with "Copiar"), a field labelled ``prompt``, Aceptar / Cancelar. ``result`` is the
+    pasted text, trimmed, or None."""
 
-    def __init__(self, parent: tkinter.Misc, url: str, provider: str):
+    def __init__(self, parent: tkinter.Misc, url: str, provider: str, hint: str, prompt: str):
         super().__init__(
             title=_("Iniciar sesión con {provider}").format(provider=provider),
             master=parent,
@@ -90,22 +93,21 @@ class CodeDialog(ttk.Toplevel):
         box = ttk.Frame(self, padding=18)
         box.pack(fill="both", expand=True)
         box.columnconfigure(0, weight=1)
-        ttk.Label(
+        self.hint_label = ttk.Label(
             box,
-            text=_(
-                "No se pudo abrir el navegador. Abre esta dirección en un navegador (en esta u otra "
-                "computadora), autoriza a Respaldos y pega aquí el código que aparece:"
-            ),
+            text=_("No se pudo abrir el navegador.") + " " + hint.strip(),
             wraplength=520,
             justify="left",
-        ).grid(row=0, column=0, columnspan=2, sticky="w")
+        )
+        self.hint_label.grid(row=0, column=0, columnspan=2, sticky="w")
         self.url_var = ttk.StringVar(value=url)
         self.url_entry = ttk.Entry(box, textvariable=self.url_var, state="readonly", width=60)
         self.url_entry.grid(row=1, column=0, sticky="ew", pady=(10, 0))
         ttk.Button(box, text=_("Copiar"), bootstyle="secondary-outline", command=self.copy_url).grid(
             row=1, column=1, padx=(8, 0), pady=(10, 0)
         )
-        ttk.Label(box, text=_("Código:")).grid(row=2, column=0, sticky="w", pady=(14, 2))
+        self.prompt_label = ttk.Label(box, text=prompt.strip())
+        self.prompt_label.grid(row=2, column=0, sticky="w", pady=(14, 2))
         self.code_var = ttk.StringVar()
         self.code_entry = ttk.Entry(box, textvariable=self.code_var, width=50)
         self.code_entry.grid(row=3, column=0, columnspan=2, sticky="ew")

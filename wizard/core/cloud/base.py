@@ -160,6 +160,12 @@ class CloudProvider(ABC):
         ``show_url`` are called from it.
         """
 
+    def paste_hint(self) -> tuple[str, str]:
+        """(explanation, prompt) when the user must paste what the provider shows after approval (no browser
+        could be opened): by default a code; a provider that shows none (Google) says what to paste instead."""
+        return (_("Abre esta dirección en un navegador (en esta u otra computadora), autoriza a Respaldos y "
+                  "pega aquí el código que aparece:"), _("Código: "))
+
     @abstractmethod
     def sign_out(self) -> None:
         """Forget the stored credentials (and revoke them at the provider when reachable)."""

@@ -194,9 +194,12 @@ class SignInPanel(ttk.Frame):
             self.url_row.grid(row=1, column=0, sticky="ew")
             return None
         if kind == "code":
-            title = self.provider.title if self.provider is not None else ""
-            self.wait_label.configure(text=_("Esperando el código de autorización..."))
-            return self.app.dialogs.ask_code(str(payload), title)
+            provider = self.provider
+            if provider is None:
+                return None
+            hint, prompt = provider.paste_hint()
+            self.wait_label.configure(text=_("Esperando la autorización..."))
+            return self.app.dialogs.ask_code(str(payload), provider.title, hint, prompt)
         return None
 
     def _done(self, label: str) -> None:
