@@ -275,3 +275,44 @@ def test_a_scheduled_run_while_editing_goes_ahead_and_the_summary_picks_up_its_p
     assert pump(tk_root, until=lambda: not window.backup_running, timeout=60)
     assert len(archives(usb)) == 1
     assert summary.table.item(summary.table.get_children()[0], "values")[1] == "Programado"
+
+
+def test_a_config_with_only_server_databases_says_which_databases_are_backed_up(tk_root, open_window, tmp_path, usb):
+    from wizard.core import config as config_mod
+    from wizard.core.config import Config, DatabaseSource, DestinationConfig, SourceConfig
+
+    path = tmp_path / "config" / "respaldos.toml"
+    config_mod.save(Config(
+        source=SourceConfig(databases=[
+            DatabaseSource(engine="mysql", host="caja1", database="sicar"),
+            DatabaseSource(engine="firebird", name="eleventa", host="localhost", port=3051,
+                           path="C:\\Eleventa\\PDVDATA.FDB"),
+        ]),
+        destination=DestinationConfig(folder=str(usb)),
+    ), path)
+    window = open_window(path)
+
+    assert window.summary.config_lines["source"].cget("text").splitlines() == [
+        "Base de datos «sicar» (MySQL/MariaDB en caja1:3306, sicar)",
+        "Base de datos «eleventa» (Firebird en localhost:3051, C:\\Eleventa\\PDVDATA.FDB)",
+    ]
+
+
+def test_folders_and_databases_are_shown_together_and_a_long_list_is_shortened(
+        tk_root, open_window, saved_config, pos_data, tmp_path):
+    from wizard.core import config as config_mod
+    from wizard.core.config import DatabaseSource
+
+    config = config_mod.load(saved_config)
+    config.source.paths.append(str(tmp_path))
+    config.source.databases = [DatabaseSource(engine="mysql", database=f"caja{i}") for i in range(1, 6)]
+    config_mod.save(config, saved_config)
+    window = open_window(saved_config)
+
+    assert window.summary.config_lines["source"].cget("text").splitlines() == [
+        f"{pos_data}  (y 1 más)",
+        "Base de datos «caja1» (MySQL/MariaDB en localhost:3306, caja1)",
+        "Base de datos «caja2» (MySQL/MariaDB en localhost:3306, caja2)",
+        "Base de datos «caja3» (MySQL/MariaDB en localhost:3306, caja3)",
+        "y 2 bases de datos más",
+    ]

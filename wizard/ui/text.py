@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from wizard.core.config import WEEKDAYS, RetentionConfig, ScheduleConfig
-from wizard.i18n import _
+from wizard.core.config import WEEKDAYS, DatabaseSource, RetentionConfig, ScheduleConfig, SourceConfig
+from wizard.i18n import _, ngettext
+
+SOURCE_DATABASES_SHOWN = 3  # in the summary's "Qué:" line; more become "y N bases de datos más"
 
 
 def weekday_name(day: str) -> str:
@@ -210,6 +212,33 @@ def describe_retention_short(policy: RetentionConfig) -> str:
     if policy.keep_monthly:
         parts.append(_("{n} meses").format(n=policy.keep_monthly))
     return ", ".join(parts) if parts else _("todos")
+
+
+def describe_database(db: DatabaseSource) -> str:
+    """ "Base de datos «sicar» (MySQL/MariaDB en localhost:3306, sicar)"; Firebird shows the file on the server."""
+    from wizard.core.dbsources import ENGINE_NAMES, where
+
+    what = db.database if db.engine == "mysql" else db.path
+    return _("Base de datos «{name}» ({engine} en {where}, {database})").format(
+        name=db.label, engine=ENGINE_NAMES.get(db.engine, db.engine), where=where(db), database=what
+    )
+
+
+def describe_sources(source: SourceConfig) -> str:
+    """What is backed up, for the summary: the first folder ("y N más") and each server database, one a line."""
+    lines = []
+    paths = source.paths
+    if paths:
+        line = paths[0]
+        if len(paths) > 1:
+            line += "  " + ngettext("(y {n} más)", "(y {n} más)", len(paths) - 1).format(n=len(paths) - 1)
+        lines.append(line)
+    databases = source.databases
+    lines += [describe_database(db) for db in databases[:SOURCE_DATABASES_SHOWN]]
+    hidden = len(databases) - SOURCE_DATABASES_SHOWN
+    if hidden > 0:
+        lines.append(ngettext("y {n} base de datos más", "y {n} bases de datos más", hidden).format(n=hidden))
+    return "\n".join(lines) if lines else _("Nada elegido todavía")
 
 
 def status_text(status: str) -> str:

@@ -19,6 +19,7 @@ from wizard.ui.pages.cloud import SignInPanel
 from wizard.ui.text import (
     cloud_wait_reason,
     describe_retention_short,
+    describe_sources,
     format_bytes,
     format_duration,
     format_when,
@@ -293,11 +294,7 @@ class SummaryPage(ttk.Frame):
     def refresh(self) -> None:
         """Re-read everything shown: config lines, next run, last backup, history table."""
         config = self.config
-        paths = config.source.paths
-        source = paths[0] if paths else ""
-        if len(paths) > 1:
-            source += "  " + ngettext("(y {n} más)", "(y {n} más)", len(paths) - 1).format(n=len(paths) - 1)
-        self.config_lines["source"].configure(text=source)
+        self.config_lines["source"].configure(text=describe_sources(config.source))
         self._show_destination()
         self.config_lines["schedule"].configure(text=schedule_sentence(config))
         self._show_cloud()
