@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 
 from tests.ui.conftest import pump
@@ -113,3 +114,130 @@ def test_a_firebird_database_is_tested_with_its_file_on_the_server_and_can_be_re
     step.remove_button.invoke()
     assert step.databases == [] and not step.tree.exists("db0")
     assert step.paths_problem.text.endswith("La lista está vacía: indica al menos una carpeta o archivo")
+
+
+def saved_with_database(saved_config, db, password):
+    from wizard.core import config as config_mod
+
+    config = config_mod.load(saved_config)
+    config.source.databases = [db]
+    config_mod.save(config, saved_config)
+    dbsources.set_password(db, password)
+    return saved_config
+
+
+def test_editing_a_database_fixes_its_port_tests_with_the_stored_password_and_saves_without_it(
+        tk_root, open_window, saved_config, mariadb_server, db_keyring):
+    from tests.dbservers import free_port
+
+    mariadb_server.admin("CREATE DATABASE IF NOT EXISTS caja_edit")
+    wrong = dataclasses.replace(mariadb_server.source("caja_edit"), port=free_port())
+    saved_with_database(saved_config, wrong, mariadb_server.password)
+    window = open_window(saved_config)
+    window.edit_config()
+    step = window.wizard.steps[0]
+    assert step.edit_database_button.instate(["disabled"]), "nothing chosen yet"
+    step.tree.selection_set("0")  # a folder: only database entries are edited here
+    pump(tk_root, timeout=0.05)
+    assert step.edit_database_button.instate(["disabled"])
+    step.tree.selection_set("db0")
+    pump(tk_root, timeout=0.05)
+    step.edit_database_button.invoke()
+    pump(tk_root, timeout=0.05)
+    dialog = step.database_dialog
+    assert dialog.title() == "Editar base de datos" and str(dialog.add_button.cget("text")) == "Guardar"
+    assert (dialog.engine_var.get(), dialog.host_var.get(), dialog.port_var.get(), dialog.database_var.get(),
+            dialog.user_var.get(), dialog.password_var.get()) == (
+        "MySQL / MariaDB", "127.0.0.1", str(wrong.port), "caja_edit", "pos", "")
+    assert str(dialog.password_hint.cget("text")) == "Déjala vacía para conservar la contraseña guardada."
+
+    result, text = run_connection_test(tk_root, dialog)
+    assert isinstance(result, dbsources.ServerNotRunning), text
+    dialog.port_var.set(str(mariadb_server.port))
+    result, text = run_connection_test(tk_root, dialog)  # the password field is empty: the stored one is used
+    assert isinstance(result, dbsources.ServerInfo), text
+    dialog.add_button.invoke()
+    pump(tk_root, timeout=0.05)
+    assert not dialog.winfo_exists()
+    assert step.tree.item("db0", "text") == f"caja_edit: caja_edit (MySQL/MariaDB, 127.0.0.1:{mariadb_server.port})"
+    assert len(step.databases) == 1
+
+    wizard = window.wizard
+    while window.summary is None:
+        wizard.next()
+        pump(tk_root, until=lambda: not wizard.step.busy, timeout=10)
+    text = window.config_path.read_text(encoding="utf-8")
+    assert tomllib.loads(text)["source"]["databases"] == [
+        {"engine": "mysql", "host": "127.0.0.1", "port": mariadb_server.port, "database": "caja_edit", "user": "pos"}]
+    assert mariadb_server.password not in text
+    assert dbsources.get_password(window.config.source.databases[0]) == mariadb_server.password
+    assert dbsources.test_connection(window.config.source.databases[0]).version.startswith("10.")
+
+
+def test_double_click_edits_keeping_name_and_client_and_a_new_password_goes_to_the_keyring(
+        tk_root, open_window, saved_config, db_keyring):
+    from wizard.core.config import DatabaseSource
+
+    db = DatabaseSource(engine="mysql", name="sicar", host="caja1", database="sicar", client="/opt/mysql/bin")
+    saved_with_database(saved_config, db, "vieja")
+    window = open_window(saved_config)
+    window.edit_config()
+    wizard = window.wizard
+    step = wizard.steps[0]
+    pump(tk_root, until=lambda: step.tree.bbox("db0"), timeout=5)
+    x, y, _w, h = step.tree.bbox("db0")
+    for _click in range(2):  # a real double click: two presses at the same place in quick succession
+        step.tree.event_generate("<ButtonPress-1>", x=x + 20, y=y + h // 2, time=1000 + _click * 50)
+        step.tree.event_generate("<ButtonRelease-1>", x=x + 20, y=y + h // 2, time=1010 + _click * 50)
+    pump(tk_root, timeout=0.05)
+    dialog = step.database_dialog
+    assert dialog is not None and dialog.title() == "Editar base de datos"
+    assert (dialog.port_var.get(), dialog.user_var.get()) == ("3306", "root")
+
+    dialog.add_button.invoke()  # nothing changed: the entry stays exactly as it was
+    pump(tk_root, timeout=0.05)
+    assert step.databases == [db] and not wizard.has_changes()
+    assert dbsources.get_password(db) == "vieja"
+
+    dialog = step.edit_selected_database()
+    dialog.host_var.set("servidor")
+    dialog.password_var.set("nueva")
+    dialog.add_button.invoke()
+    pump(tk_root, timeout=0.05)
+    assert step.databases == [DatabaseSource(engine="mysql", name="sicar", host="servidor", database="sicar",
+                                             client="/opt/mysql/bin")]
+    assert dbsources.get_password(step.databases[0]) == "nueva"
+    assert "nueva" not in str(window.config_path.read_text(encoding="utf-8"))
+
+
+def test_renaming_the_database_carries_the_stored_password_to_its_new_name_and_duplicates_are_refused(
+        tk_root, open_window, saved_config, db_keyring):
+    from wizard.core import config as config_mod
+    from wizard.core.config import DatabaseSource
+
+    first = DatabaseSource(engine="mysql", host="caja1", database="tienda")
+    second = DatabaseSource(engine="firebird", host="caja1", path="C:\\POS\\CAJA.FDB")
+    config = config_mod.load(saved_config)
+    config.source.databases = [first, second]
+    config_mod.save(config, saved_config)
+    dbsources.set_password(first, "clave de tienda")
+    window = open_window(saved_config)
+    window.edit_config()
+    step = window.wizard.steps[0]
+    step.tree.selection_set("db0")
+    dialog = step.edit_selected_database()
+
+    dialog.database_var.set("CAJA")  # the name of the other entry
+    dialog.add_button.invoke()
+    pump(tk_root, timeout=0.05)
+    assert dialog.winfo_exists()
+    assert str(dialog.status.cget("text")) == (
+        "Ya hay otra base de datos llamada «CAJA» en la lista; quítala o edítala en vez de agregarla otra vez")
+
+    dialog.database_var.set("tienda_2027")
+    dialog.add_button.invoke()
+    pump(tk_root, timeout=0.05)
+    assert not dialog.winfo_exists()
+    assert [d.label for d in step.databases] == ["tienda_2027", "CAJA"]
+    assert dbsources.get_password(step.databases[0]) == "clave de tienda"
+    assert step.tree.item("db1", "text").startswith("CAJA: ")

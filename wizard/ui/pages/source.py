@@ -15,7 +15,7 @@ from wizard.core.errors import UserError
 from wizard.i18n import _, ngettext
 from wizard.ui.pages.base import Step, sentence
 from wizard.ui.text import format_bytes, format_count
-from wizard.ui.widgets import Notice, ProblemLabel, WrapLabel
+from wizard.ui.widgets import SMALL_FONT, Notice, ProblemLabel, WrapLabel
 from wizard.ui.worker import BackgroundCall
 
 
@@ -67,6 +67,7 @@ class SourceStep(Step):
         self.tree.configure(yscrollcommand=scroll.set)
         self.tree.bind("<Delete>", lambda e: self.remove_selected())
         self.tree.bind("<<TreeviewSelect>>", lambda e: self._update_buttons())
+        self.tree.bind("<Double-1>", self._double_clicked)
 
         buttons = ttk.Frame(list_frame)
         buttons.grid(row=0, column=2, sticky="n", padx=(12, 0))
@@ -86,6 +87,14 @@ class SourceStep(Step):
             buttons, text=_("Quitar"), bootstyle="secondary-outline", command=self.remove_selected, width=18
         )
         self.remove_button.pack(fill="x")
+        self.edit_database_button = ttk.Button(
+            buttons,
+            text=_("Editar..."),
+            bootstyle="secondary-outline",
+            command=self.edit_selected_database,
+            width=18,
+        )
+        self.edit_database_button.pack(fill="x", pady=(6, 0))
         self.add_database_button = ttk.Button(
             buttons,
             text=_("Agregar base de datos..."),
@@ -187,17 +196,43 @@ class SourceStep(Step):
         self.databases = [d for i, d in enumerate(self.databases) if f"db{i}" not in selected]
         self._refresh_list()
 
-    def open_database_dialog(self) -> DatabaseDialog:
-        """ "Agregar base de datos...": a small window with the connection and "Probar conexión"."""
+    def open_database_dialog(self, index: int | None = None) -> DatabaseDialog:
+        """ "Agregar base de datos...", or with ``index`` "Editar..." of that entry: a small window with the
+        connection and "Probar conexión". One at a time."""
         if self.database_dialog is not None and self.database_dialog.winfo_exists():
             self.database_dialog.lift()
             return self.database_dialog
-        self.database_dialog = DatabaseDialog(self)
+        self.database_dialog = DatabaseDialog(self, index)
         return self.database_dialog
+
+    def selected_database(self) -> int | None:
+        """The index of the database entry selected in the list, when exactly one row (a database) is."""
+        selected = self.tree.selection()
+        if len(selected) != 1 or not str(selected[0]).startswith("db"):
+            return None
+        index = int(str(selected[0])[2:])
+        return index if index < len(self.databases) else None
+
+    def edit_selected_database(self) -> DatabaseDialog | None:
+        index = self.selected_database()
+        return None if index is None else self.open_database_dialog(index)
+
+    def _double_clicked(self, event: tkinter.Event) -> str | None:
+        row = self.tree.identify_row(event.y)
+        if not str(row).startswith("db"):
+            return None
+        self.tree.selection_set(row)
+        self.edit_selected_database()
+        return "break"
 
     def add_database(self, db: DatabaseSource) -> None:
         self.databases.append(db)
         self._refresh_list()
+
+    def replace_database(self, index: int, db: DatabaseSource) -> None:
+        self.databases[index] = db
+        self._refresh_list()
+        self.tree.selection_set(f"db{index}")
 
     def toggle_advanced(self) -> None:
         self.advanced_open.set(not self.advanced_open.get())
@@ -217,6 +252,7 @@ class SourceStep(Step):
 
     def _update_buttons(self) -> None:
         self.remove_button.state(["!disabled"] if self.tree.selection() else ["disabled"])
+        self.edit_database_button.state(["!disabled"] if self.selected_database() is not None else ["disabled"])
 
     def _refresh_list(self) -> None:
         self.tree.delete(*self.tree.get_children())
@@ -326,15 +362,19 @@ ENGINE_CHOICES = {"mysql": "MySQL / MariaDB", "firebird": "Firebird"}
 
 
 class DatabaseDialog(ttk.Toplevel):
-    """Agregar base de datos: engine, server, port, database (or file on the server), user and password.
+    """Agregar (or Editar) base de datos: engine, server, port, database (or file on the server), user, password.
 
-    "Probar conexión" connects on a worker thread, as a backup would. "Agregar" checks the entry with the
-    config's one validator, stores the password in the keyring (never in the config) and adds the entry.
+    "Probar conexión" connects on a worker thread, as a backup would. "Agregar" / "Guardar" checks the entry
+    with the config's one validator, stores the password in the keyring (never in the config) and adds or
+    replaces the entry. Editing keeps what the form does not show (name, client); an empty password keeps
+    the one already stored (carried over if the entry's name changes with its database).
     """
 
-    def __init__(self, step: SourceStep):
+    def __init__(self, step: SourceStep, index: int | None = None):
+        self.index = index
+        self.original = step.databases[index] if index is not None else None
         super().__init__(
-            title=_("Agregar base de datos"),
+            title=_("Agregar base de datos") if index is None else _("Editar base de datos"),
             master=step,
             transient=step.winfo_toplevel(),
             resizable=(True, False),
@@ -373,16 +413,31 @@ class DatabaseDialog(ttk.Toplevel):
         for row, (label, field) in enumerate(rows):
             label.grid(row=row, column=0, sticky="w", padx=(0, 10), pady=3)
             field.grid(row=row, column=1, sticky="ew" if field is not rows[2][1] else "w", pady=3)
+        last = len(rows)
+        self.password_hint = ttk.Label(
+            box,
+            text=_("Déjala vacía para conservar la contraseña guardada."),
+            bootstyle="secondary",
+            font=SMALL_FONT,
+        )
+        if self.original is not None:
+            self.password_hint.grid(row=last, column=1, sticky="w")
+            last += 1
         # A fixed wrap width: a long error must grow the dialog downwards, not off the screen sideways.
         self.status = ttk.Label(box, text="", bootstyle="secondary", wraplength=440, justify="left")
-        self.status.grid(row=len(rows), column=0, columnspan=2, sticky="ew", pady=(10, 0))
+        self.status.grid(row=last, column=0, columnspan=2, sticky="ew", pady=(10, 0))
         buttons = ttk.Frame(box, padding=(0, 14, 0, 0))
-        buttons.grid(row=len(rows) + 1, column=0, columnspan=2, sticky="ew")
+        buttons.grid(row=last + 1, column=0, columnspan=2, sticky="ew")
         self.test_button = ttk.Button(
             buttons, text=_("Probar conexión"), bootstyle="secondary-outline", command=self.test_connection
         )
         self.test_button.pack(side="left")
-        self.add_button = ttk.Button(buttons, text=_("Agregar"), bootstyle="primary", command=self.accept)
+        self.add_button = ttk.Button(
+            buttons,
+            text=_("Agregar") if self.original is None else _("Guardar"),
+            bootstyle="primary",
+            command=self.accept,
+        )
         self.add_button.pack(side="right")
         ttk.Button(buttons, text=_("Cancelar"), bootstyle="secondary", command=self.close).pack(
             side="right", padx=8
@@ -391,7 +446,18 @@ class DatabaseDialog(ttk.Toplevel):
         self.bind("<Escape>", lambda _e: self.close())
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._engine = "mysql"
+        if self.original is not None:
+            self._fill(self.original)
         self._engine_changed()
+
+    def _fill(self, db: DatabaseSource) -> None:
+        """The form as the entry is now (editing)."""
+        self.engine_var.set(ENGINE_CHOICES.get(db.engine, ENGINE_CHOICES["mysql"]))
+        self._engine = self.engine
+        self.host_var.set(db.host)
+        self.port_var.set(str(db.effective_port))
+        self.database_var.set(db.database if db.engine == "mysql" else db.path)
+        self.user_var.set(db.effective_user)
 
     @property
     def engine(self) -> str:
@@ -410,31 +476,53 @@ class DatabaseDialog(ttk.Toplevel):
         self._engine = engine
 
     def entry(self) -> dict:
-        """The fields as a ``[[source.databases]]`` table (the port as typed when it is not a number)."""
+        """The fields as a ``[[source.databases]]`` table (the port as typed when it is not a number). When
+        editing, what the form does not show (name, client) comes from the entry being edited."""
         port_text = self.port_var.get().strip()
         port: int | str = int(port_text) if port_text.isdigit() else (port_text or 0)
-        key = "database" if self.engine == "mysql" else "path"
-        return {
+        value = self.database_var.get().strip()
+        entry: dict = {
             "engine": self.engine,
             "host": self.host_var.get().strip(),
             "port": port,
-            key: self.database_var.get().strip(),
+            "database": value if self.engine == "mysql" else "",
+            "path": value if self.engine != "mysql" else "",
             "user": self.user_var.get().strip(),
         }
+        if self.original is not None:
+            entry["name"] = self.original.name
+            entry["client"] = self.original.client
+            # The usual port and user were left out of the entry: keep them out if they were not changed.
+            if not self.original.port and port == ENGINE_PORTS[self.engine]:
+                entry["port"] = 0
+            if not self.original.user and entry["user"] == ENGINE_USERS[self.engine]:
+                entry["user"] = ""
+        return entry
 
     def problems(self) -> list[Problem]:
-        """The one validator's verdict on the entry, next to those already in the list."""
-        draft = Config()
-        self.step.store(draft)
-        data = {
-            "source": {
-                "paths": ["-"],
-                "databases": [dataclasses.asdict(d) for d in draft.source.databases] + [self.entry()],
-            },
-            "destination": {"folder": "-"},
-        }
-        index = len(draft.source.databases)
-        return [p for p in validate_dict(data) if p.key.startswith(f"source.databases[{index}]")]
+        """The one validator's verdict on the entry, and whether another entry in the list (not the one being
+        edited) already goes by its name: names are keyring keys and file names inside the archive."""
+        entry = self.entry()
+        data = {"source": {"paths": ["-"], "databases": [entry]}, "destination": {"folder": "-"}}
+        problems = [p for p in validate_dict(data) if p.key.startswith("source.databases[0]")]
+        if problems:
+            return problems
+        label = DatabaseSource(**entry).label
+        taken = {d.label.casefold() for i, d in enumerate(self.step.databases) if i != self.index}
+        if label.casefold() in taken:
+            problems.append(Problem("source.databases.name", _(
+                "ya hay otra base de datos llamada «{name}» en la lista; quítala o edítala en vez de agregarla "
+                "otra vez").format(name=label)))
+        return problems
+
+    def _password_for(self, db: DatabaseSource, typed: str) -> str | None:
+        """What to connect with: the ``typed`` password; when editing with the field left empty, the stored
+        one (None: nothing stored). May read the keyring, and touches no widget (worker threads call it)."""
+        original = self.original
+        if typed or original is None:
+            return typed
+        stored = dbsources.get_password(original)
+        return stored if stored is not None else dbsources.get_password(db)
 
     def _show(self, text: str, style: str) -> None:
         self.status.configure(text=text, bootstyle=style)
@@ -445,7 +533,7 @@ class DatabaseDialog(ttk.Toplevel):
             self._show("\n".join(sentence(p.message) for p in problems), "danger")
             return
         db = DatabaseSource(**self.entry())
-        password = self.password_var.get()
+        typed = self.password_var.get()
         if self.call is not None:
             self.call.cancel()
         self.result = None
@@ -453,7 +541,7 @@ class DatabaseDialog(ttk.Toplevel):
         self.test_button.state(["disabled"])
         self.call = BackgroundCall(
             self,
-            lambda: dbsources.test_connection(db, password, use_keyring=False),
+            lambda: dbsources.test_connection(db, self._password_for(db, typed), use_keyring=False),
             lambda info: self._tested(info, db),
             self._failed,
         ).start()
@@ -482,11 +570,16 @@ class DatabaseDialog(ttk.Toplevel):
             return
         db = DatabaseSource(**self.entry())
         try:
-            dbsources.set_password(db, self.password_var.get())
+            password = self._password_for(db, self.password_var.get())
+            if password is not None:
+                dbsources.set_password(db, password)
         except OSError as exc:  # no keyring and the fallback file cannot be written: say so, stay open
             self._show(_("No se pudo guardar la contraseña: {error}").format(error=exc), "danger")
             return
-        self.step.add_database(db)
+        if self.index is None:
+            self.step.add_database(db)
+        else:
+            self.step.replace_database(self.index, db)
         self.close()
 
     def close(self) -> None:
