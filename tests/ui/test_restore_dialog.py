@@ -14,6 +14,9 @@ from wizard.core import history
 from wizard.core.backup import run_backup
 from wizard.core.config import load
 
+# mariadb_server, db_keyring: a real MariaDB for the archives that hold server-database dumps
+pytest_plugins = ["tests.dbservers"]
+
 IN_USE = "Cierra el punto de venta y vuelve a intentar."
 
 
@@ -197,3 +200,93 @@ def test_with_dropbox_chosen_but_not_signed_in_the_list_says_so_and_local_backup
         "No se pudieron ver los respaldos de Dropbox: Inicia sesión con Dropbox para ver los respaldos que hay "
         "en la nube.")
     assert [c.path for c in dialog.choices] == [archive]
+
+
+# -- server databases in the archive (real MariaDB, started by tests/dbservers.py) ---------------------------
+
+def shop_on_mariadb(server, name: str, sales: int) -> None:
+    server.admin(f"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`")
+    server.admin("CREATE TABLE ventas (id INT AUTO_INCREMENT PRIMARY KEY, total DECIMAL(10,2)) ENGINE=InnoDB;"
+                 f"INSERT INTO ventas (total) SELECT seq * 1.5 FROM seq_1_to_{sales};", database=name)
+
+
+def with_database(config_path: Path, db, *, folders: bool = True) -> Path:
+    from wizard.core import config as config_mod
+
+    config = load(config_path)
+    config.source.databases = [db]
+    if not folders:
+        config.source.paths = []
+    config_mod.save(config, config_path)
+    return config_path
+
+
+def test_a_server_database_is_listed_in_the_contents_and_the_original_restore_says_it_was_not_put_back(
+        tk_root, open_window, saved_config, pos_data, usb, dialogs, mariadb_server, db_keyring):
+    from wizard.core import dbsources
+
+    shop_on_mariadb(mariadb_server, "tienda_rd", 300)
+    db = mariadb_server.source("tienda_rd")
+    dbsources.set_password(db, mariadb_server.password)
+    archive = back_up(with_database(saved_config, db))
+    mariadb_server.admin("INSERT INTO ventas (total) VALUES (9.99)", database="tienda_rd")
+    window = open_window(saved_config)
+    dialog = open_dialog(tk_root, window)
+
+    lines = tree_texts(dialog.contents_tree)
+    assert "Bases de datos del servidor |  | 1 copia" in lines
+    [dump_line] = [line for line in lines if line.startswith("tienda_rd | ")]
+    assert dump_line.endswith(f" | MySQL/MariaDB · 127.0.0.1:{mariadb_server.port} · tienda_rd")
+    assert not any(line.startswith("bases_de_datos") for line in lines), "the dump is not shown as a plain folder"
+    assert dialog.dump_row.winfo_manager() == "grid"
+    assert dialog.dump_button.instate(["!disabled"]), "the only database is the one restored"
+
+    dialog.original_button.invoke()
+    assert dialogs.questions[-1].endswith(
+        "Las bases de datos del servidor (tienda_rd) no se restauran en su lugar original; después puedes "
+        "restaurarlas como bases de datos nuevas.")
+    assert pump(tk_root, until=lambda: dialog.view == "result", timeout=60)
+
+    assert dialog.report is not None, dialog.result_text
+    text = dialog.result_text
+    assert text.startswith("Se restauraron 3 archivos del respaldo de hoy a las ")
+    assert (f"No se restauraron las bases de datos del servidor: tienda_rd (MySQL/MariaDB · 127.0.0.1:"
+            f"{mariadb_server.port} · tienda_rd). Esas no vuelven a su lugar original.") in text
+    assert text.splitlines()[-1] == f'respaldos db restore "{archive}" tienda_rd --config "{saved_config}"'
+    assert mariadb_server.scalar("SELECT COUNT(*) FROM ventas", "tienda_rd") == "301", "the server was not touched"
+
+
+def test_a_server_database_is_restored_from_the_dialog_into_a_new_database_on_a_worker(
+        tk_root, open_window, saved_config, pos_data, usb, dialogs, mariadb_server, db_keyring):
+    from wizard.core import dbsources
+
+    shop_on_mariadb(mariadb_server, "tienda_nueva", 500)
+    db = mariadb_server.source("tienda_nueva")
+    dbsources.set_password(db, mariadb_server.password)
+    back_up(with_database(saved_config, db, folders=False))
+    mariadb_server.admin("DELETE FROM ventas WHERE id > 100", database="tienda_nueva")  # today's mistake
+    window = open_window(saved_config)
+    dialog = open_dialog(tk_root, window)
+
+    dialog.original_button.invoke()  # only a server database in it: nothing goes back in place
+    assert dialogs.infos[-1].startswith("Este respaldo solo tiene copias de bases de datos del servidor "
+                                        "(tienda_nueva), y esas no vuelven a su lugar original.")
+    assert dialog.view == "choose" and dialogs.questions == []
+
+    dialog.contents_tree.selection_set("dump:bases_de_datos/tienda_nueva.sql")
+    dialog.dump_button.invoke()
+    question = dialogs.questions[-1]
+    assert question.startswith("¿Restaurar la base de datos tienda_nueva del respaldo de hoy a las ")
+    target = question.split("Se creará ", 1)[1].split(" en el servidor ", 1)[0]
+    assert target.startswith("tienda_nueva_restaurada_")
+    assert dialog.view == "progress" and dialog.running, "the load runs on a worker; the window stays usable"
+    assert pump(tk_root, until=lambda: dialog.view == "result", timeout=120)
+
+    assert dialog.restored_database is not None, dialog.result_text
+    assert dialog.result_text == (f"Se restauró la base de datos tienda_nueva como {target} en el servidor "
+                                  f"127.0.0.1:{mariadb_server.port}. La original no se tocó.")
+    assert mariadb_server.scalar("SELECT COUNT(*) FROM ventas", target) == "500"
+    assert mariadb_server.scalar("SELECT COUNT(*) FROM ventas", "tienda_nueva") == "100", "original untouched"
+    assert dialog.back_button.winfo_manager() == "pack"
+    dialog.back_button.invoke()
+    assert dialog.view == "choose"

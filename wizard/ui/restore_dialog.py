@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
 
-from wizard.core import restore
+from wizard.core import dbsources, restore
+from wizard.core.archive import ManifestFile
+from wizard.core.config import DatabaseSource
 from wizard.core.errors import Cancelled, UserError
 from wizard.i18n import _, ngettext
 from wizard.ui.text import format_bytes, format_count, format_when, provider_text
@@ -103,6 +105,56 @@ def _where_text(choice: restore.BackupChoice, other_file: bool, provider: str) -
     return text
 
 
+def dumps_of(contents: restore.BackupContents) -> list[ManifestFile]:
+    """The server-database dumps in an archive (mysqldump / gbak output), which never go back in place."""
+    return [f for f in contents.files if f.kind in dbsources.DUMP_KINDS]
+
+
+def dump_entry(contents: restore.BackupContents, dump: ManifestFile) -> dict[str, Any]:
+    """The manifest's ``databases`` entry for a dump (engine, host, port, database or file, user), or what
+    the member itself tells (its name and kind) when an older manifest has none."""
+    for entry in contents.manifest.databases:
+        if str(entry.get("path", "")) == dump.path:
+            return dict(entry)
+    engine = next((e for e, kind in dbsources.KINDS.items() if kind == dump.kind), "mysql")
+    return {"path": dump.path, "name": Path(dump.path).stem, "engine": engine}
+
+
+def dump_detail(entry: dict[str, Any]) -> str:
+    """ "MySQL/MariaDB · caja1:3306 · sicar" for the contents tree."""
+    engine = str(entry.get("engine", ""))
+    parts = [dbsources.ENGINE_NAMES.get(engine, engine)]
+    if entry.get("host"):
+        parts.append(f"{entry['host']}:{entry.get('port') or ''}".rstrip(":"))
+    what = entry.get("database") or entry.get("file")
+    if what:
+        parts.append(str(what))
+    return " · ".join(parts)
+
+
+def database_for(entry: dict[str, Any], databases: list[DatabaseSource]) -> DatabaseSource:
+    """The configured ``[[source.databases]]`` entry a dump came from (same name and engine), so its client
+    folder and stored password are used; one rebuilt from the manifest when the config no longer has it."""
+    name, engine = str(entry.get("name", "")), str(entry.get("engine", ""))
+    for db in databases:
+        if db.engine == engine and db.label.casefold() == name.casefold():
+            return db
+    return DatabaseSource(engine=engine, name=name, host=str(entry.get("host") or "localhost"),
+                          port=int(entry.get("port") or 0), database=str(entry.get("database") or ""),
+                          path=str(entry.get("file") or ""), user=str(entry.get("user") or ""))
+
+
+def db_restore_command(archive: Path | str, name: str, config_path: Path | None = None) -> str:
+    """The command that loads a dump into a new database: respaldos db restore "ARCHIVO" NOMBRE."""
+    from wizard.core.paths import default_config_path
+
+    quoted = f'"{name}"' if " " in name else name
+    command = f'respaldos db restore "{archive}" {quoted}'
+    if config_path is not None and Path(config_path) != default_config_path():
+        command += f' --config "{config_path}"'
+    return command
+
+
 class RestoreDialog(ttk.Toplevel):
     """Opened by the summary's "Restaurar..." button. ``app`` is the RespaldosWindow (config, dialogs)."""
 
@@ -120,6 +172,9 @@ class RestoreDialog(ttk.Toplevel):
         self.report: restore.RestoreReport | None = None
         self.error: BaseException | None = None
         self.target_folder: Path | None = None
+        self.skipped_dumps: list[dict[str, Any]] = []  # dumps a restore to the original place left alone
+        self.restored_database: dbsources.RestoredDatabase | None = None
+        self._db_bytes = (0, 1)  # (loaded so far, size of the dump) while a database is restored
         self._calls: list[BackgroundCall] = []
         self._cloud_call: BackgroundCall | None = None
         self.columnconfigure(0, weight=1)
@@ -239,9 +294,20 @@ class RestoreDialog(ttk.Toplevel):
         cscroll = ttk.Scrollbar(tree_box, orient="vertical", command=self.contents_tree.yview)
         cscroll.grid(row=0, column=1, sticky="ns")
         self.contents_tree.configure(yscrollcommand=cscroll.set)
+        self.contents_tree.bind("<<TreeviewSelect>>", lambda _e: self._update_dump_button(), add="+")
+
+        # Shown when the backup holds server databases: they go back as NEW databases, never in place.
+        self.dump_row = ttk.Frame(view, padding=(0, 8, 0, 0))
+        self.dump_row.columnconfigure(0, weight=1)
+        self.dump_note = WrapLabel(self.dump_row, text="", bootstyle="secondary", font=SMALL_FONT)
+        self.dump_note.grid(row=0, column=0, sticky="ew", padx=(0, 10))
+        self.dump_button = ttk.Button(self.dump_row, text=_("Restaurar como base de datos nueva..."),
+                                      bootstyle="primary-outline", command=self.restore_database,
+                                      icon="database")
+        self.dump_button.grid(row=0, column=1, sticky="e")
 
         buttons = ttk.Frame(view)
-        buttons.grid(row=6, column=0, sticky="ew", pady=(14, 0))
+        buttons.grid(row=7, column=0, sticky="ew", pady=(14, 0))
         self.original_button = ttk.Button(buttons, text=_("Restaurar en su lugar original"), bootstyle="primary",
                                           command=self.restore_original, icon="arrow-counterclockwise")
         self.original_button.pack(side="left")
@@ -319,6 +385,7 @@ class RestoreDialog(ttk.Toplevel):
         self._calls = []
         self.contents = None
         self.contents_tree.delete(*self.contents_tree.get_children())
+        self.dump_row.grid_forget()
         if choice is None:
             self.lost.set(_("Elige un respaldo de la lista."), "info")
             return
@@ -362,7 +429,11 @@ class RestoreDialog(ttk.Toplevel):
             return iid
 
         shown = 0
+        dumps = dumps_of(contents)
+        dump_paths = {d.path for d in dumps}
         for f in contents.files:
+            if f.path in dump_paths:
+                continue  # listed under "Bases de datos del servidor" below
             parent_rel = f.path.rpartition("/")[0]
             part = parent_rel
             while part:
@@ -387,7 +458,21 @@ class RestoreDialog(ttk.Toplevel):
             files = ngettext("{count} archivo", "{count} archivos", n).format(count=format_count(n))
             tree.set(iid, "size", format_bytes(sizes.get(rel, 0)))
             tree.set(iid, "detail", f"{files} · {source}" if source else files)
-        hidden = len(contents.files) - shown
+        hidden = len(contents.files) - len(dumps) - shown
+        if dumps:
+            # First in the tree: a long folder list must not push them out of sight.
+            top = tree.insert("", 0, iid="dumps", text=_("Bases de datos del servidor"), open=True,
+                              values=("", ngettext("{count} copia", "{count} copias", len(dumps)).format(
+                                  count=len(dumps))))
+            for dump in dumps:
+                entry = dump_entry(contents, dump)
+                tree.insert(top, "end", iid=f"dump:{dump.path}", text=str(entry.get("name", dump.path)),
+                            values=(format_bytes(dump.size), dump_detail(entry)))
+            self.dump_note.configure(text=_(
+                "Las bases de datos del servidor no vuelven a su lugar original: se restauran como una base de "
+                "datos nueva en el servidor, sin tocar la que usa el punto de venta."))
+            self.dump_row.grid(row=6, column=0, sticky="ew")
+            self._update_dump_button()
         if hidden > 0:
             tree.insert("", "end", text=ngettext("... y {count} archivo más", "... y {count} archivos más",
                                                  hidden).format(count=format_count(hidden)))
@@ -439,6 +524,97 @@ class RestoreDialog(ttk.Toplevel):
                                            path=path)] + [c for c in self.extra if c.path != path]
         self._fill()
 
+    # -- server databases ----------------------------------------------------------------------------
+
+    def chosen_dump(self) -> ManifestFile | None:
+        """The dump selected in the contents tree, or the only one the backup has."""
+        if self.contents is None:
+            return None
+        dumps = dumps_of(self.contents)
+        selected = self.contents_tree.selection()
+        if selected and str(selected[0]).startswith("dump:"):
+            path = str(selected[0])[len("dump:"):]
+            return next((d for d in dumps if d.path == path), None)
+        return dumps[0] if len(dumps) == 1 else None
+
+    def _update_dump_button(self) -> None:
+        enabled = self.chosen_dump() is not None and not self.running
+        self.dump_button.state(["!disabled"] if enabled else ["disabled"])
+
+    def restore_database(self) -> None:
+        """ "Restaurar como base de datos nueva...": the dump goes into a new database beside the original
+        (``dbsources.restore_dump``, on a worker thread); the database the POS uses is not touched."""
+        choice, dump, contents = self.selected, self.chosen_dump(), self.contents
+        if choice is None or choice.path is None or dump is None or contents is None or self.running:
+            if dump is None and contents is not None and dumps_of(contents):
+                self.app.dialogs.info(_("Elige en «Contenido» la base de datos que quieres restaurar."))
+            return
+        entry = dump_entry(contents, dump)
+        db = database_for(entry, self.config.source.databases)
+        try:
+            target = dbsources.default_restore_target(db)
+        except UserError as exc:
+            self.app.dialogs.error(str(exc))
+            return
+        question = "\n\n".join([
+            _("¿Restaurar la base de datos {name} del respaldo {when} como una base de datos nueva?").format(
+                name=db.label, when=restore.when_phrase(choice.created)),
+            _("Se creará {target} en el servidor {where}. La base de datos que usa el punto de venta no se "
+              "toca.").format(target=target, where=dbsources.where(db)),
+        ])
+        if not self.app.dialogs.confirm(question, _("Restaurar"), yes=_("Restaurar"), no=_("Cancelar")):
+            return
+        archive = choice.path
+        self._db_bytes = (0, max(dump.size, 1))
+        self.restored_database = None
+        self.report = None
+        self.error = None
+        self.target_folder = None
+
+        def work(report: Callable[[Any], None], cancel: threading.Event) -> dbsources.RestoredDatabase:
+            return dbsources.restore_dump(archive, db, target=target, cancel=cancel, progress=report)
+
+        self.progress_title.configure(text=_("Restaurando la base de datos {name}").format(name=db.label))
+        self.step_label.configure(text=_("Cargando la copia en el servidor {where}...").format(
+            where=dbsources.where(db)))
+        self.percent_label.configure(text="0 %")
+        self.progress.configure(value=0)
+        self.current_label.configure(text=target)
+        self.cancel_button.state(["!disabled"])
+        self.cancel_button.configure(text=_("Cancelar"))
+        self.show("progress")
+        self.job = RestoreJob(self, work, on_progress=self._db_progress, on_done=self._db_done,
+                              on_error=self._failed).start()
+
+    def _db_progress(self, loaded: int) -> None:
+        done, total = self._db_bytes
+        done += int(loaded)
+        self._db_bytes = (done, total)
+        percent = min(100.0 * done / total, 100.0)
+        self.progress.configure(value=percent)
+        self.percent_label.configure(text=_("{p:.0f} %").format(p=percent))
+
+    def _db_done(self, restored: dbsources.RestoredDatabase) -> None:
+        self.restored_database = restored
+        self.result_title.configure(text=_("Base de datos restaurada"))
+        self.result_notice.set(restored.message, "success")
+        self.open_button.pack_forget()
+        self.back_button.pack(side="left")
+        self.show("result")
+
+    def _skipped_text(self, archive: Path | str) -> str:
+        """Which server databases a restore to the original place left alone, and how to bring them back."""
+        if not self.skipped_dumps:
+            return ""
+        names = ", ".join(f"{e.get('name', '')} ({dump_detail(e)})" for e in self.skipped_dumps)
+        lines = [_("No se restauraron las bases de datos del servidor: {names}. Esas no vuelven a su lugar "
+                   "original.").format(names=names)]
+        lines.append(_("Para recuperarlas sin tocar las que usa el punto de venta, vuelve a la lista, elígelas en "
+                       "«Contenido» y pulsa «Restaurar como base de datos nueva...», o usa en una terminal:"))
+        lines += [db_restore_command(archive, str(e.get("name", "")), self.app.config_path)
+                  for e in self.skipped_dumps]
+        return "\n".join(lines)
+
     # -- starting a restore --------------------------------------------------------------------------
 
     def restore_original(self) -> None:
@@ -448,6 +624,15 @@ class RestoreDialog(ttk.Toplevel):
         if self.app.backup_running:
             self.app.dialogs.warning(_("Hay un respaldo en curso. Espera a que termine y vuelve a intentar."))
             return
+        contents = self.contents if choice.local else None
+        dumps = dumps_of(contents) if contents is not None else []
+        names = ", ".join(str(dump_entry(contents, d).get("name", "")) for d in dumps) if contents else ""
+        if dumps and len(dumps) == len(contents.files):  # type: ignore[union-attr]
+            self.app.dialogs.info(_(
+                "Este respaldo solo tiene copias de bases de datos del servidor ({names}), y esas no vuelven a su "
+                "lugar original. Elige una en «Contenido» y pulsa «Restaurar como base de datos nueva...»: se "
+                "crea una base de datos nueva y la que usa el punto de venta no se toca.").format(names=names))
+            return
         question = "\n\n".join([
             _("¿Restaurar el respaldo {when} en su lugar original?").format(
                 when=restore.when_phrase(choice.created)),
@@ -455,6 +640,10 @@ class RestoreDialog(ttk.Toplevel):
             _("Antes se guardará un respaldo de seguridad de los datos actuales en {folder}.").format(
                 folder=self.config.destination.folder),
         ])
+        if dumps:
+            question += "\n\n" + _(
+                "Las bases de datos del servidor ({names}) no se restauran en su lugar original; después puedes "
+                "restaurarlas como bases de datos nuevas.").format(names=names)
         if not self.app.dialogs.confirm(question, _("Restaurar"), yes=_("Restaurar"), no=_("Cancelar")):
             return
         self._start(choice, None)
@@ -473,18 +662,22 @@ class RestoreDialog(ttk.Toplevel):
         self.target_folder = folder
         self.report = None
         self.error = None
+        self.skipped_dumps = []
+        self.restored_database = None
         extra = 0 if choice.local else 1
         steps = (4 if folder is None else 2) + extra
 
-        def work(report: Callable[[Any], None], cancel: threading.Event) -> restore.RestoreReport:
+        def work(report: Callable[[Any], None], cancel: threading.Event) -> tuple[restore.RestoreReport, list]:
             source = (nullcontext(choice.path) if choice.local
                       else restore.downloaded(config, choice.name, report=report, cancel=cancel, steps=steps))
             with source as archive:
-                if folder is None:
-                    return restore.restore_to_original(archive, config, report=report, cancel=cancel,
-                                                       download_steps=extra)
-                return restore.restore_to_folder(archive, folder, report=report, cancel=cancel,
-                                                 download_steps=extra)
+                if folder is not None:
+                    return restore.restore_to_folder(archive, folder, report=report, cancel=cancel,
+                                                     download_steps=extra), []
+                done = restore.restore_to_original(archive, config, report=report, cancel=cancel,
+                                                   download_steps=extra)
+                contents = restore.read_contents(archive)
+                return done, [dump_entry(contents, d) for d in dumps_of(contents)]
 
         self.progress_title.configure(text=_("Restaurando el respaldo {when}").format(
             when=restore.when_phrase(choice.created)))
@@ -495,7 +688,9 @@ class RestoreDialog(ttk.Toplevel):
         self.cancel_button.state(["!disabled"])
         self.cancel_button.configure(text=_("Cancelar"))
         self.show("progress")
-        self.job = RestoreJob(self, work, on_progress=self._progress, on_done=self._done,
+        archive_name = choice.path if choice.local and choice.path is not None else choice.name
+        self.job = RestoreJob(self, work, on_progress=self._progress,
+                              on_done=lambda done: self._done(done[0], done[1], archive_name),
                               on_error=self._failed).start()
 
     # -- progress ------------------------------------------------------------------------------------
@@ -558,11 +753,17 @@ class RestoreDialog(ttk.Toplevel):
     def result_text(self) -> str:
         return self.result_notice.text if self.view == "result" else ""
 
-    def _done(self, report: restore.RestoreReport) -> None:
+    def _done(self, report: restore.RestoreReport, skipped: list[dict[str, Any]] | None = None,
+              archive: Path | str = "") -> None:
         self.report = report
+        self.skipped_dumps = list(skipped or [])
         self.result_title.configure(text=_("Restauración terminada"))
         style = "success" if all(db.ok for db in report.databases) else "warning"
-        self.result_notice.set(report.message, style)
+        text = report.message
+        if self.skipped_dumps:
+            style = "warning"
+            text += "\n\n" + self._skipped_text(archive or report.archive)
+        self.result_notice.set(text, style)
         self.back_button.pack_forget()
         self.open_button.pack(side="left")
         self.show("result")
