@@ -26,7 +26,7 @@ import filelock
 
 from wizard import __version__
 from wizard.core import dbsources, history, paths
-from wizard.core.archive import CHUNK_SIZE, MANIFEST_NAME, Manifest, ManifestFile, ZipWriter, verify_archive
+from wizard.core.archive import CHUNK_SIZE, MANIFEST_NAME, Manifest, ManifestFile, ReadBack, ZipWriter, verify_archive
 from wizard.core.config import Config
 from wizard.core.errors import Cancelled, UserError
 from wizard.core.fsutil import fsync_dir
@@ -192,7 +192,7 @@ class _Run:
         self.done = 0
         self.verified_bytes = 0
         self._last_percent = -1.0
-        self.chunk_plan: dict[str, list[int]] = {}
+        self.read_back: dict[str, ReadBack | None] = {}
         self.dumps: list[dbsources.PreparedDump] = []
 
     def report(self, phase: str, current: str = "") -> None:
@@ -248,7 +248,8 @@ class _Run:
         snap_dir = Path(tempfile.mkdtemp(prefix="respaldos-snap-", dir=self._snapshot_parent(scan, dest)))
         try:
             with open(part, "xb") as fp:
-                writer = ZipWriter(fp)
+                # every chunk is read back from the file and inflated while later ones are compressed
+                writer = ZipWriter(fp, read_back=part)
                 try:
                     for item in scan.items:
                         self.check_cancel()
@@ -261,7 +262,8 @@ class _Run:
                         manifest.databases.append(dump.manifest_entry())
                     writer.add_bytes(MANIFEST_NAME, manifest.to_json())
                     writer.close()
-                    self.chunk_plan = {e.name: e.chunks for e in writer.entries}
+                    self.read_back = {e.name: e.read_back for e in writer.entries}
+                    self.verified_bytes = writer.checked_bytes
                 except BaseException:
                     writer.abort()
                     raise
@@ -355,6 +357,7 @@ class _Run:
                 break
             writer.write(chunk)
             self.done += len(chunk)
+            self.verified_bytes = writer.checked_bytes
             self.report("compress", item.archive_path)
             if self.cancel.is_set():
                 writer.discard()
@@ -372,7 +375,8 @@ class _Run:
             self.verified_bytes += n
             self.report("verify")
 
-        verified = verify_archive(part, report=progress, cancel=self.cancel, chunk_plan=self.chunk_plan)
+        self.report("verify")
+        verified = verify_archive(part, report=progress, cancel=self.cancel, read_back=self.read_back)
         if [f.sha256 for f in verified.files] != [f.sha256 for f in manifest.files]:
             raise AssertionError("verified manifest differs from the one written")
 
