@@ -290,3 +290,36 @@ def test_a_server_database_is_restored_from_the_dialog_into_a_new_database_on_a_
     assert dialog.back_button.winfo_manager() == "pack"
     dialog.back_button.invoke()
     assert dialog.view == "choose"
+
+
+def test_while_a_restore_runs_the_window_does_not_close_and_no_backup_starts(
+        tk_root, open_window, saved_config, pos_data, usb, dialogs, monkeypatch):
+    import threading
+
+    from wizard.core import restore
+
+    back_up(saved_config)
+    release = threading.Event()
+    real = restore.restore_to_original
+
+    def held(*args, **kwargs):  # the real restore, held at its start until the test has looked
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(restore, "restore_to_original", held)
+    window = open_window(saved_config)
+    dialog = open_dialog(tk_root, window)
+    dialog.original_button.invoke()
+    try:
+        assert window.restore_running
+        assert window.on_close() is False
+        assert dialogs.warnings[-1] == ("Hay una restauración en curso. Espera a que termine y después cierra "
+                                        "Respaldos.")
+        assert window.start_backup("scheduled") is False and not window.backup_running
+    finally:
+        release.set()
+    assert pump(tk_root, until=lambda: dialog.view == "result", timeout=60)
+    assert dialog.report is not None, dialog.result_text
+    assert not window.restore_running
+    assert window.start_backup("manual") is True
+    assert pump(tk_root, until=lambda: not window.backup_running, timeout=60)

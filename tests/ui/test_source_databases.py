@@ -241,3 +241,27 @@ def test_renaming_the_database_carries_the_stored_password_to_its_new_name_and_d
     assert [d.label for d in step.databases] == ["tienda_2027", "CAJA"]
     assert dbsources.get_password(step.databases[0]) == "clave de tienda"
     assert step.tree.item("db1", "text").startswith("CAJA: ")
+
+
+def test_step_one_counts_server_databases_beside_the_folders_and_enter_adds_the_entry(
+        tk_root, open_window, pos_data, tmp_path, db_keyring):
+    window = open_window()
+    step = window.wizard.steps[0]
+    step, dialog = open_dialog(tk_root, window)
+    fill(dialog, host="caja1", database="sicar", password="x")
+    dialog.focus_force()
+    dialog.engine_box.focus_set()
+    pump(tk_root, timeout=0.05)
+    dialog.engine_box.event_generate("<Return>")  # Enter = Agregar, as Enter = Siguiente in the wizard
+    pump(tk_root, timeout=0.05)
+    assert not dialog.winfo_exists() and [d.label for d in step.databases] == ["sicar"]
+    assert step.totals_text == "1 base de datos en un servidor", "a database alone says what will be backed up"
+
+    images = tmp_path / "imagenes"
+    images.mkdir()
+    (images / "coca.jpg").write_bytes(b"x" * 100)
+    step.add_paths([str(images)])
+    assert pump(tk_root, until=lambda: step.size_info is not None and "Total" in step.totals_text, timeout=10)
+    assert step.totals_text == ("Total: 100 B en 1 archivo  ·  0 bases de datos encontradas  ·  "
+                                "1 base de datos en un servidor")
+    assert not step.db_notice.winfo_manager(), "no 'no database found' warning: the database is on the server"

@@ -287,6 +287,15 @@ class RespaldosWindow:
     def backup_running(self) -> bool:
         return self.worker is not None and self.worker.running
 
+    @property
+    def restore_running(self) -> bool:
+        """The "Restaurar..." dialog is putting data back (files in place, or a database into the server)."""
+        dialog = getattr(self.summary, "restore_dialog", None) if self.summary is not None else None
+        try:
+            return bool(dialog is not None and dialog.winfo_exists() and dialog.running)
+        except tkinter.TclError:
+            return False
+
     def backup_now(self) -> bool:
         return self.start_backup("manual")
 
@@ -296,8 +305,8 @@ class RespaldosWindow:
         F8 is refused while the wizard is editing (the user is there and is told why); a scheduled run goes
         ahead with the saved config, and the summary shows its progress once the wizard closes.
         """
-        if self.config is None or self.backup_running:
-            return False
+        if self.config is None or self.backup_running or self.restore_running:
+            return False  # a scheduled run is recorded as skipped; a restore holds the data meanwhile
         if self.wizard is not None and trigger == "manual":
             return False
         if self.page is None:
@@ -499,6 +508,10 @@ class RespaldosWindow:
 
     def on_close(self) -> bool:
         """The title bar's close button. Returns False to keep the window open."""
+        if self.restore_running:
+            # Stopping halfway would leave part of the data restored and part not: let it finish.
+            self.dialogs.warning(_("Hay una restauración en curso. Espera a que termine y después cierra Respaldos."))
+            return False
         if self.backup_running:
             if not self.dialogs.confirm(
                 _("Hay un respaldo en curso. ¿Cancelarlo y cerrar Respaldos?"),

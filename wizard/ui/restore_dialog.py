@@ -105,6 +105,14 @@ def _where_text(choice: restore.BackupChoice, other_file: bool, provider: str) -
     return text
 
 
+def text_scale(widget: tkinter.Misc) -> float:
+    """How much larger than 100 % the text is (Tk's scaling is 1.33 pixels per point at 100 %)."""
+    try:
+        return max(float(widget.tk.call("tk", "scaling")) / 1.3333, 1.0)
+    except (tkinter.TclError, ValueError):
+        return 1.0
+
+
 def dumps_of(contents: restore.BackupContents) -> list[ManifestFile]:
     """The server-database dumps in an archive (mysqldump / gbak output), which never go back in place."""
     return [f for f in contents.files if f.kind in dbsources.DUMP_KINDS]
@@ -193,8 +201,9 @@ class RestoreDialog(ttk.Toplevel):
     def _place(self) -> None:
         root = self.app.root
         root.update_idletasks()
-        width = min(SIZE[0], root.winfo_screenwidth() - 40)
-        height = min(SIZE[1], root.winfo_screenheight() - 90)
+        factor = text_scale(root)  # larger text (150 %) needs a larger dialog
+        width = min(int(SIZE[0] * factor), root.winfo_screenwidth() - 40)
+        height = min(int(SIZE[1] * factor), root.winfo_screenheight() - 90)
         x = root.winfo_rootx() + max((root.winfo_width() - width) // 2, 0)
         y = root.winfo_rooty() + max((root.winfo_height() - height) // 2, 0)
         self.geometry(f"{width}x{height}+{x}+{y}")
@@ -261,10 +270,11 @@ class RestoreDialog(ttk.Toplevel):
         columns = ("when", "where", "size", "state")
         self.backups = ttk.Treeview(box, columns=columns, show="headings", height=6, selectmode="browse",
                                     bootstyle="table")
+        scale = text_scale(self)
         for col, title, width, stretch in (("when", _("Fecha"), 170, False), ("where", _("Dónde"), 190, False),
                                            ("size", _("Tamaño"), 90, False), ("state", _("Estado"), 200, True)):
             self.backups.heading(col, text=title, anchor="w")
-            self.backups.column(col, width=width, stretch=stretch, anchor="w")
+            self.backups.column(col, width=int(width * scale), stretch=stretch, anchor="w")
         self.backups.grid(row=0, column=0, sticky="nsew")
         scroll = ttk.Scrollbar(box, orient="vertical", command=self.backups.yview)
         scroll.grid(row=0, column=1, sticky="ns")
@@ -287,9 +297,9 @@ class RestoreDialog(ttk.Toplevel):
         self.contents_tree.heading("#0", text=_("Carpetas, archivos y bases de datos"), anchor="w")
         self.contents_tree.heading("size", text=_("Tamaño"), anchor="w")
         self.contents_tree.heading("detail", text=_("Detalle"), anchor="w")
-        self.contents_tree.column("#0", width=330, stretch=True)
-        self.contents_tree.column("size", width=90, stretch=False, anchor="w")
-        self.contents_tree.column("detail", width=240, stretch=True, anchor="w")
+        self.contents_tree.column("#0", width=int(330 * scale), stretch=True)
+        self.contents_tree.column("size", width=int(90 * scale), stretch=False, anchor="w")
+        self.contents_tree.column("detail", width=int(240 * scale), stretch=True, anchor="w")
         self.contents_tree.grid(row=0, column=0, sticky="nsew")
         cscroll = ttk.Scrollbar(tree_box, orient="vertical", command=self.contents_tree.yview)
         cscroll.grid(row=0, column=1, sticky="ns")

@@ -285,6 +285,8 @@ class SourceStep(Step):
             self.wizard.draft.destination.folder,
         )
         if key == self._size_key:
+            if self._size_call is None:
+                self._show_size()  # the server databases in the list may have changed
             return
         self._size_key = key
         if self._size_call is not None:
@@ -311,8 +313,12 @@ class SourceStep(Step):
 
     def _show_size(self) -> None:
         info = self.size_info
-        if info is None:
-            self.totals.configure(text="", bootstyle="default")
+        servers = len(self.databases)
+        on_servers = ngettext(
+            "{n} base de datos en un servidor", "{n} bases de datos en un servidor", servers
+        ).format(n=servers)
+        if info is None or not self.paths:
+            self.totals.configure(text=on_servers if servers else "", bootstyle="default")
             self.db_notice.grid_forget()
             return
         files = ngettext("{n} archivo", "{n} archivos", info.files).format(n=format_count(info.files))
@@ -322,10 +328,12 @@ class SourceStep(Step):
         text = _("Total: {size} en {files}  ·  {databases}").format(
             size=format_bytes(info.total_bytes), files=files, databases=dbs
         )
+        if servers:
+            text += "  ·  " + on_servers
         if info.truncated:
             text += "  ·  " + _("(hay más; se contó solo una parte)")
         self.totals.configure(text=text, bootstyle="default")
-        if info.databases == 0 and info.files:
+        if info.databases == 0 and info.files and not servers:
             self.db_notice.set(
                 _(
                     "No se encontró ninguna base de datos en lo que elegiste. Revisa que sea la "
@@ -444,11 +452,14 @@ class DatabaseDialog(ttk.Toplevel):
         )
         self.engine_box.bind("<<ComboboxSelected>>", lambda _e: self._engine_changed())
         self.bind("<Escape>", lambda _e: self.close())
+        self.bind("<Return>", self._on_return)
+        self.bind("<KP_Enter>", self._on_return)
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._engine = "mysql"
         if self.original is not None:
             self._fill(self.original)
         self._engine_changed()
+        self.after_idle(self.engine_box.focus_set)  # typing goes to the dialog, not the window behind it
 
     def _fill(self, db: DatabaseSource) -> None:
         """The form as the entry is now (editing)."""
@@ -458,6 +469,12 @@ class DatabaseDialog(ttk.Toplevel):
         self.port_var.set(str(db.effective_port))
         self.database_var.set(db.database if db.engine == "mysql" else db.path)
         self.user_var.set(db.effective_user)
+
+    def _on_return(self, event: tkinter.Event) -> None:
+        """Enter = Agregar / Guardar, as Enter = Siguiente in the wizard; a focused button does its own."""
+        if isinstance(event.widget, (ttk.Button, tkinter.Button)):
+            return
+        self.accept()
 
     @property
     def engine(self) -> str:
