@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -128,12 +127,10 @@ class _ProgressPrinter:
 
 
 def _stop_on_signals(event: threading.Event) -> None:
-    def handler(signum, frame):
-        event.set()
+    """Ctrl+C, SIGTERM and (Windows) Ctrl+Break set ``event``: the running step stops cleanly."""
+    from wizard.core.schedule import install_stop_signals
 
-    signal.signal(signal.SIGINT, handler)
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, handler)
+    install_stop_signals(event)
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

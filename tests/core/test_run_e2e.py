@@ -12,10 +12,13 @@ from tests.helpers import ROOT, respaldos_cmd, write_config
 from wizard.core import backup
 
 
-def start_service(tmp_path, name, when: str, config_age: timedelta | None = None):
+def start_service(tmp_path, name, when: str, config_age: timedelta | None = None, big_mib: int = 0):
     data = tmp_path / name / "datos"
     data.mkdir(parents=True)
     (data / "ventas.txt").write_text("venta 1\n")
+    if big_mib:  # incompressible, so that the backup lasts long enough to be interrupted
+        with open(data / "fotos.bin", "wb") as fh:
+            fh.writelines(os.urandom(1 << 20) for _ in range(big_mib))
     dest = tmp_path / name / "respaldos"
     dest.mkdir()
     cfg = write_config(tmp_path / name / "c.toml", [data], dest, f'[schedule]\ntime = "{when}"\n')
@@ -41,23 +44,34 @@ def test_respaldos_run_backs_up_at_the_chosen_minute_and_catches_up_a_missed_one
     missed = (now - timedelta(hours=2)).strftime("%H:%M")
     scheduled, dest_a, out_a = start_service(tmp_path, "programado", target.strftime("%H:%M"))
     catch_up, dest_b, out_b = start_service(tmp_path, "atrasado", missed, config_age=timedelta(days=1))
+    # A third service is stopped with SIGTERM while its scheduled backup is being written.
+    stopped, dest_c, out_c = start_service(tmp_path, "interrumpido", target.strftime("%H:%M"), big_mib=600)
     started = time.monotonic()
+    stopped_rc = None
+    part_seen = False
     try:
         deadline = started + 150
         found_a = found_b = None
-        while time.monotonic() < deadline and not (found_a and found_b):
+        while time.monotonic() < deadline and not (found_a and found_b and stopped_rc is not None):
             if not found_a and backup.list_archives(dest_a):
                 found_a = datetime.now()
             if not found_b and backup.list_archives(dest_b):
                 found_b = time.monotonic()
+            if not part_seen and any(p.name.endswith(".part") for p in dest_c.iterdir()):
+                part_seen = True
+                stopped.send_signal(signal.SIGTERM)
+                stopped_rc = stopped.wait(timeout=30)
             assert scheduled.poll() is None and catch_up.poll() is None, "a service died"
-            time.sleep(0.5)
+            time.sleep(0.1)
         assert found_a, f"no scheduled backup; output: {out_a.read_text()}"
         assert target <= found_a < target + timedelta(seconds=60)
         archive = backup.list_archives(dest_a)[0]
         assert target <= archive.created < target + timedelta(seconds=60)
         assert found_b and found_b - started <= 120, f"no catch-up within 2 minutes: {out_b.read_text()}"
+        assert part_seen, f"the large backup was never seen being written: {out_c.read_text()}"
     finally:
+        if stopped.poll() is None:
+            stopped.kill()
         for proc in (scheduled, catch_up):
             proc.send_signal(signal.SIGTERM)
         for proc in (scheduled, catch_up):
@@ -70,3 +84,8 @@ def test_respaldos_run_backs_up_at_the_chosen_minute_and_catches_up_a_missed_one
     assert '"trigger": "scheduled"' in hist_a and '"status": "ok"' in hist_a
     assert '"trigger": "catch-up"' in hist_b and '"status": "ok"' in hist_b
     assert "scheduled backup finished: ok" in out_a.read_text()
+    # SIGTERM mid-write: a clean exit, no half-written file, no archive, the run recorded as cancelled
+    assert stopped_rc == 0, out_c.read_text()
+    assert not list(dest_c.iterdir()), list(dest_c.iterdir())
+    hist_c = (tmp_path / "interrumpido" / "xdg_data_home" / "Respaldos" / "history.jsonl").read_text()
+    assert '"trigger": "scheduled"' in hist_c and '"status": "cancelled"' in hist_c, hist_c
