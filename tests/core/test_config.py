@@ -83,6 +83,13 @@ def test_omitted_sections_take_the_documented_defaults(tmp_path):
          "schedule.catch_up: debe ser true o false"),
         ('[source]\npaths = ["/d"]\n[destination]\nfolder = "/r"\n[cloud]\nprovider = "onedrive"\n',
          'cloud.provider: "onedrive" no es válido'),
+        # values are shown as written in TOML, not as Python would print them
+        ('[source]\npaths = ["/d"]\n[destination]\nfolder = "/r"\n[schedule]\ntime = 20:00:00\n',
+         "schedule.time: 20:00:00 no es una hora válida (HH:MM)"),
+        ('[source]\npaths = ["/d"]\n[destination]\nfolder = "/r"\n[schedule]\nfrequency = true\n',
+         'schedule.frequency: true no es válido'),
+        ('[source]\npaths = ["/d"]\n[destination]\nfolder = "/r"\n[schedule]\nfrequency = ["weekly"]\n',
+         'schedule.frequency: ["weekly"] no es válido'),
         ('[destination]\nfolder = "/r"\n', "source: falta la sección [source]"),
         ('[source]\npaths = ["/d"]\n', "destination: falta la sección [destination]"),
     ],
@@ -175,3 +182,13 @@ def test_the_window_and_the_file_share_one_validator():
     cfg.schedule.time = "7:5"
     keys = {p.key for p in config.validate(cfg)}
     assert keys == {"source.paths", "schedule.time"}
+
+
+def test_a_database_entry_that_is_not_a_table_does_not_hide_the_problems_of_the_others(tmp_path):
+    text = ('[source]\npaths = ["/d"]\ndatabases = [1, {engine = "postgres", database = "x"}]\n'
+            '[destination]\nfolder = "/r"\n')
+    with pytest.raises(ConfigError) as info:
+        load_text(tmp_path, text)
+    message = str(info.value)
+    assert "source.databases[0]: debe ser una tabla [[source.databases]]" in message
+    assert 'source.databases[1].engine: "postgres" no es válido' in message

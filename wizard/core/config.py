@@ -139,9 +139,20 @@ REQUIRED_SECTIONS = ("source", "destination")
 
 
 def _show(value: Any) -> str:
+    """A value as it is written in the TOML file (``true``, ``20:00:00``, ``["weekly"]``), never Python's repr."""
     if isinstance(value, str):
         return f'"{value}"'
-    return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
+    if hasattr(value, "isoformat"):  # TOML dates and times
+        return value.isoformat()
+    return str(value)
 
 
 def _is_str_list(value: Any) -> bool:
@@ -265,13 +276,16 @@ def validate_dict(data: dict[str, Any]) -> list[Problem]:
 
 def _validate_databases(databases: Any, add) -> None:
     """``[[source.databases]]``: every problem with its key path (``source.databases[0].engine``)."""
-    if not isinstance(databases, list) or not all(isinstance(d, dict) for d in databases):
+    if not isinstance(databases, list):
         add("source.databases", _("debe ser una lista de tablas [[source.databases]]"))
         return
     known = set(DatabaseSource.__dataclass_fields__)
     seen: dict[str, int] = {}
     for i, entry in enumerate(databases):
         key = f"source.databases[{i}]"
+        if not isinstance(entry, dict):
+            add(key, _("debe ser una tabla [[source.databases]]"))
+            continue
         for name in entry:
             if name == "password":
                 add(f"{key}.password", _("la contraseña no va en la configuración: guárdala con "
