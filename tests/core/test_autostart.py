@@ -5,6 +5,7 @@ from __future__ import annotations
 import plistlib
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,26 @@ def test_macos_writes_a_launch_agent(monkeypatch, tmp_path):
 
 def test_the_module_imports_without_winreg():
     assert "winreg" not in sys.modules or sys.platform == "win32"
+
+
+def test_a_config_other_than_the_default_is_named_in_the_login_command(monkeypatch, tmp_path):
+    monkeypatch.setattr(autostart, "_platform", lambda: "linux")
+    monkeypatch.delattr(sys, "frozen", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    default = autostart.config_dir() / autostart.CONFIG_FILE_NAME
+    assert autostart.default_command(default) == [sys.executable, "-m", "wizard", "--minimized"]
+    other = tmp_path / "mi tienda" / "respaldos.toml"
+    command = autostart.default_command(other)
+    assert command == [sys.executable, "-m", "wizard", "--minimized", "--config", str(other)]
+    # the command line the login would run parses back to the same config and flag
+    from wizard.cli import build_parser
+
+    args = build_parser().parse_args(command[3:])
+    assert args.minimized and Path(args.config) == other
+
+
+def test_the_autostart_entry_carries_a_non_default_config(linux, monkeypatch, tmp_path):
+    other = tmp_path / "mi tienda" / "respaldos.toml"
+    autostart.enable(config_path=other)
+    text = linux.read_text(encoding="utf-8")
+    assert "--minimized" in text and f'"{other}"' in text

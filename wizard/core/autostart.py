@@ -15,6 +15,7 @@ from pathlib import Path
 
 from wizard import APP_NAME
 from wizard.core.fsutil import atomic_write_bytes
+from wizard.core.paths import CONFIG_FILE_NAME, config_dir
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -30,22 +31,31 @@ def _platform() -> str:
     return sys.platform
 
 
-def default_command() -> list[str]:
-    """How to start this installation minimised: the frozen exe, or this Python with ``-m wizard``."""
+def default_command(config_path: Path | str | None = None) -> list[str]:
+    """How to start this installation minimised: the frozen exe, or this Python with ``-m wizard``.
+
+    A config other than the platform default (``--config`` or RESPALDOS_CONFIG when the box was ticked)
+    is named with ``--config``: at login neither the option nor the variable is there any more."""
     if getattr(sys, "frozen", False):
-        return [sys.executable, MINIMIZED_FLAG]
-    python = Path(sys.executable)
-    if _platform() == "win32":
-        # pythonw.exe starts without a console window.
-        windowless = python.with_name("pythonw.exe")
-        if windowless.exists():
-            python = windowless
-    return [str(python), "-m", "wizard", MINIMIZED_FLAG]
+        command = [sys.executable, MINIMIZED_FLAG]
+    else:
+        python = Path(sys.executable)
+        if _platform() == "win32":
+            # pythonw.exe starts without a console window.
+            windowless = python.with_name("pythonw.exe")
+            if windowless.exists():
+                python = windowless
+        command = [str(python), "-m", "wizard", MINIMIZED_FLAG]
+    if config_path is not None:
+        chosen = Path(config_path).expanduser().absolute()
+        if chosen != (config_dir() / CONFIG_FILE_NAME).absolute():
+            command += ["--config", str(chosen)]
+    return command
 
 
-def enable(command: list[str] | None = None) -> None:
-    """Start ``command`` (default: ``default_command()``) when the user logs in."""
-    command = command or default_command()
+def enable(command: list[str] | None = None, config_path: Path | str | None = None) -> None:
+    """Start ``command`` (default: ``default_command(config_path)``) when the user logs in."""
+    command = command or default_command(config_path)
     platform = _platform()
     if platform == "win32":
         _windows_enable(command)

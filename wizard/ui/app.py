@@ -259,7 +259,7 @@ class RespaldosWindow:
             from wizard.core import autostart
 
             if wanted:
-                autostart.enable()
+                autostart.enable(config_path=self.config_path)
             elif autostart.is_enabled():
                 autostart.disable()
         except Exception as exc:  # noqa: BLE001 - the config is saved; tell the user what did not work
