@@ -88,6 +88,27 @@ def test_a_full_dropbox_keeps_the_backup_pending_with_the_space_needed(dropbox_s
                                "Dropbox o conserva menos respaldos.")
 
 
+def test_dropbox_full_at_the_commit_keeps_the_backup_pending_and_the_next_pass_finishes_it(
+        dropbox_server, signed_in, tmp_path):
+    dest = tmp_path / "respaldos"
+    archive = make_archive(dest, days_ago(0), 9 * MiB)
+    config = cloud_config(dest)
+    dropbox_server.add_fault("files/upload_session/finish", "insufficient_space")
+
+    outcome = after_backup(config, archive)
+
+    assert outcome.status == "pending" and outcome.reason == "full"
+    assert outcome.message == ("Nube: 1 respaldo pendiente de subir. Tu Dropbox no tiene espacio para subir "
+                               f"{archive.name} (9.0 MB). Libera espacio en Dropbox o conserva menos respaldos.")
+    assert [(p.name, p.reason) for p in pending(config)] == [(archive.name, "full")]
+    assert remote_names(dropbox_server) == []
+
+    assert sync_pending(config).status == "ok"
+    assert dropbox_server.file(f"{FOLDER}/{archive.name}").data == archive.read_bytes()
+    assert pending(config) == []
+    assert len(dropbox_server.requests("files/upload_session/start")) == 1  # the same session was finished
+
+
 def test_cloud_retention_applies_the_keep_rules_to_backups_only(dropbox_server, signed_in, tmp_path):
     dest = tmp_path / "respaldos"
     dropbox_server.page_size = 2  # the listing comes in pages

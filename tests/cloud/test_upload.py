@@ -160,6 +160,23 @@ def test_a_full_dropbox_says_how_much_space_is_needed(dropbox_server, signed_in,
     assert dropbox_server.file(f"{FOLDER}/{archive.name}") is None
 
 
+@pytest.mark.parametrize("size, commit", [(300_000, "files/upload"), (9 * MiB, "files/upload_session/finish")])
+def test_dropbox_refusing_the_commit_for_lack_of_space_says_so_though_the_quota_showed_room(
+        dropbox_server, signed_in, tmp_path, size, commit):
+    archive = make_archive(tmp_path, days_ago(0), size)
+    dropbox_server.add_fault(commit, "insufficient_space")
+
+    with pytest.raises(CloudFull) as caught:
+        provider().upload(archive)
+
+    needed = "293.0 KB" if size < MiB else "9.0 MB"
+    assert str(caught.value) == (f"Tu Dropbox no tiene espacio para subir {archive.name} ({needed}). Libera "
+                                 "espacio en Dropbox o conserva menos respaldos.")
+    assert caught.value.reason == "full"
+    assert [e["error"] for e in dropbox_server.requests(commit)] == ["path"]
+    assert dropbox_server.file(f"{FOLDER}/{archive.name}") is None
+
+
 def test_a_content_hash_mismatch_deletes_the_remote_copy_and_uploads_again(dropbox_server, signed_in, tmp_path):
     archive = session_archive(tmp_path, 9)
     dropbox_server.add_fault("files/upload_session/finish", "corrupt")

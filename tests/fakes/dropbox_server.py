@@ -12,7 +12,10 @@ a quota, and a request log. Faults are queued with ``add_fault(route, kind, ...)
 - ``"drop_after"``: do the work (e.g. store the chunk), then reset the connection without answering;
 - ``"expire_token"``: answer 401 expired_access_token (the client must refresh);
 - ``"corrupt"``: store the committed file with one byte changed (its content_hash then differs);
-- ``"stall"``: wait ``retry_after`` seconds before doing the work (a slow line, a process killed meanwhile).
+- ``"stall"``: wait ``retry_after`` seconds before doing the work (a slow line, a process killed meanwhile);
+- ``"insufficient_space"``: the commit (``files/upload``, ``files/upload_session/finish``) answers
+  ``path/insufficient_space`` although ``users/get_space_usage`` still reports room, as Dropbox does when
+  what counts against the quota is not what the usage shows (a shared folder whose owner is full).
 
 ``files/download`` answers with the file's bytes and its metadata in the ``Dropbox-API-Result`` header,
 honouring ``Range: bytes=N-`` (206). There ``"corrupt"`` sends the bytes with one changed (the header keeps
@@ -345,8 +348,10 @@ class FakeDropbox:
         existing = self.files.get(path.lower())
         return self.used() - (len(existing.data) if existing else 0) + size <= self.allocated
 
-    def api(self, route: str, args: dict[str, Any], body: bytes, corrupt: bool) -> tuple[int, Any]:
-        """One API route; returns (status, JSON result or error)."""
+    def api(self, route: str, args: dict[str, Any], body: bytes, corrupt: bool,
+            no_room: bool = False) -> tuple[int, Any]:
+        """One API route; returns (status, JSON result or error). ``no_room``: a commit fails for lack of
+        space whatever the quota says."""
         def error(tag_json: dict[str, Any], summary: str) -> tuple[int, Any]:
             return 409, {"error_summary": summary, "error": tag_json}
 
@@ -384,7 +389,7 @@ class FakeDropbox:
             if route == "files/upload":
                 if args.get("content_hash") and args["content_hash"] != content_hash(body):
                     return error({".tag": "content_hash_mismatch"}, "content_hash_mismatch/")
-                if not self._space_left_for(args["path"], len(body)):
+                if no_room or not self._space_left_for(args["path"], len(body)):
                     return error({".tag": "path", "reason": {".tag": "insufficient_space"},
                                   "upload_session_id": "none"}, "path/insufficient_space/")
                 return 200, self._commit(args["path"], body, args.get("client_modified"), corrupt)
@@ -418,7 +423,7 @@ class FakeDropbox:
                     session.closed = bool(args.get("close"))
                     return 200, None
                 commit = args["commit"]
-                if not self._space_left_for(commit["path"], len(session.data) + len(body)):
+                if no_room or not self._space_left_for(commit["path"], len(session.data) + len(body)):
                     return error({".tag": "path", "path": {".tag": "insufficient_space"}}, "path/insufficient_space/")
                 data = bytes(session.data + body)
                 del self.sessions[cursor["session_id"]]
@@ -561,7 +566,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             with self.app.lock:
                 refresh = self.app.access_tokens[token]["refresh"]
                 self.app.refresh_tokens[refresh]["revoked"] = True
-        status, payload = self.app.api(route, args, body, corrupt=fault is not None and fault.kind == "corrupt")
+        kind = fault.kind if fault is not None else None
+        status, payload = self.app.api(route, args, body, corrupt=kind == "corrupt",
+                                       no_room=kind == "insufficient_space")
         cursor = args.get("cursor")
         self.app._record(route, status=status, length=len(body),
                          offset=cursor.get("offset") if isinstance(cursor, dict) else None,

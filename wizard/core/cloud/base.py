@@ -108,7 +108,9 @@ class CloudFull(CloudError):
     def __init__(self, provider_title: str, name: str, needed: int, free: int | None):
         from wizard.core.backup import format_size
 
-        if free is None:
+        # The provider can refuse a file while its quota still shows room (space counted elsewhere, e.g. a
+        # shared folder's owner): "quedan 1.9 GB" would then contradict the refusal, so it is left out.
+        if free is None or free >= needed:
             text = _("Tu {provider} no tiene espacio para subir {name} ({needed}). Libera espacio en "
                      "{provider} o conserva menos respaldos.")
         else:
