@@ -148,10 +148,10 @@ def test_without_an_app_key_the_sign_in_explains_what_is_missing(dropbox_server,
     assert dropbox_server.requests("oauth2/authorize") == []
 
 
-def test_the_app_key_comes_from_the_environment_then_the_config_then_the_build(monkeypatch):
-    baked = types.ModuleType("wizard.core.cloud._baked")
-    baked.DROPBOX_APP_KEY = "from-the-build"
-    monkeypatch.setitem(sys.modules, "wizard.core.cloud._baked", baked)
+def test_the_app_key_comes_from_the_environment_then_the_config_then_the_build(monkeypatch, tmp_path):
+    (tmp_path / "respaldos-vendor.json").write_text(json.dumps({"dropbox_app_key": " from-the-build "}),
+                                                    encoding="utf-8")
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)  # what a one-file executable sets
     monkeypatch.setenv("RESPALDOS_DROPBOX_APP_KEY", "from-env")
     assert resolve_app_key(CloudConfig(dropbox_app_key="from-config")) == "from-env"
     monkeypatch.delenv("RESPALDOS_DROPBOX_APP_KEY")
@@ -159,10 +159,14 @@ def test_the_app_key_comes_from_the_environment_then_the_config_then_the_build(m
     assert resolve_app_key(CloudConfig()) == "from-the-build"
 
 
-def test_a_frozen_build_takes_the_app_key_from_its_bundled_vendor_settings(monkeypatch, tmp_path):
-    (tmp_path / "respaldos-vendor.json").write_text(json.dumps({"dropbox_app_key": " vendor-key "}),
-                                                    encoding="utf-8")
-    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+def test_only_the_bundled_vendor_file_carries_a_build_s_app_key(monkeypatch):
+    # No build writes a Python module with the key: an importable one must not be a way in.
+    planted = types.ModuleType("wizard.core.cloud._baked")
+    planted.DROPBOX_APP_KEY = "planted"
+    monkeypatch.setitem(sys.modules, "wizard.core.cloud._baked", planted)
+    monkeypatch.delattr(sys, "_MEIPASS", raising=False)
     monkeypatch.delenv("RESPALDOS_DROPBOX_APP_KEY")
 
-    assert resolve_app_key(CloudConfig()) == "vendor-key"
+    with pytest.raises(NotConfigured):
+        resolve_app_key(CloudConfig())
+

@@ -60,14 +60,9 @@ MAX_OFFSET_CORRECTIONS = 3  # incorrect_offset answers in a row before starting 
 
 
 def baked_app_key() -> str | None:
-    """The app key built in by a vendor: ``DROPBOX_APP_KEY`` in ``wizard/core/cloud/_baked.py``, or
-    ``dropbox_app_key`` in the executable's bundled ``respaldos-vendor.json``; None when neither exists."""
-    try:
-        from wizard.core.cloud import _baked  # type: ignore[attr-defined]
-    except ImportError:
-        _baked = None
-    value = getattr(_baked, "DROPBOX_APP_KEY", "") or vendor_settings().get("dropbox_app_key") or ""
-    return str(value).strip() or None
+    """The app key a vendor's build bundles (``dropbox_app_key`` in ``respaldos-vendor.json``, see
+    ``base.vendor_settings()``); None when not frozen or not given at build time."""
+    return str(vendor_settings().get("dropbox_app_key") or "").strip() or None
 
 
 def resolve_app_key(cloud) -> str:
