@@ -4,11 +4,17 @@ Drive and a revoked sign-in; the local backup never depends on any of it."""
 
 from __future__ import annotations
 
+import os
+import stat
+import threading
+
+import pytest
+
 from tests.cloud.helpers import FOLDER, MiB, cloud_config, days_ago, make_archive
 from tests.fakes.drive_server import ROOT_ID
 from wizard.core.backup import archive_name
 from wizard.core.cloud import GoogleDriveProvider
-from wizard.core.cloud.queue import after_backup, pending, status
+from wizard.core.cloud.queue import after_backup, pending, queue_path, status
 from wizard.core.config import CloudConfig, RetentionConfig
 
 KEEP_3 = RetentionConfig(keep_last=3, keep_daily=0, keep_weekly=0, keep_monthly=0)
@@ -167,3 +173,23 @@ def test_google_that_keeps_refusing_keeps_the_backup_pending(drive_server, googl
     assert outcome.reason == "server"
     assert outcome.message == "Nube: 1 respaldo pendiente de subir (Google Drive no responde)"
     assert len(drive_server.requests("about.get")) == 6  # Backoff's attempts, then it gives up for now
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_the_queue_file_holding_a_google_upload_session_is_readable_only_by_its_owner(drive_server,
+                                                                                      google_signed_in, tmp_path):
+    # Anyone holding a resumable session's address can upload into it: it is a secret like a token.
+    dest = tmp_path / "respaldos"
+    archive = make_archive(dest, days_ago(0), 9 * MiB)
+    cancel = threading.Event()
+    previous = os.umask(0o022)  # the usual umask, which leaves new files readable by everyone
+    try:
+        outcome = after_backup(drive_config(dest), archive, cancel=cancel,
+                               report=lambda event: event.done_bytes and cancel.set())
+    finally:
+        os.umask(previous)
+
+    assert outcome.status == "cancelled"
+    uri = pending(drive_config(dest))[0].resume["uri"]
+    assert uri.startswith("https://") and uri in queue_path().read_text(encoding="utf-8")
+    assert stat.S_IMODE(queue_path().stat().st_mode) == 0o600

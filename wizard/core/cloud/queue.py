@@ -1,8 +1,9 @@
 """The upload queue: every local backup waits here until its cloud copy is uploaded and verified.
 
 The queue is a JSON file in the data folder (``nube_pendientes.json``, written atomically under a file
-lock), so a backup made offline, or a run killed mid-upload, is uploaded by the next backup, the next
-start, the 15-minute retry or ``respaldos sync``, and a resumable upload continues where it stopped.
+lock, readable only by its owner: it holds resumable upload addresses), so a backup made offline, or a
+run killed mid-upload, is uploaded by the next backup, the next start, the 15-minute retry or
+``respaldos sync``, and a resumable upload continues where it stopped.
 Nothing here raises for a network or account problem: callers get a ``CloudOutcome`` whose ``message``
 is the line for the summary ("Nube: 2 respaldos pendientes de subir (sin conexión)"). The local backup
 never depends on it.
@@ -146,7 +147,9 @@ def _edit() -> Iterator[dict[str, Any]]:
     with filelock.FileLock(str(folder / QUEUE_LOCK_NAME), timeout=QUEUE_LOCK_TIMEOUT):
         data = _load()
         yield data
-        atomic_write_bytes(queue_path(), json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+        # Owner-only: a Google resumable session's address in ``resume`` lets anyone holding it upload.
+        atomic_write_bytes(queue_path(), json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"),
+                           mode=0o600)
 
 
 def _read() -> dict[str, Any]:
