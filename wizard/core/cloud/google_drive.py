@@ -83,7 +83,6 @@ REQUEST_TIMEOUT = 60.0  # seconds without a byte from Google before the request 
 OFFLINE_ATTEMPTS = 2  # tries when no connection can be opened at all (the queue retries later)
 RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 QUOTA_REASONS = {"storageQuotaExceeded", "quotaExceeded"}
-SIGNED_OUT_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client"}
 _NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT,
                    errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTUNREACH, errno.EHOSTDOWN, errno.EADDRNOTAVAIL}
 _CONNECT_ERRNOS = {errno.ECONNREFUSED, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTUNREACH, errno.EHOSTDOWN,
