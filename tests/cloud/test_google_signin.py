@@ -4,6 +4,7 @@ browser opens, the OAuth client file, and where the refresh token goes (the keyr
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import sys
@@ -126,13 +127,16 @@ def test_denying_access_in_the_browser_says_so(drive_server):
     assert drive_server.requests("oauth.token") == []
 
 
-def test_unticking_google_drive_on_the_consent_screen_is_explained(drive_server):
+def test_unticking_google_drive_on_the_consent_screen_is_explained_in_the_browser_too(drive_server, cloud_env):
     drive_server.granted_scope = "openid"
 
-    with pytest.raises(UserError, match="deja marcada la casilla de Google Drive"):
+    with pytest.raises(UserError, match="deja marcada la casilla de Google Drive") as caught:
         provider().sign_in(timeout=20)
 
     assert stored_credentials() is None
+    [landed] = [v for v in browser_log(cloud_env) if v["url"].startswith("http://127.0.0.1")]
+    assert DONE_PAGE not in landed["text"]
+    assert str(caught.value) in html.unescape(landed["text"])
 
 
 def test_without_an_oauth_client_the_sign_in_explains_what_is_missing(drive_server, monkeypatch):

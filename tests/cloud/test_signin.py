@@ -3,6 +3,7 @@ to a pasted code, and where the refresh token goes (the keyring, nowhere else)."
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -98,12 +99,31 @@ def test_the_loopback_port_is_free_again_after_a_sign_in(dropbox_server, monkeyp
     assert DropboxProvider(CloudConfig(provider="dropbox")).sign_in(timeout=20)
 
 
-def test_denying_access_in_the_browser_says_so(dropbox_server):
+def landing_page(tmp_path) -> dict:
+    """The browser's visit to the loopback redirect: the page the user sees at the end of the sign-in."""
+    [landed] = [v for v in browser_log(tmp_path) if v["url"].startswith("http://127.0.0.1")]
+    return landed
+
+
+def test_denying_access_in_the_browser_says_so_there_and_in_the_app(dropbox_server, cloud_env):
     dropbox_server.deny = True
 
     with pytest.raises(UserError, match="No se dio permiso a Respaldos en Dropbox"):
         DropboxProvider(CloudConfig(provider="dropbox")).sign_in(timeout=20)
 
+    assert stored_credentials() is None
+    assert "No se dio permiso a Respaldos en Dropbox" in landing_page(cloud_env)["text"]
+
+
+def test_the_browser_says_done_only_once_the_code_was_exchanged(dropbox_server, cloud_env):
+    dropbox_server.add_fault("oauth2/token", "500")
+
+    with pytest.raises(UserError, match="Dropbox no aceptó el código de inicio de sesión") as caught:
+        DropboxProvider(CloudConfig(provider="dropbox")).sign_in(timeout=20)
+
+    page = landing_page(cloud_env)
+    assert DONE_PAGE not in page["text"]
+    assert "No se conectó la cuenta" in page["text"] and str(caught.value) in html.unescape(page["text"])
     assert stored_credentials() is None
 
 

@@ -162,7 +162,7 @@ class DropboxProvider(CloudProvider):
     def sign_in(self, *, cancel: threading.Event | None = None, timeout: float = SIGN_IN_TIMEOUT,
                 ask_code: Callable[[str], str | None] | None = None,
                 show_url: Callable[[str], None] | None = None, use_browser: bool = True) -> str:
-        from dropbox.oauth import DropboxOAuth2Flow, DropboxOAuth2FlowNoRedirect, NotApprovedException
+        from dropbox.oauth import DropboxOAuth2Flow, DropboxOAuth2FlowNoRedirect
 
         app_key = resolve_app_key(self.cloud)
         cancel = cancel or threading.Event()
@@ -179,16 +179,12 @@ class DropboxProvider(CloudProvider):
                                          token_access_type="offline", timeout=REQUEST_TIMEOUT)
                 url = flow.start()
                 listener.state = session["csrf"]
+                listener.complete = lambda params: self._exchange(lambda: flow.finish(params))
                 if show_url is not None:
                     show_url(url)
                 logger.info("opening the browser for the Dropbox sign-in (redirect %s)", listener.redirect_uri)
                 if open_browser(url):
-                    params = listener.wait(timeout, cancel)
-                    try:
-                        result = self._exchange(lambda: flow.finish(params))
-                    except NotApprovedException:
-                        raise UserError(_("No se dio permiso a Respaldos en Dropbox. Vuelve a intentarlo y "
-                                          "pulsa «Permitir».")) from None
+                    result = listener.wait(timeout, cancel)
                 else:
                     logger.info("no browser could be opened; asking for the code instead")
         if result is None:
@@ -201,8 +197,6 @@ class DropboxProvider(CloudProvider):
             if cancel.is_set() or not code or not code.strip():
                 raise Cancelled()
             result = self._exchange(lambda: flow_nr.finish(code.strip()))
-        if not result.refresh_token:
-            raise UserError(_("Dropbox no entregó un permiso duradero para Respaldos. Vuelve a iniciar sesión."))
         secrets.set_secret(SECRET_NAME, json.dumps({
             "refresh_token": result.refresh_token, "app_key": app_key, "account_id": result.account_id}))
         logger.info("Dropbox sign-in complete; credentials stored (%s)", secrets.storage_description())
@@ -210,11 +204,16 @@ class DropboxProvider(CloudProvider):
         return self.account_label()
 
     def _exchange(self, finish):
-        """Exchange the code for tokens, turning what can go wrong into sentences."""
+        """Exchange the code for tokens (``finish()``), turning what can go wrong into sentences. Runs on the
+        loopback listener's thread for a browser sign-in: its sentence is what the browser tab shows."""
         import requests
+        from dropbox.oauth import NotApprovedException
 
         try:
-            return finish()
+            result = finish()
+        except NotApprovedException:
+            raise UserError(_("No se dio permiso a Respaldos en Dropbox. Vuelve a intentarlo y pulsa "
+                              "«Permitir».")) from None
         except requests.exceptions.HTTPError as exc:
             logger.warning("Dropbox refused the sign-in code: HTTP %s", exc.response.status_code
                            if exc.response is not None else "?")
@@ -224,6 +223,9 @@ class DropboxProvider(CloudProvider):
             logger.warning("sign-in code exchange failed: %s", type(exc).__name__)
             raise Offline(_("No hay conexión con Dropbox. Revisa la conexión a internet y vuelve a "
                             "intentarlo.")) from None
+        if not result.refresh_token:
+            raise UserError(_("Dropbox no entregó un permiso duradero para Respaldos. Vuelve a iniciar sesión."))
+        return result
 
     def sign_out(self) -> None:
         creds = self._credentials()

@@ -425,12 +425,13 @@ class GoogleDriveProvider(CloudProvider):
             with listener:
                 flow = self._flow(client, listener.redirect_uri)
                 listener.state = token_source.token_urlsafe(24)
+                listener.complete = lambda params: self._exchange(flow, params)
                 url = flow.step1_get_authorize_url(state=listener.state)
                 if show_url is not None:
                     show_url(url)
                 logger.info("opening the browser for the Google sign-in (redirect %s)", listener.redirect_uri)
                 if open_browser(url):
-                    credentials = self._exchange(flow, listener.wait(timeout, cancel))
+                    credentials = listener.wait(timeout, cancel)
                 else:
                     logger.info("no browser could be opened; asking for the address instead")
         if credentials is None:
@@ -445,12 +446,6 @@ class GoogleDriveProvider(CloudProvider):
             if cancel.is_set() or not answer or not answer.strip():
                 raise Cancelled()
             credentials = self._exchange(flow, _pasted(answer.strip(), state))
-        if not credentials.refresh_token:
-            raise UserError(_("Google no entregó un permiso duradero para Respaldos. Vuelve a iniciar sesión."))
-        granted = str((credentials.token_response or {}).get("scope", SCOPE)).split()
-        if SCOPE not in granted:
-            raise UserError(_("No se dio permiso a Respaldos para guardar archivos en Google Drive. Vuelve a "
-                              "iniciar sesión y deja marcada la casilla de Google Drive."))
         self.close()
         auth = _auth_class()(settings=_settings(_KeyringDict(), client), http_timeout=REQUEST_TIMEOUT)
         auth.credentials = credentials
@@ -472,7 +467,8 @@ class GoogleDriveProvider(CloudProvider):
 
     @staticmethod
     def _exchange(flow, params: dict[str, str]):
-        """Exchange the code for credentials, turning what can go wrong into sentences."""
+        """Exchange the code for credentials, turning what can go wrong into sentences. Runs on the loopback
+        listener's thread for a browser sign-in: its sentence is what the browser tab shows."""
         import httplib2
         from oauth2client.client import FlowExchangeError
 
@@ -481,7 +477,7 @@ class GoogleDriveProvider(CloudProvider):
             raise UserError(_("No se dio permiso a Respaldos en Google. Vuelve a intentarlo y pulsa «Continuar» "
                               "o «Permitir»."))
         try:
-            return flow.step2_exchange(params["code"], http=httplib2.Http(timeout=REQUEST_TIMEOUT))
+            credentials = flow.step2_exchange(params["code"], http=httplib2.Http(timeout=REQUEST_TIMEOUT))
         except FlowExchangeError as exc:
             logger.warning("Google refused the sign-in code: %s", str(exc).split(":")[0])
             raise UserError(_("Google no aceptó el código de inicio de sesión (quizá ya se usó o caducó). "
@@ -492,6 +488,13 @@ class GoogleDriveProvider(CloudProvider):
             logger.warning("sign-in code exchange failed: %s", type(exc).__name__)
             raise Offline(_("No hay conexión con Google. Revisa la conexión a internet y vuelve a "
                             "intentarlo.")) from None
+        if not credentials.refresh_token:
+            raise UserError(_("Google no entregó un permiso duradero para Respaldos. Vuelve a iniciar sesión."))
+        granted = str((credentials.token_response or {}).get("scope", SCOPE)).split()
+        if SCOPE not in granted:
+            raise UserError(_("No se dio permiso a Respaldos para guardar archivos en Google Drive. Vuelve a "
+                              "iniciar sesión y deja marcada la casilla de Google Drive."))
+        return credentials
 
     def sign_out(self) -> None:
         creds = _stored_credentials()

@@ -3,7 +3,10 @@
 The listener is bound before the browser opens (``webbrowser.open`` with BROWSER set waits for that
 program to exit). It accepts only a request whose ``state`` matches the sign-in in progress; anything
 else (a stale tab from an earlier attempt, another program) gets a short refusal page and the wait
-goes on. Timeout and cancel end the wait without a result.
+goes on. The accepted request is completed (the code exchanged for tokens) on the listener's thread
+before the browser gets its answer, so the tab says "Listo" only when the sign-in worked, and the
+provider's own sentence when it did not; doing it there also works while ``webbrowser.open`` is still
+waiting for the browser program. Timeout and cancel end the wait without a result.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import socketserver
 import threading
 import time
 import webbrowser
-from typing import Self
+from collections.abc import Callable
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from wizard.core.errors import Cancelled, UserError
@@ -58,7 +62,13 @@ class LoopbackListener:
 
     def __init__(self, ports: tuple[int, ...] = LOOPBACK_PORTS):
         self.state = ""  # set before the browser opens
-        self.params: dict[str, str] | None = None
+        # Set before the browser opens too: turns the redirect's query parameters into the sign-in's result
+        # (exchanging the code), raising a UserError whose sentence the browser tab then shows.
+        self.complete: Callable[[dict[str, str]], Any] | None = None
+        self.result: Any = None
+        self._error: BaseException | None = None
+        self._accepted = threading.Event()  # a redirect of this sign-in arrived: no more timeout
+        self._abandoned = False  # the app stopped waiting (cancel, timeout): the result will not be used
         self._done = threading.Event()
         self._server = self._bind(ports)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
@@ -99,21 +109,28 @@ class LoopbackListener:
             return
         params = {k: v[0] for k, v in parse_qs(url.query).items()}
         given = params.get("state", "")
-        if self._done.is_set() or not self.state or not secrets.compare_digest(given.encode(),
-                                                                               self.state.encode()):
+        if self._accepted.is_set() or not self.state or not secrets.compare_digest(given.encode(),
+                                                                                   self.state.encode()):
             logger.warning("sign-in redirect refused: it does not belong to the sign-in in progress")
             self._answer(request, 400, _page(
                 _("Esta página no corresponde al inicio de sesión en curso"),
                 _("Vuelve a Respaldos y pulsa otra vez el botón para iniciar sesión.")))
             return
-        if "error" in params:
-            self._answer(request, 200, _page(_("No se conectó la cuenta"),
-                                             _("No se dio permiso a Respaldos. Puedes cerrar esta pestaña.")))
-        else:
-            self._answer(request, 200, _page(_("Listo"),
-                                             _("Listo. Ya puedes cerrar esta pestaña y volver a Respaldos.")))
-        self.params = params
-        self._done.set()
+        self._accepted.set()
+        page = _page(_("No se conectó la cuenta"),
+                     _("No se pudo terminar el inicio de sesión. Vuelve a Respaldos para ver qué pasó."))
+        try:
+            self.result = self.complete(params) if self.complete is not None else params
+            if not self._abandoned:
+                page = _page(_("Listo"), _("Listo. Ya puedes cerrar esta pestaña y volver a Respaldos."))
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting thread, which raises it
+            self._error = exc
+            if isinstance(exc, UserError):
+                page = _page(_("No se conectó la cuenta"), str(exc))
+        try:
+            self._answer(request, 200, page)
+        finally:
+            self._done.set()
 
     @staticmethod
     def _answer(request: http.server.BaseHTTPRequestHandler, status: int, body: bytes) -> None:
@@ -125,18 +142,23 @@ class LoopbackListener:
         request.end_headers()
         request.wfile.write(body)
 
-    def wait(self, timeout: float, cancel: threading.Event | None = None) -> dict[str, str]:
-        """The query parameters of the accepted redirect. Raises SignInTimeout or Cancelled."""
+    def wait(self, timeout: float, cancel: threading.Event | None = None) -> Any:
+        """What ``complete`` returned for the accepted redirect (its query parameters without ``complete``);
+        raises what ``complete`` raised, SignInTimeout or Cancelled. ``timeout`` counts until a redirect of
+        this sign-in arrives, not while it is being completed."""
         deadline = time.monotonic() + timeout
         while not self._done.wait(0.1):
             if cancel is not None and cancel.is_set():
+                self._abandoned = True
                 raise Cancelled()
-            if time.monotonic() >= deadline:
+            if not self._accepted.is_set() and time.monotonic() >= deadline:
+                self._abandoned = True
                 raise SignInTimeout(_("Se acabó el tiempo para iniciar sesión ({minutes} minutos). Vuelve a "
                                       "intentarlo y autoriza a Respaldos en el navegador.").format(
                     minutes=round(timeout / 60)))
-        assert self.params is not None
-        return self.params
+        if self._error is not None:
+            raise self._error
+        return self.result
 
     def close(self) -> None:
         self._server.shutdown()
