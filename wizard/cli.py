@@ -238,7 +238,7 @@ def _restore_with_checks(args: argparse.Namespace) -> int:
         with source as archive:
             if args.to_original:
                 report = restore.restore_to_original(archive, config, report=printer, cancel=cancel,
-                                                     download_steps=extra)
+                                                     download_steps=extra, config_path=_config_path(args))
             else:
                 report = restore.restore_to_folder(archive, args.to, force=args.force, report=printer,
                                                    cancel=cancel, download_steps=extra)
@@ -248,6 +248,8 @@ def _restore_with_checks(args: argparse.Namespace) -> int:
     finally:
         printer.finish()
     print(report.message)
+    if report.dumps_warning:
+        print(report.dumps_warning)
     return EXIT_OK
 
 

@@ -418,6 +418,33 @@ def _children() -> list[tuple[int, list[str], bytes]]:
 DUMP_TOOLS = ("mariadb-dump", "mysqldump", "gbak")
 
 
+def _descendants(root: int) -> list[tuple[int, list[str], bytes]]:
+    """(pid, argv, environ) of every process below ``root``, read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, wanted = [], {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in wanted and pid not in wanted:
+                wanted.add(pid)
+                changed = True
+    for pid in wanted - {root}:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        found.append((pid, [a.decode(errors="replace") for a in argv if a], b""))
+    return found
+
+
 def test_a_dump_killed_midway_fails_the_run_and_leaves_older_backups_untouched(mariadb_server, db_keyring, dest):
     name = unique("cortada")
     make_mysql_shop(mariadb_server, name, sales=40_000)
@@ -499,37 +526,157 @@ def test_the_client_is_found_in_the_usual_install_folders(mariadb_server, db_key
 
 # -- the password stays secret ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("engine", ["mysql", "firebird"])
-def test_the_password_never_appears_in_the_dump_process_argv_or_environment(
-        engine, mariadb_server, firebird_server, db_keyring, dest, private_tmp):
+def secret_shop(engine: str, mariadb_server, firebird_server, prefix: str = "secreto"):
+    """A database big enough for its dump to be watched while it runs, with its password stored."""
     if engine == "mysql":
-        name = unique("secreto")
+        name = unique(prefix)
         make_mysql_shop(mariadb_server, name, sales=40_000)
         db, password = mariadb_server.source(name), mariadb_server.password
     else:
-        db = firebird_server.source(make_firebird_shop(firebird_server, unique("SECRETO") + ".FDB", sales=30_000))
+        db = firebird_server.source(make_firebird_shop(firebird_server, unique(prefix.upper()) + ".FDB",
+                                                       sales=30_000))
         password = firebird_server.password
     dbsources.set_password(db, password)
-    seen: list[tuple[list[str], bytes]] = []
+    return db, password
+
+
+def _files_holding(folder: Path, secret: str) -> list[Path]:
+    found = []
+    for f in folder.rglob("*"):
+        try:
+            if f.is_file() and secret.encode() in f.read_bytes():
+                found.append(f)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.parametrize("engine", ["mysql", "firebird"])
+def test_the_password_reaches_the_dump_tool_through_an_inherited_descriptor_and_never_touches_the_disk(
+        engine, mariadb_server, firebird_server, db_keyring, dest, private_tmp):
+    db, password = secret_shop(engine, mariadb_server, firebird_server)
+    seen: list[tuple[list[str], bytes, dict[str, tuple[str, bytes]]]] = []
+    on_disk: list[Path] = []
+
+    def look(event) -> None:
+        if event.phase == "snapshot" and event.done_bytes:
+            for pid, argv, environ in _children():
+                if Path(argv[0]).name in DUMP_TOOLS:
+                    fds = {}
+                    for arg in argv:
+                        m = re.search(r"/dev/fd/(\d+)$", arg)
+                        if m:
+                            link = f"/proc/{pid}/fd/{m.group(1)}"
+                            with open(link, "rb") as fh:  # a memfd opens afresh at its start
+                                fds[arg] = (os.readlink(link), fh.read())
+                    seen.append((argv, environ, fds))
+            on_disk.extend(_files_holding(private_tmp, password))
+
+    result = backup.run_backup(make_config(dest, db), report=look)
+    assert result.status == "ok", result.message
+    assert seen, "the dump process was never seen running"
+    for argv, environ, fds in seen:
+        assert not any(password in a for a in argv), argv
+        assert password.encode() not in environ
+        option = "--defaults-extra-file=" if engine == "mysql" else "/dev/fd/"
+        assert [a for a in argv if a.startswith(option)], argv
+        [(target, content)] = fds.values()
+        assert target.startswith(("/memfd:respaldos-clave", "pipe:")), target
+        if engine == "mysql":
+            assert content.startswith(b"[client]\npassword=")
+        else:
+            assert content == password.encode()
+    assert on_disk == [], "no file ever held the password"
+    assert list(private_tmp.iterdir()) == [], "the private folder is removed after the dump"
+
+
+@pytest.mark.parametrize("engine", ["mysql", "firebird"])
+def test_without_descriptors_as_on_windows_the_password_goes_in_a_0600_file_removed_after_the_dump(
+        engine, mariadb_server, firebird_server, db_keyring, dest, private_tmp, monkeypatch):
+    monkeypatch.setattr(dbsources, "PASS_FDS", False)
+    db, password = secret_shop(engine, mariadb_server, firebird_server)
+    seen: list[list[str]] = []
     secret_files: list[int] = []
 
     def look(event) -> None:
         if event.phase == "snapshot" and event.done_bytes:
-            for _pid, argv, environ in _children():
-                if Path(argv[0]).name in DUMP_TOOLS:
-                    seen.append((argv, environ))
+            seen.extend(argv for _pid, argv, _env in _children() if Path(argv[0]).name in DUMP_TOOLS)
             for f in private_tmp.glob("respaldos-db-*/*"):
                 if f.name in ("cliente.cnf", "clave"):
                     secret_files.append(f.stat().st_mode & 0o777)
 
     result = backup.run_backup(make_config(dest, db), report=look)
     assert result.status == "ok", result.message
-    assert seen, "the dump process was never seen running"
-    for argv, environ in seen:
-        assert not any(password in a for a in argv), argv
-        assert password.encode() not in environ
+    assert seen and not any(password in a for argv in seen for a in argv)
     assert secret_files and set(secret_files) == {0o600}
     assert list(private_tmp.iterdir()) == [], "the password file is removed after the dump"
+
+
+def test_where_there_is_no_memfd_the_password_goes_through_a_pipe(mariadb_server, firebird_server, db_keyring,
+                                                                  private_tmp, monkeypatch):
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+    name = unique("tubo")
+    make_mysql_shop(mariadb_server, name, sales=10)
+    mysql = mariadb_server.source(name)
+    fb = firebird_server.source(make_firebird_shop(firebird_server, unique("TUBO") + ".FDB", sales=10))
+    dbsources.set_password(mysql, mariadb_server.password)
+    dbsources.set_password(fb, firebird_server.password)
+    assert dbsources.test_connection(mysql).version.startswith("10.")
+    assert dbsources.test_connection(fb).version.startswith("3.")
+    dbsources.set_password(fb, "mala")
+    with pytest.raises(dbsources.WrongPassword):
+        dbsources.test_connection(fb)
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_a_killed_backup_leaves_no_password_on_disk_and_the_next_run_removes_its_folder(
+        mariadb_server, firebird_server, db_keyring, dest, tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    mysql, password = secret_shop("mysql", mariadb_server, firebird_server, prefix="matado")
+    cfg_path = tmp_path / "respaldos.toml"
+    config.save(make_config(dest, mysql), cfg_path)
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    proc = subprocess.Popen(respaldos_cmd("backup", "--config", str(cfg_path)), cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def dumping() -> bool:
+            return any(Path(argv[0]).name in DUMP_TOOLS for _pid, argv, _env in _descendants(proc.pid))
+        wait_until(dumping, timeout=120)
+        os.kill(proc.pid, 9)  # no finally runs
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+    [left] = list(tmp.glob(f"respaldos-db-{proc.pid}-*"))
+    assert _files_holding(tmp, password) == [], "the killed run left the password on disk"
+    assert not list(left.glob("cliente.cnf")) and not list(left.glob("clave"))
+    alive = tmp / f"respaldos-db-{os.getpid()}-vivo"  # a folder of a running process stays
+    alive.mkdir()
+    done = subprocess.run(respaldos_cmd("db", "test", "--config", str(cfg_path)), cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert not left.exists(), "the next run removes the folder of the killed one"
+    assert alive.is_dir()
+
+
+def test_stale_folders_of_dead_processes_are_removed_and_others_kept(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    stale = tmp_path / f"respaldos-db-{dead}-abc"
+    stale.mkdir()
+    (stale / "clave").write_text("secreta", encoding="utf-8")  # what a killed run leaves on Windows
+    mine = tmp_path / f"respaldos-db-{os.getpid()}-def"
+    mine.mkdir()
+    old = tmp_path / "respaldos-db-x1y2"  # an older version's folder, without a pid
+    old.mkdir()
+    recent = tmp_path / "respaldos-db-z3w4"
+    recent.mkdir()
+    week_ago = time.time() - 8 * 86400
+    os.utime(old, (week_ago, week_ago))
+    other = tmp_path / "otra-cosa-123"
+    other.mkdir()
+    assert sorted(dbsources.remove_stale_folders(tmp_path)) == sorted([stale, old])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, recent.name, other.name])
 
 
 def test_the_password_never_reaches_the_log_history_config_or_output(mariadb_server, db_keyring, dest, tmp_path):

@@ -30,6 +30,9 @@ from wizard.core.retention import select_expired_with_safety
 
 IN_USE = "Cierra el punto de venta y vuelve a intentar."
 
+# mariadb_server, db_keyring (not imported here, so that pytest can rewrite their asserts)
+pytest_plugins = ["tests.dbservers"]
+
 
 @dataclass
 class Shop:
@@ -653,3 +656,100 @@ def test_a_data_folder_that_is_gone_is_created_again_and_needs_no_safety_backup(
     assert report.safety_backup is None
     assert archives_in(shop.usb) == [archive.name]
     assert "respaldo de seguridad" not in report.message
+
+
+# -- server databases: their dumps go back with respaldos db restore (real MariaDB, tests/dbservers.py) ------
+
+def with_server_database(shop: Shop, server, name: str, *, folders: bool = True):
+    """The shop also keeps ``name`` on the MariaDB server (30 sales); its password stored, config saved."""
+    from wizard.core import dbsources
+
+    server.admin(f"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`")
+    server.admin("CREATE TABLE ventas (id INT AUTO_INCREMENT PRIMARY KEY, total DECIMAL(10,2)) ENGINE=InnoDB;"
+                 "INSERT INTO ventas (total) SELECT seq * 1.5 FROM seq_1_to_30;", database=name)
+    db = server.source(name)
+    dbsources.set_password(db, server.password)
+    shop.config.source.databases = [db]
+    if not folders:
+        shop.config.source.paths = []
+    config_mod.save(shop.config, shop.config_path)
+    return db
+
+
+def run_printed_command(command: str) -> subprocess.CompletedProcess:
+    """Run a "respaldos ..." line exactly as the user would copy it into a terminal."""
+    import shlex
+
+    words = shlex.split(command)
+    assert words[0] == "respaldos"
+    return respaldos(*words[1:])
+
+
+def test_restoring_in_place_names_each_server_database_it_left_and_the_command_that_loads_it(
+        shop, mariadb_server, db_keyring):
+    name = f"tienda_mixta_{os.getpid()}"
+    with_server_database(shop, mariadb_server, name)
+    archive = back_up(shop)
+    (shop.data / "config.ini").write_text("impresora=ZEBRA\n", encoding="utf-8")
+    mariadb_server.admin("DELETE FROM ventas WHERE id > 10", database=name)
+
+    proc = respaldos("restore", str(archive), "--to-original", "--config", str(shop.config_path))
+
+    assert proc.returncode == 0, proc.stderr
+    assert (shop.data / "config.ini").read_text(encoding="utf-8") == "impresora=EPSON\n"
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("Se restauraron 4 archivos del respaldo de hoy") for line in lines)
+    command = f'respaldos db restore "{archive}" {name} --config "{shop.config_path}"'
+    assert lines[-2:] == [
+        f"Aviso: la base de datos del servidor {name} (MySQL/MariaDB · 127.0.0.1:{mariadb_server.port} · {name}) "
+        "no se cargó: restaurar en el lugar original solo devuelve archivos. Para cargarla usa (en una base de "
+        "datos nueva; con --replace, encima de la original, con el punto de venta cerrado):",
+        f"  {command}",
+    ]
+    assert mariadb_server.scalar("SELECT COUNT(*) FROM ventas", name) == "10", "the server was not touched"
+
+    loaded = run_printed_command(command.strip() + f" --as {name}_cargada")
+    assert loaded.returncode == 0, loaded.stderr
+    assert mariadb_server.scalar("SELECT COUNT(*) FROM ventas", f"{name}_cargada") == "30"
+
+
+def test_the_report_lists_the_dumps_it_left_apart_from_its_message(shop, mariadb_server, db_keyring):
+    name = f"tienda_informe_{os.getpid()}"
+    with_server_database(shop, mariadb_server, name)
+    archive = back_up(shop)
+
+    report = restore.restore_to_original(archive, shop.config)
+
+    assert [(d.name, d.member) for d in report.skipped_dumps] == [(name, f"bases_de_datos/{name}.sql")]
+    assert report.dumps_warning.splitlines()[-1] == f'  respaldos db restore "{archive}" {name}'
+    assert name not in report.message, "the window says it in its own words, next to its button"
+
+
+def test_restoring_in_place_a_backup_with_only_server_databases_is_refused_before_the_safety_backup(
+        shop, mariadb_server, db_keyring):
+    name = f"tienda_sola_{os.getpid()}"
+    with_server_database(shop, mariadb_server, name, folders=False)
+    archive = back_up(shop)
+    before = state_of(shop.data)
+    events: list[restore.RestoreProgress] = []
+
+    with pytest.raises(restore.OnlyServerDatabases) as refused:
+        restore.restore_to_original(archive, shop.config, report=events.append)
+    assert events == [], "refused before verifying, checking or saving anything"
+    assert str(refused.value).startswith(
+        f"El respaldo {archive.name} solo tiene la copia de la base de datos del servidor {name} (MySQL/MariaDB · "
+        f"127.0.0.1:{mariadb_server.port} · {name}), y restaurar en el lugar original solo devuelve archivos: no "
+        "se cambió nada. Para cargarla usa respaldos db restore")
+
+    proc = respaldos("restore", str(archive), "--to-original", "--config", str(shop.config_path))
+    assert proc.returncode == 1, proc.stdout
+    assert "Se restauraron" not in proc.stdout and "Paso " not in proc.stdout
+    command = proc.stderr.splitlines()[-1].strip()
+    assert command == f'respaldos db restore "{archive}" {name} --config "{shop.config_path}"'
+    assert archives_in(shop.usb) == [archive.name], "no safety backup was made"
+    assert [e.trigger for e in history.read()].count(restore.SAFETY_TRIGGER) == 0
+    assert state_of(shop.data) == before
+
+    loaded = run_printed_command(command + f" --as {name}_cargada")
+    assert loaded.returncode == 0, loaded.stderr
+    assert mariadb_server.scalar("SELECT COUNT(*) FROM ventas", f"{name}_cargada") == "30"

@@ -17,6 +17,7 @@ the POS closed and makes a safety dump first.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import logging
@@ -61,6 +62,9 @@ GBAK_BACKUP_DONE = "closing file, committing, and finishing"
 GBAK_RESTORE_DONE = "finishing, closing, and going home"
 CONNECT_TIMEOUT = 15  # seconds to reach the server
 PROBE_TIMEOUT = 120  # seconds for a connection test or a small query
+# Engines whose tables mysqldump --single-transaction copies as of one moment (MVCC snapshots).
+SNAPSHOT_ENGINES = ("InnoDB", "ROCKSDB")
+TABLES_NAMED = 5  # tables named in a warning before "y N más"
 # Program names per engine and role, in order of preference.
 TOOLS = {
     ("mysql", "dump"): ("mariadb-dump", "mysqldump"),
@@ -96,6 +100,10 @@ class DumpIncomplete(DatabaseError):
 
 class DatabaseInUse(DatabaseError):
     """Other connections use the database that would be replaced."""
+
+
+class ConnectionsUnknown(DatabaseError):
+    """Whether other connections use the database cannot be checked (no query tool, or not allowed)."""
 
 
 # -- names --------------------------------------------------------------------------------------------
@@ -216,20 +224,153 @@ def find_tool(db: DatabaseSource, role: str = "dump") -> Path:
 
 # -- running a client without showing the password --------------------------------------------------------
 
+FOLDER_PREFIX = "respaldos-db-"
+# Windows has no /dev/fd: there the password goes into a 0600 file, left behind only by a killed process
+# and removed by the next one (remove_stale_folders).
+PASS_FDS = sys.platform != "win32"
+_PIPE_LIMIT = 16 << 10  # a pipe holds at least this much without a reader (macOS); longer secrets use a file
+_stale_checked = False
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (when unsure: yes, so its folder is left alone)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return kernel32.GetLastError() != 87  # ERROR_INVALID_PARAMETER: no such process
+        try:
+            code = ctypes.c_ulong()
+            if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+                return True
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)  # signal 0 only checks (on Windows os.kill would terminate: handled above)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def remove_stale_folders(parent: Path | None = None) -> list[Path]:
+    """Remove the private folders of processes that were killed (``respaldos-db-<pid>-*`` whose pid is gone).
+
+    A kill (power cut, Task Manager, SIGKILL) skips every ``finally``; on Windows such a folder still holds
+    the password file. Folders of an older version, without a pid, go once they are a week old.
+    """
+    parent = Path(parent or tempfile.gettempdir())
+    removed = []
+    try:
+        candidates = list(parent.glob(f"{FOLDER_PREFIX}*"))
+    except OSError:
+        return removed
+    for folder in candidates:
+        m = re.match(rf"^{re.escape(FOLDER_PREFIX)}(\d+)-", folder.name)
+        try:
+            if not folder.is_dir() or folder.is_symlink():
+                continue
+            if m:
+                stale = not _pid_alive(int(m.group(1)))
+            else:
+                stale = time.time() - folder.stat().st_mtime > 7 * 86400
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                logger.info("removed %s, left by a process that was killed", folder)
+                removed.append(folder)
+    return removed
+
+
 class _PrivateFolder:
-    """A temporary folder only this user can open, for the password file, logs and error output."""
+    """A temporary folder only this user can open, for the tools' logs and error output, plus the way the
+    password reaches a tool: an inherited descriptor named ``/dev/fd/N`` (nothing on disk; it dies with the
+    processes), or on Windows a 0600 file here. The folder name holds our pid, so that the folder of a
+    killed process can be told apart and removed by the next one."""
 
     def __init__(self) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="respaldos-db-"))
+        global _stale_checked
+        if not _stale_checked:
+            _stale_checked = True
+            remove_stale_folders()
+        self.path = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
+        self._fds: list[int] = []
+        self._files: dict[str, Path] = {}
 
-    def secret_file(self, name: str, text: str) -> Path:
-        path = self.path / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-        return path
+    def secret(self, name: str, text: str) -> str:
+        """A path the next tool started with ``launch()`` can read ``text`` from, once or more."""
+        data = text.encode("utf-8")
+        if PASS_FDS:
+            fd = self._secret_fd(data)
+            if fd is not None:
+                self._fds.append(fd)
+                return f"/dev/fd/{fd}"
+        if name not in self._files:
+            path = self.path / name
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            self._files[name] = path
+        return str(self._files[name])
+
+    @staticmethod
+    def _secret_fd(data: bytes) -> int | None:
+        """Linux: an anonymous in-memory file (a tool may open it twice); elsewhere a pipe already written."""
+        memfd_create = getattr(os, "memfd_create", None)
+        if memfd_create is not None:
+            try:
+                fd = memfd_create("respaldos-clave")
+            except OSError:
+                fd = -1
+            if fd >= 0:
+                try:
+                    os.fchmod(fd, 0o600)  # mysql ignores a "world-writable" option file
+                    os.write(fd, data)
+                except OSError:
+                    os.close(fd)
+                    raise
+                return fd
+        if len(data) > _PIPE_LIMIT:
+            return None
+        read, write = os.pipe()
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write, view):]
+        except OSError:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)
+        return read
+
+    @contextlib.contextmanager
+    def launch(self) -> Iterator[dict]:
+        """Keyword arguments for starting the tool whose command line was just built; our copies of its
+        password descriptors are closed once it started (or failed to)."""
+        try:
+            yield {"pass_fds": tuple(self._fds), **_popen_flags()} if self._fds else _popen_flags()
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        fds, self._fds = self._fds, []
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def cleanup(self) -> None:
+        self.release()
         shutil.rmtree(self.path, ignore_errors=True)
 
 
@@ -245,30 +386,26 @@ def _popen_flags() -> dict:
 
 
 class _Client:
-    """Command lines for one entry; the password goes into a 0600 file in a private folder."""
+    """Command lines for one entry; the password reaches the tool through ``folder.secret`` (never argv)."""
 
     def __init__(self, db: DatabaseSource, password: str | None, folder: _PrivateFolder):
         self.db = db
         self.password = password
         self.folder = folder
-        self._password_file: Path | None = None
 
-    def password_file(self) -> Path | None:
+    def password_path(self) -> str | None:
+        """Where the tool about to be started reads the password (a new descriptor for each start)."""
         if self.password is None:
             return None
-        if self._password_file is None:
-            if self.db.engine == "mysql":
-                text = "[client]\npassword=" + _option_value(self.password) + "\n"
-                self._password_file = self.folder.secret_file("cliente.cnf", text)
-            else:
-                self._password_file = self.folder.secret_file("clave", self.password)
-        return self._password_file
+        if self.db.engine == "mysql":
+            return self.folder.secret("cliente.cnf", "[client]\npassword=" + _option_value(self.password) + "\n")
+        return self.folder.secret("clave", self.password)
 
     # MySQL / MariaDB
     def mysql_common(self, tool: Path) -> list[str]:
         db = self.db
         args = [str(tool)]
-        secret = self.password_file()
+        secret = self.password_path()
         if secret is not None:
             args.append(f"--defaults-extra-file={secret}")  # must come first
         args += [f"--host={db.host}", f"--user={db.effective_user}"]
@@ -286,9 +423,9 @@ class _Client:
 
     def firebird_auth(self) -> list[str]:
         args = ["-user", self.db.effective_user]
-        secret = self.password_file()
+        secret = self.password_path()
         if secret is not None:
-            args += ["-fetch_password", str(secret)]
+            args += ["-fetch_password", secret]
         return args
 
     def scrub(self, text: str) -> str:
@@ -364,13 +501,14 @@ def _classify(db: DatabaseSource, text: str, action: str = "backup") -> Database
                            "registro.").format(name=db.label, detail=detail))
 
 
-def _run(args: list[str], client: _Client, *, stdin_text: str | None = None,
-         timeout: float = PROBE_TIMEOUT) -> str:
-    """Run a short client command; its output, or the classified error."""
+def _run_raw(args: list[str], client: _Client, *, stdin_text: str | None = None,
+             timeout: float = PROBE_TIMEOUT) -> subprocess.CompletedProcess:
+    """Run a short client command and return what it did (its error output scrubbed of the password)."""
     try:
-        done = subprocess.run(args, check=False, input=stdin_text, capture_output=True, text=True, encoding="utf-8",
-                              errors="replace", timeout=timeout, stdin=None if stdin_text is not None
-                              else subprocess.DEVNULL, **_popen_flags())
+        with client.folder.launch() as extra:
+            done = subprocess.run(args, check=False, input=stdin_text, capture_output=True, text=True,
+                                  encoding="utf-8", errors="replace", timeout=timeout,
+                                  stdin=None if stdin_text is not None else subprocess.DEVNULL, **extra)
     except subprocess.TimeoutExpired:
         raise ServerNotRunning(_(
             "El servidor {engine} en {where} no respondió a tiempo. Revisa que esté encendido y vuelve a "
@@ -378,11 +516,22 @@ def _run(args: list[str], client: _Client, *, stdin_text: str | None = None,
     except OSError as exc:
         raise ClientNotFound(_("No se pudo ejecutar {tool}: {error}").format(
             tool=args[0], error=exc.strerror or exc)) from None
-    errors = client.scrub(done.stderr)
-    if done.returncode != 0 or (client.db.engine == "firebird" and "Statement failed" in errors):
-        logger.warning("%s failed for database %s (exit %s): %s", Path(args[0]).name, client.db.label,
-                       done.returncode, errors.strip()[-2000:])
-        raise _classify(client.db, errors + "\n" + client.scrub(done.stdout))
+    done.stderr = client.scrub(done.stderr)
+    return done
+
+
+def _failed(args: list[str], client: _Client, done: subprocess.CompletedProcess) -> DatabaseError:
+    logger.warning("%s failed for database %s (exit %s): %s", Path(args[0]).name, client.db.label,
+                   done.returncode, done.stderr.strip()[-2000:])
+    return _classify(client.db, done.stderr + "\n" + client.scrub(done.stdout))
+
+
+def _run(args: list[str], client: _Client, *, stdin_text: str | None = None,
+         timeout: float = PROBE_TIMEOUT) -> str:
+    """Run a short client command; its output, or the classified error."""
+    done = _run_raw(args, client, stdin_text=stdin_text, timeout=timeout)
+    if done.returncode != 0 or (client.db.engine == "firebird" and "Statement failed" in done.stderr):
+        raise _failed(args, client, done)
     return done.stdout
 
 
@@ -395,6 +544,26 @@ class ServerInfo:
     version: str = ""
     size: int | None = None  # bytes, when known
     dump_tool: Path | None = None
+    # MySQL tables whose engine is not InnoDB, "clientes (MyISAM)": --single-transaction does not cover them
+    inconsistent_tables: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        if not self.inconsistent_tables:
+            return []
+        shown = self.inconsistent_tables[:TABLES_NAMED]
+        more = len(self.inconsistent_tables) - len(shown)
+        names = ", ".join(shown)
+        if more:
+            names += " " + ngettext("y {n} más", "y {n} más", more).format(n=more)
+        return [ngettext(
+            "Aviso: la tabla {tables} no es InnoDB, así que su copia no es de un solo momento: si el punto de "
+            "venta la cambia durante el respaldo, puede quedar desigual con las demás. Respalda con el punto de "
+            "venta cerrado o pregunta a su proveedor si puede pasarla a InnoDB.",
+            "Aviso: las tablas {tables} no son InnoDB, así que su copia no es de un solo momento: si el punto de "
+            "venta las cambia durante el respaldo, pueden quedar desiguales con las demás. Respalda con el punto "
+            "de venta cerrado o pregunta a su proveedor si puede pasarlas a InnoDB.",
+            len(self.inconsistent_tables)).format(tables=names)]
 
     def summary(self, db: DatabaseSource) -> str:
         text = _("Conexión correcta con {engine} {version} en {where}.").format(
@@ -403,7 +572,7 @@ class ServerInfo:
             from wizard.core.backup import format_size
 
             text += " " + _("La base de datos ocupa {size} en el servidor.").format(size=format_size(self.size))
-        return text
+        return "\n".join([text, *self.warnings])
 
 
 def _mysql_client_major(tool: Path) -> tuple[str, int]:
@@ -439,12 +608,20 @@ def test_connection(db: DatabaseSource, password: str | None = None, *, use_keyr
             return _probe_with_dump_tool(db, client, dump_tool)
         if db.engine == "mysql":
             sql = ("SELECT VERSION(), COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables "
-                   "WHERE table_schema = DATABASE()")
+                   "WHERE table_schema = DATABASE(); "
+                   "SELECT CONCAT(table_name, ' (', engine, ')') FROM information_schema.tables "
+                   "WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' "
+                   f"AND engine NOT IN ({', '.join(repr(e) for e in SNAPSHOT_ENGINES)}) ORDER BY table_name")
             out = _run([*client.mysql_common(query_tool), "--batch", "--skip-column-names",
                         f"--database={db.database}", "-e", sql], client)
-            fields = (out.strip().splitlines() or [""])[-1].split("\t")
+            lines = out.strip().splitlines() or [""]
+            fields = lines[0].split("\t")
             size = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None
-            return ServerInfo(version=fields[0], size=size, dump_tool=dump_tool)
+            others = [line.strip() for line in lines[1:] if line.strip()]
+            if others:
+                logger.warning("database %s has tables that --single-transaction does not cover: %s", db.label,
+                               ", ".join(others))
+            return ServerInfo(version=fields[0], size=size, dump_tool=dump_tool, inconsistent_tables=others)
         sql = ("SET LIST ON;\nSELECT MON$PAGE_SIZE * MON$PAGES AS TAMANO, "
                "RDB$GET_CONTEXT('SYSTEM', 'ENGINE_VERSION') AS VERSION FROM MON$DATABASE;\n")
         out = _run([str(query_tool), "-q", *client.firebird_auth(), client.firebird_target()], client,
@@ -479,9 +656,10 @@ class PreparedDump:
 
     @property
     def size_hint(self) -> int:
-        """For the Zip64 decision. A dump can be larger than the data it comes from (hex blobs, and the
-        server's size is only an estimate): big databases get Zip64 headers well before 4 GiB."""
-        return self.info.size * 4 if self.info.size is not None else ZIP64_LIMIT
+        """For the ZIP writer's Zip64 decision: always Zip64 (20 bytes more). How big a dump will be is not
+        known before it ends (the server's size is an estimate, hex blobs double it), and a member without a
+        Zip64 header cannot grow past 4 GiB."""
+        return ZIP64_LIMIT
 
     @property
     def expected_bytes(self) -> int:
@@ -545,9 +723,9 @@ class DumpProcess:
                 args = [str(tool), "-b", "-g", *self.client.firebird_auth(), "-v", "-y", str(self.log),
                         self.client.firebird_target(), "stdout"]
             self.tool_name = Path(args[0]).name
-            with open(self.errors, "wb") as err:
+            with open(self.errors, "wb") as err, self.folder.launch() as extra:
                 self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
-                                             **_popen_flags())
+                                             **extra)
         except BaseException:
             self.folder.cleanup()
             raise
@@ -705,6 +883,18 @@ def default_restore_target(db: DatabaseSource, when: datetime | None = None) -> 
     return str(pure.with_name(f"{pure.stem}_restaurada_{stamp}{pure.suffix or '.fdb'}"))
 
 
+def restore_command(archive: Path | str, name: str, config_path: Path | str | None = None) -> str:
+    """The command that loads a dump from a backup: ``respaldos db restore "ARCHIVO" NOMBRE``, with
+    ``--config`` when the config is not the default one."""
+    from wizard.core.paths import default_config_path
+
+    quoted = f'"{name}"' if " " in name else name
+    command = f'respaldos db restore "{archive}" {quoted}'
+    if config_path is not None and Path(config_path) != default_config_path():
+        command += f' --config "{config_path}"'
+    return command
+
+
 def find_dump(archive: Path, db: DatabaseSource) -> ManifestFile:
     """The dump of ``db`` inside ``archive`` (matched by its name and engine)."""
     manifest = read_manifest(Path(archive))
@@ -720,24 +910,63 @@ def find_dump(archive: Path, db: DatabaseSource) -> ManifestFile:
         archive=Path(archive).name, name=db.label))
 
 
-def _others_connected(db: DatabaseSource, client: _Client) -> int:
-    """How many other connections use the database (the POS still open), as far as the user may see."""
+def _others_connected(db: DatabaseSource, client: _Client) -> tuple[int | None, str]:
+    """How many other connections use the database (the POS still open): (count, "") or, when that cannot
+    be known, (None, the sentence saying why and what to do).
+
+    Unknown when the query tool is missing, or when the user sees only its own sessions: a MySQL user
+    without the PROCESS privilege, a Firebird user other than SYSDBA, the owner or an RDB$ADMIN. Other
+    connections seen even so are counted (the POS uses the same user).
+    """
     try:
         tool = find_tool(db, "query")
     except ClientNotFound:
-        return 0
+        logger.info("no query tool for %s: other connections cannot be counted", db.label)
+        return None, _(
+            "No se pudo comprobar si el punto de venta sigue conectado a la base de datos {name}: no se encontró "
+            "el programa {tool} para preguntárselo al servidor. Instala las herramientas de cliente de {engine} "
+            "(o indica su carpeta en client de la configuración) y vuelve a intentar, o restáurala como base de "
+            "datos nueva (sin --replace): la original no se toca.").format(
+            name=db.label, tool="isql" if db.engine == "firebird" else "mysql", engine=ENGINE_NAMES[db.engine])
     if db.engine == "mysql":
-        out = _run([*client.mysql_common(tool), "--batch", "--skip-column-names", f"--database={db.database}",
-                    "-e", ("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
-                           "WHERE DB = DATABASE() AND ID <> CONNECTION_ID()")], client)
-        value = (out.strip().splitlines() or ["0"])[-1].strip()
+        # INNODB_TRX needs the PROCESS privilege, as seeing other users' rows of PROCESSLIST does.
+        args = [*client.mysql_common(tool), "--batch", "--skip-column-names", f"--database={db.database}", "-e",
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID();"
+                " SELECT COUNT(*) FROM information_schema.INNODB_TRX"]
+        done = _run_raw(args, client)
+        lines = done.stdout.split()
+        count = int(lines[0]) if lines and lines[0].isdigit() else None
+        sees_all = done.returncode == 0 and len(lines) == 2
+        if done.returncode != 0 and not ("1227" in done.stderr and "PROCESS" in done.stderr and count is not None):
+            raise _failed(args, client, done)
+        admin = _("root, o uno con el permiso PROCESS")
     else:
-        out = _run([str(tool), "-q", *client.firebird_auth(), client.firebird_target()], client,
-                   stdin_text="SET LIST ON;\nSELECT COUNT(*) AS OTRAS FROM MON$ATTACHMENTS "
-                              "WHERE MON$ATTACHMENT_ID <> CURRENT_CONNECTION AND MON$SYSTEM_FLAG = 0;\n")
-        m = re.search(r"^OTRAS\s+(\d+)", out, re.MULTILINE)
-        value = m.group(1) if m else "0"
-    return int(value) if value.isdigit() else 0
+        args = [str(tool), "-q", *client.firebird_auth(), client.firebird_target()]
+        # Monitoring tables show other users' attachments to SYSDBA, the owner and RDB$ADMIN only (Firebird 3);
+        # Firebird 4 adds the MONITOR_ANY_ATTACHMENT privilege (an unknown name on 3: that statement fails).
+        done = _run_raw(args, client, stdin_text=(
+            "SET LIST ON;\n"
+            "SELECT COUNT(*) AS OTRAS FROM MON$ATTACHMENTS "
+            "WHERE MON$ATTACHMENT_ID <> CURRENT_CONNECTION AND MON$SYSTEM_FLAG = 0;\n"
+            "SELECT IIF(CURRENT_USER = 'SYSDBA' OR CURRENT_ROLE = 'RDB$ADMIN' OR CURRENT_USER = (SELECT "
+            "TRIM(RDB$OWNER_NAME) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = 'RDB$DATABASE'), 1, 0) AS VE_TODAS "
+            "FROM RDB$DATABASE;\n"
+            "SELECT IIF(RDB$SYSTEM_PRIVILEGE(MONITOR_ANY_ATTACHMENT), 1, 0) AS PRIVILEGIO FROM RDB$DATABASE;\n"))
+        found = re.search(r"^OTRAS\s+(\d+)", done.stdout, re.MULTILINE)
+        if found is None:
+            raise _failed(args, client, done)
+        count = int(found.group(1))
+        sees_all = bool(re.search(r"^(VE_TODAS|PRIVILEGIO)\s+1\b", done.stdout, re.MULTILINE))
+        admin = _("SYSDBA o el dueño de la base de datos")
+    if count or sees_all:
+        return count, ""
+    logger.info("user %s cannot see other users' connections to %s", db.effective_user, db.label)
+    return None, _(
+        "No se pudo comprobar si el punto de venta sigue conectado a la base de datos {name}: el usuario {user} "
+        "solo puede ver sus propias conexiones. Para reemplazarla, pon en user de la configuración un usuario "
+        "que las vea todas ({admin}) y guarda su contraseña con: respaldos db password {name}. O restáurala como "
+        "base de datos nueva (sin --replace): la original no se toca.").format(
+        name=db.label, user=db.effective_user, admin=admin)
 
 
 def restore_dump(archive: Path, db: DatabaseSource, *, target: str | None = None, replace: bool = False,
@@ -771,7 +1000,9 @@ def restore_dump(archive: Path, db: DatabaseSource, *, target: str | None = None
         if replace:
             if safety_folder is None:
                 raise ValueError("replacing a database needs a safety_folder")
-            others = _others_connected(db, client)
+            others, unknown = _others_connected(db, client)
+            if others is None:
+                raise ConnectionsUnknown(unknown)
             if others:
                 raise DatabaseInUse(_in_use_message(others, db))
             stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
@@ -831,8 +1062,8 @@ def _feed(archive: Path, mf: ManifestFile, args: list[str], client: _Client, fol
     """Stream the member into the restore tool's standard input, checking its sha256 and CRC."""
     errors = folder.path / "errores.txt"
     log = folder.path / "gbak.log"
-    with open(errors, "wb") as err:
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, **_popen_flags())
+    with open(errors, "wb") as err, folder.launch() as extra:
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, **extra)
     sha = hashlib.sha256()
     crc = size = 0
     broken = False

@@ -53,7 +53,7 @@ from wizard.core.archive import (
     verify_archive,
 )
 from wizard.core.config import CloudConfig, Config, RetentionConfig, SourceConfig
-from wizard.core.dbsources import DUMP_KINDS
+from wizard.core.dbsources import DUMP_KINDS, ENGINE_NAMES, KINDS, restore_command
 from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
 from wizard.core.fsutil import fsync_dir
 from wizard.core.retention import SAFETY_KEEP_DAYS
@@ -72,10 +72,11 @@ Report = Callable[["RestoreProgress"], None]
 
 __all__ = [
     "SAFETY_KEEP_DAYS", "BackupChoice", "BackupContents", "DatabaseCheck", "PosInUse", "RestoreFailed",
-    "RestoreProgress", "RestoreReport", "TableCount", "changes_lost_sentence", "count_rows",
+    "OnlyServerDatabases", "RestoreProgress", "RestoreReport", "ServerDump", "TableCount", "changes_lost_sentence",
+    "count_rows",
     "count_rows_in_archive", "database_in_use", "download_backup", "list_cloud_backups",
     "list_local_backups", "original_targets", "read_contents", "restore_to_folder", "restore_to_original",
-    "when_phrase",
+    "server_dumps", "when_phrase",
 ]
 
 
@@ -88,6 +89,10 @@ class PosInUse(UserError):
         super().__init__(_("El punto de venta está usando {path}. Cierra el punto de venta y vuelve a "
                            "intentar.").format(path=path))
         self.path = path
+
+
+class OnlyServerDatabases(UserError):
+    """Restoring in place was asked of a backup that holds only server-database dumps."""
 
 
 class RestoreFailed(UserError):
@@ -395,6 +400,44 @@ def source_roots(manifest: Manifest) -> list[Path]:
     return [Path(str(s.get("path"))) for s in manifest.sources if s.get("path")]
 
 
+@dataclass
+class ServerDump:
+    """A server database's dump in an archive: it goes back into the server with ``respaldos db restore``,
+    never to a place on disk."""
+
+    name: str  # the entry's name in the config (``respaldos db restore ARCHIVO NOMBRE``)
+    member: str
+    detail: str  # "MySQL/MariaDB · caja1:3306 · sicar"
+
+    def command(self, archive: Path | str, config_path: Path | str | None = None) -> str:
+        return restore_command(archive, self.name, config_path)
+
+
+def server_dumps(manifest: Manifest) -> list[ServerDump]:
+    """The server-database dumps in a manifest, described from its ``databases`` list (or, for a manifest
+    without one, from the member's name and kind)."""
+    entries = {str(e.get("path", "")): e for e in manifest.databases}
+    found = []
+    for mf in manifest.files:
+        if mf.kind not in DUMP_KINDS:
+            continue
+        entry = entries.get(mf.path, {})
+        engine = str(entry.get("engine") or next((e for e, k in KINDS.items() if k == mf.kind), ""))
+        parts = [ENGINE_NAMES.get(engine, engine)]
+        if entry.get("host"):
+            parts.append(f"{entry['host']}:{entry.get('port') or ''}".rstrip(":"))
+        what = entry.get("database") or entry.get("file")
+        if what:
+            parts.append(str(what))
+        name = str(entry.get("name") or mf.path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+        found.append(ServerDump(name=name, member=mf.path, detail=" · ".join(parts)))
+    return found
+
+
+def _dumps_named(dumps: list[ServerDump]) -> str:
+    return ", ".join(f"{d.name} ({d.detail})" for d in dumps)
+
+
 # -- is the POS still using a database? ---------------------------------------------------------------
 
 def _open_by_another_process(path: Path) -> bool:
@@ -520,6 +563,10 @@ class RestoreReport:
     safety_backup: Path | None = None
     warnings: list[str] = field(default_factory=list)
     duration: float = 0.0
+    # Server-database dumps a restore in place left alone; said by ``dumps_warning``, not by ``message``
+    # (the window words it itself, next to its "Restaurar como base de datos nueva..." button).
+    skipped_dumps: list[ServerDump] = field(default_factory=list)
+    config_path: Path | None = None  # for the --config of the commands in dumps_warning
 
     @property
     def message(self) -> str:
@@ -549,6 +596,22 @@ class RestoreReport:
             lines.append(_("Los datos que había antes quedaron guardados en el respaldo de seguridad "
                            "{path}.").format(path=self.safety_backup))
         lines += self.warnings
+        return "\n".join(lines)
+
+    @property
+    def dumps_warning(self) -> str:
+        """Which server databases were not put back, and the command that loads each one; "" if none."""
+        if not self.skipped_dumps:
+            return ""
+        lines = [ngettext(
+            "Aviso: la base de datos del servidor {names} no se cargó: restaurar en el lugar original solo "
+            "devuelve archivos. Para cargarla usa (en una base de datos nueva; con --replace, encima de la "
+            "original, con el punto de venta cerrado):",
+            "Aviso: las bases de datos del servidor {names} no se cargaron: restaurar en el lugar original solo "
+            "devuelve archivos. Para cargarlas usa (en una base de datos nueva; con --replace, encima de la "
+            "original, con el punto de venta cerrado):",
+            len(self.skipped_dumps)).format(names=_dumps_named(self.skipped_dumps))]
+        lines += [f"  {d.command(self.archive, self.config_path)}" for d in self.skipped_dumps]
         return "\n".join(lines)
 
 
@@ -771,15 +834,33 @@ def _put_back(archive: Path, targets: list[tuple[ManifestFile, Path]], steps: _S
 
 
 def restore_to_original(archive: Path, config: Config, *, report: Report | None = None,
-                        cancel: threading.Event | None = None, download_steps: int = 0) -> RestoreReport:
+                        cancel: threading.Event | None = None, download_steps: int = 0,
+                        config_path: Path | None = None) -> RestoreReport:
     """Put every file of ``archive`` back where it was backed up from (the manifest's source paths).
 
-    Raises before touching anything: ArchiveDamaged, PosInUse, UserError (no safety backup possible),
-    Cancelled. Once files are being replaced, any failure (or cancel) raises RestoreFailed, whose text
-    says where the safety backup is. ``download_steps`` counts a download done before (for "paso 2 de 5").
+    Server-database dumps are not files of a place: they are left to ``respaldos db restore`` and listed in
+    the report's ``skipped_dumps`` / ``dumps_warning`` (with ``config_path`` in the commands). An archive with
+    nothing else raises OnlyServerDatabases at once.
+
+    Raises before touching anything: OnlyServerDatabases, ArchiveDamaged, PosInUse, UserError (no safety
+    backup possible), Cancelled. Once files are being replaced, any failure (or cancel) raises RestoreFailed,
+    whose text says where the safety backup is. ``download_steps`` counts a download done before (for
+    "paso 2 de 5").
     """
     t0 = time.monotonic()
     archive = Path(archive)
+    listed = read_manifest(archive)  # read again (and checked) by the verification below
+    dumps = server_dumps(listed)
+    if dumps and len(dumps) == len(listed.files):
+        raise OnlyServerDatabases("\n".join([ngettext(
+            "El respaldo {archive} solo tiene la copia de la base de datos del servidor {names}, y restaurar en el "
+            "lugar original solo devuelve archivos: no se cambió nada. Para cargarla usa respaldos db restore (en "
+            "una base de datos nueva; con --replace, encima de la original, con el punto de venta cerrado):",
+            "El respaldo {archive} solo tiene copias de las bases de datos del servidor {names}, y restaurar en el "
+            "lugar original solo devuelve archivos: no se cambió nada. Para cargarlas usa respaldos db restore (en "
+            "una base de datos nueva; con --replace, encima de la original, con el punto de venta cerrado):",
+            len(dumps)).format(archive=archive.name, names=_dumps_named(dumps)),
+            *(f"  {d.command(archive, config_path)}" for d in dumps)]))
     steps = _Steps(report, 4 + download_steps, cancel or threading.Event())
     steps.step = download_steps
     steps.next("verify")
@@ -795,7 +876,8 @@ def restore_to_original(archive: Path, config: Config, *, report: Report | None 
     steps.next("safety")
     safety = _safety_backup(config, source_roots(manifest), steps)
     created = _archive_created(archive, manifest)
-    result = RestoreReport(archive, created, True, source_roots(manifest), safety_backup=safety)
+    result = RestoreReport(archive, created, True, source_roots(manifest), safety_backup=safety,
+                           skipped_dumps=server_dumps(manifest), config_path=config_path)
     lock = _lock_for_restore()
     try:
         steps.next("restore")
@@ -808,8 +890,9 @@ def restore_to_original(archive: Path, config: Config, *, report: Report | None 
     finally:
         lock.release()
     result.duration = time.monotonic() - t0
-    logger.info("restored %d files of %s to their original place in %.1f s (safety backup %s)",
-                len(result.restored), archive.name, result.duration, safety)
+    logger.info("restored %d files of %s to their original place in %.1f s (safety backup %s; server databases "
+                "left to db restore: %s)", len(result.restored), archive.name, result.duration, safety,
+                ", ".join(d.name for d in result.skipped_dumps) or "none")
     return result
 
 
