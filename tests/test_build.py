@@ -6,6 +6,9 @@ plus untracked ones that are not ignored) that is its own git repository: so `gi
 exactly, even while other people edit or build in the real checkout. The vendor's cloud settings are
 given through the environment, as a vendor's build would, to prove they reach the bundle and never the
 checkout.
+
+Without PyInstaller or a display these tests skip, except in CI: .ci/run sets RESPALDOS_CI=1, and there
+a missing tool fails them, so a CI run can never pass without having built and run the executable.
 """
 
 from __future__ import annotations
@@ -22,16 +25,34 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("PyInstaller", reason="the build needs PyInstaller: pip install '.[build]'")
-
-from PyInstaller.archive.readers import CArchiveReader
-
 REPO = Path(__file__).resolve().parents[1]
 MAX_BYTES = 45 * 1000 * 1000
 STEPS = ["datos de ejemplo", "respaldo", "verificación", "restauración", "componentes", "ventana"]
 FAKE_APP_KEY = f"prueba-{uuid.uuid4().hex}"  # made at run time: grep must not find this file
 
 pytestmark = pytest.mark.timeout(900)
+
+
+def skip_unless_ci(reason: str) -> None:
+    """Skip where a tool is missing, but fail in CI (RESPALDOS_CI set by .ci/run): CI must run these tests."""
+    if os.environ.get("RESPALDOS_CI"):
+        pytest.fail(f"{reason} (RESPALDOS_CI is set: in CI this test must run, not skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def pyinstaller() -> None:
+    try:
+        import PyInstaller  # noqa: F401
+    except ImportError:
+        skip_unless_ci("the build needs PyInstaller: pip install '.[build]'")
+
+
+@pytest.fixture(scope="module")
+def display() -> None:
+    """Checked before the build, so that a missing display does not cost a build first."""
+    if not os.environ.get("DISPLAY"):
+        skip_unless_ci("no display (pytest-xvfb starts one when the Xvfb binary is installed)")
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -66,7 +87,7 @@ class Build:
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory) -> Build:
+def build(pyinstaller, tmp_path_factory) -> Build:
     base = tmp_path_factory.mktemp("build")
     checkout = copy_checkout(base / "checkout")
     secrets = base / "vendor" / "client_secrets.json"  # outside the checkout, as a vendor keeps it
@@ -88,9 +109,15 @@ def build(tmp_path_factory) -> Build:
     return Build(checkout, exe, seconds, proc.stdout + proc.stderr)
 
 
+def read_bundle(exe: Path):
+    from PyInstaller.archive.readers import CArchiveReader
+
+    return CArchiveReader(str(exe))
+
+
 @pytest.fixture(scope="module")
 def bundle(build) -> dict[str, tuple]:
-    return CArchiveReader(str(build.exe)).toc
+    return read_bundle(build.exe).toc
 
 
 def test_build_script_makes_one_executable_of_at_most_45_MB(build):
@@ -101,9 +128,7 @@ def test_build_script_makes_one_executable_of_at_most_45_MB(build):
     assert sorted(p.name for p in (build.checkout / "dist").iterdir()) == [build.exe.name]
 
 
-def test_executable_passes_its_self_test_under_xvfb(build, isolated_dirs):
-    if not os.environ.get("DISPLAY"):
-        pytest.skip("no display (pytest-xvfb starts one when the Xvfb binary is installed)")
+def test_executable_passes_its_self_test_under_xvfb(display, build, isolated_dirs):
     env = dict(os.environ, TMPDIR=str(isolated_dirs / "tmp"))
     (isolated_dirs / "tmp").mkdir()
 
@@ -127,7 +152,7 @@ def test_build_leaves_the_checkout_clean(build):
 
 
 def test_vendor_cloud_settings_reach_the_bundle_and_never_the_checkout(build, bundle):
-    settings = json.loads(CArchiveReader(str(build.exe)).extract("respaldos-vendor.json"))
+    settings = json.loads(read_bundle(build.exe).extract("respaldos-vendor.json"))
     assert settings["dropbox_app_key"] == FAKE_APP_KEY
     assert settings["google_client_config"]["installed"]["client_secret"] == "secreto-de-prueba"
     ignored = git(build.checkout, "status", "--porcelain", "--ignored", "--untracked-files=all")
@@ -146,3 +171,56 @@ def test_bundle_carries_only_the_drive_discovery_document_and_the_data_files_it_
         assert name in bundle, name
     assert any(name.startswith("ttkbootstrap/assets/") for name in bundle)
     assert not [name for name in bundle if name.startswith(("numpy", "PIL/_avif", "tkinter/test"))]
+
+
+def test_the_spec_refuses_a_work_folder_inside_the_checkout_before_building_anything(pyinstaller, tmp_path):
+    # `pyinstaller build/spec/respaldos.spec` from the checkout: PyInstaller's default work folder is ./build
+    checkout = tmp_path / "checkout"
+    (checkout / "build" / "spec").mkdir(parents=True)
+    shutil.copy2(REPO / "build" / "spec" / "respaldos.spec", checkout / "build" / "spec")
+
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "build/spec/respaldos.spec"],
+                          cwd=checkout, capture_output=True, text=True, timeout=120, check=False)
+
+    assert proc.returncode != 0
+    assert f"work folder {checkout / 'build' / 'respaldos'} is inside the checkout" in proc.stderr
+    assert "tools/build.sh" in proc.stderr
+    assert time.monotonic() - started < 30  # refused before any analysis
+    assert sorted(p.name for p in (checkout / "build").iterdir()) == ["spec"]
+
+
+SELF_TEST = f"{REPO / 'tests' / 'test_build.py'}::test_executable_passes_its_self_test_under_xvfb"
+
+
+def run_self_test_test(tmp_path: Path, *, ci: bool, missing: str) -> subprocess.CompletedProcess:
+    """This file's self-test test in a child pytest without PyInstaller or without a display."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RESPALDOS_CI", "DISPLAY", "PYTHONPATH")}
+    paths = [str(REPO)]
+    if missing == "pyinstaller":
+        hidden = tmp_path / "hide"
+        (hidden / "PyInstaller").mkdir(parents=True, exist_ok=True)
+        (hidden / "PyInstaller" / "__init__.py").write_text('raise ImportError("hidden by the test")\n')
+        paths.insert(0, str(hidden))
+        env["DISPLAY"] = ":99"  # only its presence is checked before the build, which never starts
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    if ci:
+        env["RESPALDOS_CI"] = "1"
+    # -p no:xvfb: no display is started; a build started by mistake would run into --timeout
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xvfb", "-p", "no:cacheprovider", "-q",
+                           "--timeout", "60", SELF_TEST],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("missing, reason", [("pyinstaller", "the build needs PyInstaller"),
+                                             ("display", "no display")])
+def test_in_ci_a_missing_pyinstaller_or_display_fails_the_build_tests_instead_of_skipping(tmp_path, missing,
+                                                                                         reason):
+    outside = run_self_test_test(tmp_path, ci=False, missing=missing)
+    in_ci = run_self_test_test(tmp_path, ci=True, missing=missing)
+
+    assert outside.returncode == 0, outside.stdout + outside.stderr
+    assert "1 skipped" in outside.stdout and reason in outside.stdout
+    assert in_ci.returncode == 1, in_ci.stdout + in_ci.stderr
+    assert f"{reason}" in in_ci.stdout and "RESPALDOS_CI is set" in in_ci.stdout
+    assert "skipped" not in in_ci.stdout.splitlines()[-1]
