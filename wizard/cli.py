@@ -116,7 +116,9 @@ class _ProgressPrinter:
                 self.stream.write(f"\r{percent:3d}% {current:<50}")
                 self.stream.flush()
         elif percent // 10 != self.last // 10:
-            self.stream.write(f"{percent:3d}%\n")
+            # An upload's text is "<archive> a 1.2 MB/s": its speed is worth a log line too.
+            detail = f" {event.current}" if getattr(event, "phase", "") == "upload" else ""
+            self.stream.write(f"{percent:3d}%{detail}\n")
             self.stream.flush()
         self.last = percent
 

@@ -1,7 +1,10 @@
 """End to end: ``respaldos backup`` with Dropbox on makes the local archive, then uploads it verified; offline,
-the local backup still succeeds and the cloud line says the upload is pending."""
+the local backup still succeeds and the cloud line says the upload is pending. Without a terminal the upload's
+progress lines carry its speed."""
 
 from __future__ import annotations
+
+import re
 
 from tests.cloud.cli import respaldos
 from tests.cloud.helpers import FOLDER
@@ -29,6 +32,18 @@ def test_a_backup_lands_verified_in_dropbox(dropbox_server, signed_in, tmp_path)
     archive = list_archives(dest)[0]
     assert "Nube: 1 respaldo subido y verificado en Dropbox." in result.stdout
     assert dropbox_server.file(f"{FOLDER}/{archive.name}").data == archive.path.read_bytes()
+
+
+def test_without_a_terminal_the_upload_lines_show_the_speed(dropbox_server, signed_in, tmp_path):
+    config, dest = shop(tmp_path)
+
+    result = respaldos("backup", "--config", str(config))  # stdout is a pipe, as in a log
+
+    assert result.returncode == 0, result.stderr
+    name = re.escape(list_archives(dest)[0].name)
+    upload_lines = [line for line in result.stdout.splitlines() if re.fullmatch(
+        rf" *\d+% {name} a \d+(\.\d)? (B|KB|MB|GB)/s", line)]
+    assert upload_lines and upload_lines[-1].startswith("100% "), result.stdout
 
 
 def test_offline_the_local_backup_still_succeeds_and_the_upload_waits(dropbox_server, signed_in, tmp_path):
