@@ -111,7 +111,7 @@ class MariaDB:
         from wizard.core.config import DatabaseSource
 
         return DatabaseSource(engine="mysql", host="127.0.0.1", port=self.port, database=database,
-                              user=MYSQL_USER, **extra)
+                              **{"user": MYSQL_USER, **extra})
 
     def stop(self) -> None:
         _stop(self.proc, self.folder)
@@ -195,7 +195,7 @@ class Firebird:
         from wizard.core.config import DatabaseSource
 
         return DatabaseSource(engine="firebird", host="127.0.0.1", port=self.port, path=str(path),
-                              user=FIREBIRD_USER, **extra)
+                              **{"user": FIREBIRD_USER, **extra})
 
     def stop(self) -> None:
         _stop(self.proc, self.folder)

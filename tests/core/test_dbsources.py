@@ -395,6 +395,56 @@ def test_a_missing_client_tool_is_named_whether_searched_or_configured(engine_db
                               f"{tool}.")
 
 
+def test_a_dump_member_always_has_a_zip64_header_whatever_the_servers_size_estimate(engine_db, dest):
+    """The server's size is only an estimate: a dump that grew past 4 GiB in a member without Zip64 headers
+    would break the archive, so every dump member gets them (20 bytes) and readers still open it."""
+    info = dbsources.test_connection(engine_db)
+    assert info.size is not None and info.size < 10 << 20, "a small database: the estimate says no Zip64"
+    result = backup.run_backup(make_config(dest, engine_db))
+    assert result.status == "ok", result.message
+    manifest = verify_archive(result.archive)
+    [dump] = [f for f in manifest.files if f.kind in dbsources.DUMP_KINDS]
+    with zipfile.ZipFile(result.archive) as zf:
+        member = zf.getinfo(dump.path)
+        assert zf.testzip() is None
+        assert hashlib.sha256(zf.read(dump.path)).hexdigest() == dump.sha256
+    with open(result.archive, "rb") as fh:
+        fh.seek(member.header_offset)
+        header = fh.read(30)
+        name_len, extra_len = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
+        fh.seek(name_len, 1)
+        extra = fh.read(extra_len)
+    assert int.from_bytes(header[4:6], "little") == 45, "version needed: 4.5 (Zip64)"
+    assert header[18:26] == b"\xff" * 8, "sizes live in the Zip64 field"
+    assert extra[:4] == (1).to_bytes(2, "little") + (16).to_bytes(2, "little")
+    assert int.from_bytes(extra[4:12], "little") == dump.size
+    for tester in (["unzip", "-tq"], ["7z", "t"]):
+        if shutil.which(tester[0]):
+            tested = subprocess.run([*tester, str(result.archive)], capture_output=True, text=True, check=False)
+            assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_the_connection_test_warns_about_tables_a_consistent_dump_does_not_cover(mariadb_server, db_keyring):
+    server = mariadb_server
+    name = unique("myisam")
+    make_mysql_shop(server, name, sales=10)
+    db = server.source(name)
+    dbsources.set_password(db, server.password)
+    assert dbsources.test_connection(db).warnings == [], "InnoDB only: nothing to say"
+    server.admin("CREATE TABLE clientes (id INT PRIMARY KEY) ENGINE=MyISAM; CREATE VIEW vista AS SELECT 1 AS x;",
+                 database=name)
+    info = dbsources.test_connection(db)
+    assert info.warnings == [
+        "Aviso: la tabla clientes (MyISAM) no es InnoDB, así que su copia no es de un solo momento: si el punto de "
+        "venta la cambia durante el respaldo, puede quedar desigual con las demás. Respalda con el punto de venta "
+        "cerrado o pregunta a su proveedor si puede pasarla a InnoDB."]
+    assert info.summary(db).splitlines()[1] == info.warnings[0]
+    server.admin("".join(f"CREATE TABLE t{i} (id INT) ENGINE=Aria;" for i in range(6)), database=name)
+    [warning] = dbsources.test_connection(db).warnings
+    assert warning.startswith("Aviso: las tablas clientes (MyISAM), t0 (Aria), t1 (Aria), t2 (Aria), t3 (Aria) y 2 "
+                              "más no son InnoDB")
+
+
 # -- the dump must have completed ---------------------------------------------------------------------------
 
 def _children() -> list[tuple[int, list[str], bytes]]:
@@ -795,6 +845,148 @@ def test_db_restore_goes_into_a_new_database_and_replaces_the_original_only_with
     safety = list(dest.glob(f"{name}_antes_de_restaurar_*.sql"))
     assert len(safety) == 1 and safety[0].read_bytes().rstrip().splitlines()[-1].startswith(b"-- Dump completed")
     assert str(safety[0]) in replaced.stdout
+
+
+def db_restore_cli(archive: Path, name: str, cfg_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(respaldos_cmd("db", "restore", str(archive), name, "--config", str(cfg_path), *args),
+                          capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+
+
+def test_replace_is_refused_when_the_mysql_user_cannot_see_other_users_connections(
+        mariadb_server, db_keyring, dest, tmp_path):
+    server = mariadb_server
+    name = unique("sin_process")
+    make_mysql_shop(server, name, sales=50)
+    dbsources.set_password(server.source(name), server.password)
+    archive = backup.run_backup(make_config(dest, server.source(name)))
+    assert archive.status == "ok", archive.message
+    server.admin("DELETE FROM venta_lineas; DELETE FROM ventas;", name)
+    cajero = f"cajero_{os.getpid()}"
+    server.admin(f"CREATE USER '{cajero}'@'%' IDENTIFIED BY 'caja-1'; GRANT ALL ON `{name}`.* TO '{cajero}'@'%';")
+    db = server.source(name, user=cajero)
+    dbsources.set_password(db, "caja-1")
+    cfg_path = tmp_path / "respaldos.toml"
+    config.save(make_config(dest, db), cfg_path)
+    pos = subprocess.Popen(["mariadb", "--no-defaults", f"--socket={server.socket}", "-uroot", f"--database={name}"],
+                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: server.scalar(f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{name}'")
+                   != "0")
+        refused = db_restore_cli(archive.archive, name, cfg_path, "--replace")
+    finally:
+        pos.stdin.close()
+        pos.wait(timeout=30)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"No se pudo comprobar si el punto de venta sigue conectado a la base de datos {name}: el usuario {cajero} "
+        "solo puede ver sus propias conexiones. Para reemplazarla, pon en user de la configuración un usuario que "
+        f"las vea todas (root, o uno con el permiso PROCESS) y guarda su contraseña con: respaldos db password "
+        f"{name}. O restáurala como base de datos nueva (sin --replace): la original no se toca.")
+    assert server.scalar("SELECT COUNT(*) FROM ventas", name) == "0", "nothing was replaced"
+    assert not list(dest.glob("*_antes_de_restaurar_*")), "no safety dump either"
+
+    # A POS using the same user is seen even without the privilege.
+    same_user = subprocess.Popen(["mariadb", "--no-defaults", "--host=127.0.0.1", f"--port={server.port}",
+                                  "--protocol=TCP", f"--user={cajero}", "--password=caja-1", f"--database={name}"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: server.scalar("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                                         f"WHERE USER = '{cajero}'") != "0")
+        in_use = db_restore_cli(archive.archive, name, cfg_path, "--replace")
+    finally:
+        same_user.stdin.close()
+        same_user.wait(timeout=30)
+    assert in_use.returncode == 1
+    assert in_use.stderr.strip().startswith(f"Hay 1 conexión abierta a la base de datos {name}.")
+
+
+def firebird_attachments(server, path: Path) -> int:
+    """Attachments to ``path`` other than the one asking."""
+    return int(server.scalar("SELECT COUNT(*) FROM MON$ATTACHMENTS WHERE MON$ATTACHMENT_ID <> CURRENT_CONNECTION "
+                             "AND MON$SYSTEM_FLAG = 0;", path))
+
+
+def test_firebird_replace_is_refused_while_the_pos_is_connected_and_done_after_a_safety_dump(
+        firebird_server, db_keyring, dest, tmp_path):
+    server = firebird_server
+    path = make_firebird_shop(server, unique("REEMPLAZO") + ".FDB", sales=500)
+    db = server.source(path)
+    dbsources.set_password(db, server.password)
+    cfg_path = tmp_path / "respaldos.toml"
+    config.save(make_config(dest, db), cfg_path)
+    result = backup.run_backup(config.load(cfg_path))
+    assert result.status == "ok", result.message
+    server.isql("DELETE FROM VENTA_LINEAS; DELETE FROM VENTAS; COMMIT;", path)  # a mistake to undo
+
+    pos = subprocess.Popen(["isql-fb", "-q", server.target(path)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env=server.client_env())
+    try:
+        wait_until(lambda: firebird_attachments(server, path) > 0)
+        refused = db_restore_cli(result.archive, db.label, cfg_path, "--replace")
+    finally:
+        pos.stdin.close()
+        pos.wait(timeout=30)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (f"Hay 1 conexión abierta a la base de datos {db.label}. Cierra el punto de "
+                                      "venta en todas las cajas y vuelve a intentar.")
+    assert server.scalar("SELECT COUNT(*) FROM VENTAS;", path) == "0"
+    assert not list(dest.glob("*_antes_de_restaurar_*"))
+
+    wait_until(lambda: firebird_attachments(server, path) == 0)
+    replaced = db_restore_cli(result.archive, db.label, cfg_path, "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+    assert server.scalar("SELECT COUNT(*) FROM VENTAS;", path) == "500"
+    assert server.scalar("SELECT COUNT(*) FROM VENTA_LINEAS;", path) == "1500"
+    [safety] = dest.glob(f"{db.label}_antes_de_restaurar_*.fbk")
+    assert str(safety) in replaced.stdout
+    # The safety dump holds the data from before (no sales): it loads, and it is what was there.
+    before = Path(str(path).replace(".FDB", "_ANTES.FDB"))
+    loaded = subprocess.run(["gbak", "-c", "-user", "SYSDBA", "-se", f"127.0.0.1/{server.port}:service_mgr",
+                             str(safety), str(before)], env=server.client_env(), capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert loaded.returncode == 0, loaded.stderr
+    assert server.scalar("SELECT COUNT(*) FROM VENTAS;", before) == "0"
+    assert server.scalar("SELECT COUNT(*) FROM PRODUCTOS;", before) == "2000"
+
+
+def test_firebird_replace_is_refused_when_the_user_cannot_see_other_attachments_or_isql_is_missing(
+        firebird_server, db_keyring, dest, tmp_path, monkeypatch):
+    server = firebird_server
+    path = make_firebird_shop(server, unique("CAJERO") + ".FDB", sales=20)
+    db = server.source(path)
+    dbsources.set_password(db, server.password)
+    result = backup.run_backup(make_config(dest, db))
+    assert result.status == "ok", result.message
+    server.isql("CREATE OR ALTER USER CAJERO PASSWORD 'caja1';\nCOMMIT;\n", path)
+    cajero = server.source(path, user="CAJERO")
+    dbsources.set_password(cajero, "caja1")
+    pos = subprocess.Popen(["isql-fb", "-q", server.target(path)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env=server.client_env())  # the POS, as SYSDBA
+    try:
+        wait_until(lambda: firebird_attachments(server, path) > 0)
+        with pytest.raises(dbsources.ConnectionsUnknown) as unknown:
+            dbsources.restore_dump(result.archive, cajero, replace=True, safety_folder=dest)
+    finally:
+        pos.stdin.close()
+        pos.wait(timeout=30)
+    assert str(unknown.value) == (
+        f"No se pudo comprobar si el punto de venta sigue conectado a la base de datos {db.label}: el usuario CAJERO "
+        "solo puede ver sus propias conexiones. Para reemplazarla, pon en user de la configuración un usuario que "
+        f"las vea todas (SYSDBA o el dueño de la base de datos) y guarda su contraseña con: respaldos db password "
+        f"{db.label}. O restáurala como base de datos nueva (sin --replace): la original no se toca.")
+
+    tools = tmp_path / "firebird" / "bin"  # gbak without isql next to it, and no isql-fb on PATH
+    tools.mkdir(parents=True)
+    os.symlink(shutil.which("gbak"), tools / "gbak")
+    db.client = str(tools)
+    with monkeypatch.context() as m, pytest.raises(dbsources.ConnectionsUnknown) as no_isql:
+        m.setenv("PATH", str(tmp_path / "nada"))
+        dbsources.restore_dump(result.archive, db, replace=True, safety_folder=dest)
+    assert str(no_isql.value).startswith(
+        f"No se pudo comprobar si el punto de venta sigue conectado a la base de datos {db.label}: no se encontró el "
+        "programa isql para preguntárselo al servidor.")
+    assert not list(dest.glob("*_antes_de_restaurar_*")), "refused before the safety dump"
+    assert server.scalar("SELECT COUNT(*) FROM VENTAS;", path) == "20"
 
 
 def test_db_test_reports_each_database_and_fails_when_one_cannot_be_reached(
