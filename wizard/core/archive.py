@@ -18,6 +18,7 @@ import logging
 import os
 import posixpath
 import struct
+import threading
 import time
 import zipfile
 import zlib
@@ -74,6 +75,23 @@ def _inflate_chunk(data: bytes, final: bool) -> bytes:
     return out
 
 
+def _stored_blocks(data: bytes) -> bytes:
+    """``data`` as deflate stored blocks (not final): a size known before the data is, so a placeholder
+    can be written first and filled in later."""
+    out = bytearray()
+    for start in range(0, max(len(data), 1), 0xFFFF):
+        piece = data[start:start + 0xFFFF]
+        out += struct.pack("<BHH", 0, len(piece), len(piece) ^ 0xFFFF) + piece
+    return bytes(out)
+
+
+@dataclass
+class _EarlyChunk:
+    raw_size: int
+    raw_crc: int | None  # None for the head, whose data is not known yet
+    size: int  # compressed, in the file
+
+
 @dataclass
 class ReadBack:
     """What the writer found re-reading one member from the file right after writing it: where its
@@ -104,24 +122,60 @@ class Entry:
     read_back: ReadBack | None = None  # set once every chunk was re-read from the file (read_back writers)
 
 
+class _HashLane:
+    """SHA-256 updates on a thread of their own, applied in the order given.
+
+    A member's hash is a sequential chain that would otherwise sit on the thread that reads, writes and
+    hands out chunks; there it made that thread the slowest link once verification moved alongside
+    compression. Small pieces are hashed in place (once the ones before them are done).
+    """
+
+    INLINE_BELOW = 256 << 10
+
+    def __init__(self, depth: int):
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sha256")
+        self._pending: deque[Future[None]] = deque()
+        self._depth = depth
+
+    def update(self, sha, data: bytes) -> None:
+        if len(data) < self.INLINE_BELOW:
+            self.sync()
+            sha.update(data)
+            return
+        self._pending.append(self._pool.submit(sha.update, data))
+        while len(self._pending) > self._depth:
+            self._pending.popleft().result()
+
+    def sync(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pending.clear()
+
+
 class _MemberCheck:
     """The re-reading of one member in progress: chunks come back from the pool in file order."""
 
-    def __init__(self, entry: Entry, data_offset: int):
+    def __init__(self, entry: Entry, data_offset: int, lane: _HashLane):
         self.entry = entry
         self.data_offset = data_offset
+        self.next_offset = data_offset  # where the next chunk to read back starts
         self.sha = hashlib.sha256()
+        self.lane = lane
         self.size = 0
         self.crc = 0
         self.error = ""
 
     def add(self, data: bytes) -> None:
-        self.sha.update(data)
+        self.lane.update(self.sha, data)
         self.crc = isal_zlib.crc32(data, self.crc)
         self.size += len(data)
 
     def finish(self) -> None:
         e = self.entry
+        self.lane.sync()
         e.read_back = ReadBack(header_offset=e.header_offset, data_offset=self.data_offset,
                                chunks=list(e.chunks), size=self.size, crc=self.crc,
                                sha256=self.sha.hexdigest(), error=self.error)
@@ -148,14 +202,21 @@ class ZipWriter:
         self._current: Entry | None = None
         self._pending: deque[tuple[Future[bytes], bool]] = deque()
         self._sha = hashlib.sha256()
+        self._sha_lane = _HashLane(self._depth)
+        self._check_lane = _HashLane(self._depth) if read_back is not None else None
         self._closed = False
         self._reader: BinaryIO | None = open(read_back, "rb", buffering=0) if read_back is not None else None
         self._check: _MemberCheck | None = None
         self._checks: deque[tuple[_MemberCheck, Future[bytes], bool]] = deque()
         self.checked_bytes = 0  # bytes of kept members inflated again from the file so far
+        self._early: deque[_EarlyChunk] | None = None  # written before their data was final, not yet confirmed
+        self._early_confirmed = 0  # how many of the member's chunks are confirmed (or were never early)
 
     # -- one member -------------------------------------------------------------------------------
-    def begin(self, name: str, mtime: float, size_hint: int = 0) -> Entry:
+    def begin(self, name: str, mtime: float, size_hint: int = 0, *, early_head: int = 0) -> Entry:
+        """Start a member. With ``early_head`` its data may first be compressed from a file that is still
+        being written (``add_early``, see EarlyCompression): the first ``early_head`` bytes, which such a
+        writer changes last, get a placeholder of stored blocks of known size, filled in by ``write``."""
         assert self._current is None, "previous member not ended"
         zip64 = size_hint * 1.05 >= ZIP64_LIMIT
         entry = Entry(name=name, mtime=mtime, header_offset=self.fp.tell(), zip64=zip64)
@@ -163,20 +224,96 @@ class ZipWriter:
         self.fp.write(header)
         self._current = entry
         self._sha = hashlib.sha256()
+        self._early_confirmed = 0
         if self._reader is not None:
-            self._check = _MemberCheck(entry, entry.header_offset + len(header))
+            assert self._check_lane is not None
+            self._check = _MemberCheck(entry, entry.header_offset + len(header), self._check_lane)
+        if early_head:
+            placeholder = _stored_blocks(bytes(early_head))
+            self.fp.write(placeholder)
+            self._early = deque([_EarlyChunk(early_head, None, len(placeholder))])
+            entry.chunks.append(len(placeholder))
+            entry.compress_size += len(placeholder)
         return entry
+
+    def add_early(self, data: bytes, compressed: bytes) -> None:
+        """Append a chunk compressed (``_deflate_chunk``) from data that may still change; ``write`` keeps
+        it only if the final data has the same CRC there, and otherwise cuts it and every later one off."""
+        entry = self._current
+        assert entry is not None and self._early is not None and not self._pending
+        self.fp.write(compressed)
+        self._early.append(_EarlyChunk(len(data), isal_zlib.crc32(data), len(compressed)))
+        entry.chunks.append(len(compressed))
+        entry.compress_size += len(compressed)
+
+    @property
+    def next_piece(self) -> int:
+        """How much data the next ``write`` should bring: the size of the next early chunk to confirm, or
+        CHUNK_SIZE. (Other sizes work too; an early chunk they do not line up with is compressed again.)"""
+        return self._early[0].raw_size if self._early else CHUNK_SIZE
 
     def write(self, data: bytes) -> None:
         entry = self._current
         assert entry is not None
+        if self._early:
+            data = self._confirm_early(data)
         for start in range(0, len(data), CHUNK_SIZE):
             chunk = data[start:start + CHUNK_SIZE] if len(data) > CHUNK_SIZE else data
-            self._sha.update(chunk)
-            entry.crc = isal_zlib.crc32(chunk, entry.crc)
-            entry.size += len(chunk)
+            self._account(chunk)
             self._pending.append((self._pool.submit(_deflate_chunk, chunk, False), False))
             self._drain(block_above=self._depth)
+
+    def _account(self, chunk: bytes) -> None:
+        entry = self._current
+        assert entry is not None
+        self._sha_lane.update(self._sha, chunk)
+        entry.crc = isal_zlib.crc32(chunk, entry.crc)
+        entry.size += len(chunk)
+
+    def _confirm_early(self, data: bytes) -> bytes:
+        """Match the final data against the early chunks, in order: the head fills its placeholder, a chunk
+        with the same size and CRC is kept. Returns the data no early chunk covers any more."""
+        entry = self._current
+        assert entry is not None and self._early is not None
+        while self._early and data:
+            early = self._early[0]
+            if len(data) < early.raw_size:
+                break
+            piece = data if len(data) == early.raw_size else data[:early.raw_size]
+            if early.raw_crc is None:  # the head: its final bytes go into the placeholder
+                end = self.fp.tell()
+                self.fp.seek(entry.header_offset + self._data_start(entry))
+                self.fp.write(_stored_blocks(piece))
+                self.fp.seek(end)
+            elif isal_zlib.crc32(piece) != early.raw_crc:
+                break
+            self._account(piece)
+            self._early.popleft()
+            self._early_confirmed += 1
+            if self._check is not None:
+                self._read_back(early.size, False)
+            data = data[early.raw_size:] if len(data) > early.raw_size else b""
+        if self._early and data:
+            self._drop_early()
+        return data
+
+    def _drop_early(self) -> None:
+        """Cut off every early chunk not confirmed: the data from there on is compressed again."""
+        entry = self._current
+        assert entry is not None
+        keep = entry.chunks[:self._early_confirmed]
+        logger.info("%s: %d early chunk(s) did not match the final data; compressing them again",
+                    entry.name, len(entry.chunks) - len(keep))
+        self.fp.seek(entry.header_offset + self._data_start(entry) + sum(keep))
+        self.fp.truncate()
+        entry.chunks = keep
+        entry.compress_size = sum(keep)
+        self._early = None
+
+    @staticmethod
+    def _data_start(entry: Entry) -> int:
+        """Bytes from a member's local header to its data (the header's size never changes)."""
+        return 30 + len(entry.name.encode("utf-8")) + (20 if entry.zip64 else 0)
 
     def _drain(self, block_above: int) -> None:
         entry = self._current
@@ -187,15 +324,17 @@ class ZipWriter:
             self.fp.write(out)
             entry.compress_size += len(out)
             entry.chunks.append(len(out))
+            self._early_confirmed += 1
             if self._check is not None:
-                self._read_back(self._check.data_offset + entry.compress_size - len(out), len(out), final)
+                self._read_back(len(out), final)
 
-    def _read_back(self, offset: int, size: int, final: bool) -> None:
-        """Read one chunk just written back from the file and queue its inflate behind the others."""
+    def _read_back(self, size: int, final: bool) -> None:
+        """Read the member's next chunk back from the file and queue its inflate behind the others."""
         check = self._check
         assert check is not None and self._reader is not None
         self.fp.flush()
-        self._reader.seek(offset)
+        self._reader.seek(check.next_offset)
+        check.next_offset += size
         data = self._reader.read(size)
         while len(data) < size:
             more = self._reader.read(size - len(data))
@@ -231,8 +370,12 @@ class ZipWriter:
     def end(self) -> Entry:
         entry = self._current
         assert entry is not None
+        if self._early:
+            self._drop_early()  # the final data was shorter than what was compressed early
+        self._early = None
         self._pending.append((self._pool.submit(_deflate_chunk, b"", True), True))
         self._drain(block_above=0)
+        self._sha_lane.sync()
         entry.sha256 = self._sha.hexdigest()
         if not entry.zip64 and (entry.size > ZIP64_LIMIT or entry.compress_size > ZIP64_LIMIT):
             raise OSError("member grew past 4 GiB without a Zip64 header")  # size_hint was wrong
@@ -254,6 +397,8 @@ class ZipWriter:
             if not fut.cancelled():
                 fut.result()
         self._pending.clear()
+        self._early = None
+        self._sha_lane.sync()
         check, self._check = self._check, None
         self._settle_checks()
         if entry.read_back is not None:
@@ -307,7 +452,7 @@ class ZipWriter:
         assert self._current is None, "member not ended"
         self._settle_checks()
         self._pool.shutdown(wait=True)
-        self._close_reader()
+        self._release()
         cd_offset = self.fp.tell()
         for e in self.entries:
             name = e.name.encode("utf-8")
@@ -347,13 +492,89 @@ class ZipWriter:
 
     def abort(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._close_reader()
+        self._release()
         self._closed = True
 
-    def _close_reader(self) -> None:
+    def _release(self) -> None:
+        self._sha_lane.close()
+        if self._check_lane is not None:
+            self._check_lane.close()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+
+
+class EarlyCompression:
+    """Compress a file into the member being written while another program is still writing that file
+    front to back, so that a core the other program leaves idle does useful work.
+
+    Made for the SQLite online backup: it fills its destination page by page in order (the first page
+    last of all, so that sits in the writer's head placeholder), and nothing else can start before it is
+    done. Only whole chunks below the file's current size are taken, compressed on this one thread. None of
+    this is trusted: ``ZipWriter.write`` later compares each chunk's CRC with the finished file and
+    compresses again from the first one that differs; verification then checks the whole member as usual.
+    A chunk that cannot be read (e.g. a byte range the other program has locked) just ends the early work.
+    """
+
+    def __init__(self, writer: ZipWriter, path: Path, head: int):
+        self._writer = writer
+        self._path = Path(path)
+        self._head = head
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="early-deflate", daemon=True)
+        self.chunks = 0
+
+    def __enter__(self) -> EarlyCompression:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """End the early work (the chunk being compressed is finished first); a failed write to the
+        archive is raised here."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _run(self) -> None:
+        try:
+            fh = self._open()
+            if fh is None:
+                return
+            with fh:
+                pos = self._head
+                while not self._stop.is_set():
+                    if os.fstat(fh.fileno()).st_size < pos + CHUNK_SIZE:
+                        self._stop.wait(0.005)
+                        continue
+                    fh.seek(pos)
+                    data = fh.read(CHUNK_SIZE)
+                    if len(data) != CHUNK_SIZE:
+                        return
+                    compressed = _deflate_chunk(data, False)
+                    try:
+                        self._writer.add_early(data, compressed)
+                    except BaseException as exc:  # the archive could not be written: the run must fail
+                        self._error = exc
+                        return
+                    pos += CHUNK_SIZE
+                    self.chunks += 1
+        except OSError as exc:
+            logger.info("early compression of %s stopped: %s", self._path, exc)
+
+    def _open(self) -> BinaryIO | None:
+        while not self._stop.is_set():
+            try:
+                return open(self._path, "rb", buffering=0)
+            except FileNotFoundError:
+                self._stop.wait(0.005)
+        return None
 
 
 # -- manifest -----------------------------------------------------------------------------------------

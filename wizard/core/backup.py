@@ -26,7 +26,16 @@ import filelock
 
 from wizard import __version__
 from wizard.core import dbsources, history, paths
-from wizard.core.archive import CHUNK_SIZE, MANIFEST_NAME, Manifest, ManifestFile, ReadBack, ZipWriter, verify_archive
+from wizard.core.archive import (
+    MANIFEST_NAME,
+    ZIP64_LIMIT,
+    EarlyCompression,
+    Manifest,
+    ManifestFile,
+    ReadBack,
+    ZipWriter,
+    verify_archive,
+)
 from wizard.core.config import Config
 from wizard.core.errors import Cancelled, UserError
 from wizard.core.fsutil import fsync_dir
@@ -42,6 +51,8 @@ NAME_TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
 READ_ATTEMPTS = 3
 LOCK_FILE_NAME = "respaldo.lock"
 COMPRESS_SHARE = 85.0  # percent of the progress bar for reading+compressing; the rest is verification
+EARLY_MIN_SIZE = 16 << 20  # databases from this size on are compressed while their snapshot is written
+EARLY_HEAD = 64 << 10  # an SQLite backup writes its first page (at most 64 KiB) last
 
 
 @dataclass
@@ -167,6 +178,15 @@ def estimate_archive_size(scan: Scan, dest: Path) -> int:
     return int(scan.total_bytes * 0.6) + (1 << 20)
 
 
+def _sqlite_size_hint(item: Item) -> int:
+    """How large a snapshot may get before it is made: the database plus its WAL, whose pages it holds."""
+    try:
+        wal = os.stat(f"{item.source}-wal").st_size
+    except OSError:
+        wal = 0
+    return item.size + wal
+
+
 def remove_leftovers(dest: Path) -> None:
     """Half-written archives from a run that was killed: never a final name, removed on the next run."""
     for entry in os.scandir(dest):
@@ -194,6 +214,7 @@ class _Run:
         self._last_percent = -1.0
         self.read_back: dict[str, ReadBack | None] = {}
         self.dumps: list[dbsources.PreparedDump] = []
+        self._deleting: list[threading.Thread] = []
 
     def report(self, phase: str, current: str = "") -> None:
         if self._report is None:
@@ -278,6 +299,8 @@ class _Run:
                     folder=self.config.destination.folder)) from None
             raise
         finally:
+            for thread in self._deleting:
+                thread.join()
             shutil.rmtree(snap_dir, ignore_errors=True)
         return manifest
 
@@ -290,20 +313,7 @@ class _Run:
 
     def _add(self, writer: ZipWriter, item: Item, snap_dir: Path) -> ManifestFile | None:
         if item.kind == "sqlite":
-            self.report("snapshot", item.archive_path)
-            snap = snap_dir / f"db{len(writer.entries)}.sqlite"
-            snapshot_sqlite(item.source, snap)
-            self.check_cancel()
-            # quick_check reads the snapshot on another core while it is compressed
-            with ThreadPoolExecutor(1, thread_name_prefix="quick_check") as pool:
-                checked = pool.submit(check_snapshot, item.source, snap)
-                try:
-                    with open(snap, "rb") as fh:
-                        entry = self._stream(writer, item, fh, os.fstat(fh.fileno()).st_size)
-                finally:
-                    checked.result()
-            snap.unlink()
-            return self._manifest_file(item, entry)
+            return self._add_sqlite(writer, item, snap_dir)
         for attempt in range(1, READ_ATTEMPTS + 1):
             try:
                 try:
@@ -336,6 +346,48 @@ class _Run:
             self.done -= entry.size
         return None
 
+    def _add_sqlite(self, writer: ZipWriter, item: Item, snap_dir: Path) -> ManifestFile:
+        """Snapshot with the online backup API, then compress the copy while quick_check reads it.
+
+        The copy takes one core for a while and nothing else can start before it is done, so a large one
+        is compressed early on the other core as its pages land in the file (EarlyCompression); whatever
+        changed afterwards is compressed again when the finished copy is read.
+        """
+        self.report("snapshot", item.archive_path)
+        snap = snap_dir / f"db{len(writer.entries)}.sqlite"
+        try:
+            if item.size >= EARLY_MIN_SIZE:
+                entry = writer.begin(item.archive_path, item.mtime, _sqlite_size_hint(item), early_head=EARLY_HEAD)
+                with EarlyCompression(writer, snap, EARLY_HEAD):
+                    snapshot_sqlite(item.source, snap)
+            else:
+                snapshot_sqlite(item.source, snap)
+            self.check_cancel()
+            size = snap.stat().st_size
+            if writer.in_member and (size * 1.05 >= ZIP64_LIMIT) != entry.zip64:
+                writer.discard()  # the copy is on the other side of the Zip64 line than the source was
+            # quick_check reads the snapshot on another core while it is compressed
+            with ThreadPoolExecutor(1, thread_name_prefix="quick_check") as pool:
+                checked = pool.submit(check_snapshot, item.source, snap)
+                try:
+                    with open(snap, "rb") as fh:
+                        entry = self._stream(writer, item, fh, size)
+                finally:
+                    checked.result()
+        except BaseException:
+            if writer.in_member:
+                writer.discard()
+            raise
+        self._delete_later(snap)
+        return self._manifest_file(item, entry)
+
+    def _delete_later(self, path: Path) -> None:
+        """Deleting a large copy takes the kernel a while: let it overlap the work still to come."""
+        thread = threading.Thread(target=path.unlink, kwargs={"missing_ok": True}, name="delete-snapshot",
+                                  daemon=True)
+        thread.start()
+        self._deleting.append(thread)
+
     def _add_dump(self, writer: ZipWriter, dump: dbsources.PreparedDump) -> ManifestFile:
         """A server database's dump, streamed into the archive; counts only once the tool completed it."""
         self.report("snapshot", dump.archive_path)
@@ -347,10 +399,13 @@ class _Run:
         return dbsources.write_dump(writer, dump, cancel=self.cancel, progress=progress)
 
     def _stream(self, writer: ZipWriter, item: Item, fh, size_hint: int):
-        writer.begin(item.archive_path, item.mtime, size_hint)
+        if not writer.in_member:
+            writer.begin(item.archive_path, item.mtime, size_hint)
         while True:
             try:
-                chunk = fh.read(CHUNK_SIZE)  # larger reads cost a fresh mmap and page faults each time
+                # CHUNK_SIZE, or the size of the next early chunk; larger reads cost a fresh mmap and page
+                # faults each time
+                chunk = fh.read(writer.next_piece)
             except OSError as exc:
                 raise _SourceUnreadable(exc) from None
             if not chunk:
