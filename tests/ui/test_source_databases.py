@@ -265,3 +265,34 @@ def test_step_one_counts_server_databases_beside_the_folders_and_enter_adds_the_
     assert step.totals_text == ("Total: 100 B en 1 archivo  ·  0 bases de datos encontradas  ·  "
                                 "1 base de datos en un servidor")
     assert not step.db_notice.winfo_manager(), "no 'no database found' warning: the database is on the server"
+
+
+def test_a_closed_dialog_is_freed_on_the_tk_thread_not_by_a_workers_garbage_collection(
+        tk_root, open_window, monkeypatch):
+    import gc
+    import sys
+    import threading
+
+    from wizard.core.cloud import DropboxProvider
+    from wizard.core.config import CloudConfig
+    from wizard.ui.dialogs import CodeDialog
+
+    freed_elsewhere = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: freed_elsewhere.append(repr(info.exc_value)))
+    gc.collect()
+    window = open_window()
+    for _round in range(2):
+        _step, dialog = open_dialog(tk_root, window)
+        fill(dialog, host="caja1", database="sicar", password="secreta")
+        dialog.close()
+        code = CodeDialog(tk_root, "https://example.invalid/", "Dropbox",
+                          *DropboxProvider(CloudConfig(provider="dropbox")).paste_hint())
+        code.cancel()
+    del dialog, code
+    pump(tk_root, timeout=0.2)
+    # A backup or connection-test thread allocating a lot makes the collector run there: nothing of the
+    # dialogs (their Tk variables) may be left for it to free.
+    worker = threading.Thread(target=gc.collect)
+    worker.start()
+    worker.join()
+    assert freed_elsewhere == []

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import logging
 import os
 import subprocess
@@ -198,6 +199,9 @@ class RespaldosWindow:
     def _show(self, page: WizardPage | SummaryPage) -> None:
         if self.page is not None:
             self.page.destroy()
+            # Free the old page's Tk variables now, on the Tk thread: left in reference cycles, the garbage
+            # collector may free them from a worker thread, which Tk does not allow.
+            gc.collect()
         self.page = page
         page.pack(fill="both", expand=True)
 
@@ -573,8 +577,9 @@ class RespaldosWindow:
         except tkinter.TclError:
             pass
         # Free the images now, on the Tk thread: left to the garbage collector they may be deleted from a
-        # worker thread, which Tk does not allow.
+        # worker thread, which Tk does not allow. The same for the pages' Tk variables.
         self._icons.clear()
+        gc.collect()
 
 
 def main(config_path: Path, minimized: bool = False) -> int:

@@ -11,6 +11,7 @@ import tkinter
 import ttkbootstrap as ttk
 
 from wizard.i18n import _
+from wizard.ui.widgets import collect_garbage_soon
 
 
 class Dialogs:
@@ -144,3 +145,8 @@ class CodeDialog(ttk.Toplevel):
     def cancel(self) -> None:
         self.result = None
         self.destroy()
+
+    def destroy(self) -> None:
+        root = self._root()
+        super().destroy()
+        collect_garbage_soon(root)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import tkinter
 from tkinter import font as tkfont
 
@@ -108,6 +109,16 @@ class Notice(ttk.Frame):
     @property
     def text(self) -> str:
         return str(self.label.cget("text"))
+
+
+def collect_garbage_soon(root: tkinter.Misc) -> None:
+    """Run the garbage collector on the Tk thread once idle. A closed dialog is left in reference cycles with
+    its Tk variables; freed by a collection that a worker thread happens to trigger, they would call Tk from
+    that thread, which Tk does not allow."""
+    try:
+        root.after_idle(gc.collect)
+    except tkinter.TclError:
+        pass  # the window is gone: nothing left to free on its thread
 
 
 def set_enabled(widget: tkinter.Misc, enabled: bool) -> None:

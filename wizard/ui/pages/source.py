@@ -15,7 +15,7 @@ from wizard.core.errors import UserError
 from wizard.i18n import _, ngettext
 from wizard.ui.pages.base import Step, sentence
 from wizard.ui.text import format_bytes, format_count
-from wizard.ui.widgets import SMALL_FONT, Notice, ProblemLabel, WrapLabel
+from wizard.ui.widgets import SMALL_FONT, Notice, ProblemLabel, WrapLabel, collect_garbage_soon
 from wizard.ui.worker import BackgroundCall
 
 
@@ -603,7 +603,11 @@ class DatabaseDialog(ttk.Toplevel):
         if self.call is not None:
             self.call.cancel()
         self.password_var.set("")
+        if self.step.database_dialog is self:
+            self.step.database_dialog = None
+        root = self._root()
         try:
             self.destroy()
         except tkinter.TclError:
             pass
+        collect_garbage_soon(root)
