@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import ttkbootstrap as ttk
 
 from wizard.core import dbsources, restore
-from wizard.core.archive import ManifestFile
 from wizard.core.config import DatabaseSource
 from wizard.core.errors import Cancelled, UserError
 from wizard.i18n import _, ngettext
@@ -113,31 +112,15 @@ def text_scale(widget: tkinter.Misc) -> float:
         return 1.0
 
 
-def dumps_of(contents: restore.BackupContents) -> list[ManifestFile]:
-    """The server-database dumps in an archive (mysqldump / gbak output), which never go back in place."""
-    return [f for f in contents.files if f.kind in dbsources.DUMP_KINDS]
-
-
-def dump_entry(contents: restore.BackupContents, dump: ManifestFile) -> dict[str, Any]:
-    """The manifest's ``databases`` entry for a dump (engine, host, port, database or file, user), or what
-    the member itself tells (its name and kind) when an older manifest has none."""
+def dump_entry(contents: restore.BackupContents, dump: restore.ServerDump) -> dict[str, Any]:
+    """The manifest's ``databases`` entry of a dump (engine, host, port, database or file, user); only its
+    name and engine when an older manifest has none."""
     for entry in contents.manifest.databases:
-        if str(entry.get("path", "")) == dump.path:
+        if str(entry.get("path", "")) == dump.member:
             return dict(entry)
-    engine = next((e for e, kind in dbsources.KINDS.items() if kind == dump.kind), "mysql")
-    return {"path": dump.path, "name": Path(dump.path).stem, "engine": engine}
-
-
-def dump_detail(entry: dict[str, Any]) -> str:
-    """ "MySQL/MariaDB · caja1:3306 · sicar" for the contents tree."""
-    engine = str(entry.get("engine", ""))
-    parts = [dbsources.ENGINE_NAMES.get(engine, engine)]
-    if entry.get("host"):
-        parts.append(f"{entry['host']}:{entry.get('port') or ''}".rstrip(":"))
-    what = entry.get("database") or entry.get("file")
-    if what:
-        parts.append(str(what))
-    return " · ".join(parts)
+    kind = next((f.kind for f in contents.files if f.path == dump.member), "")
+    engine = next((e for e, k in dbsources.KINDS.items() if k == kind), "mysql")
+    return {"path": dump.member, "name": dump.name, "engine": engine}
 
 
 def database_for(entry: dict[str, Any], databases: list[DatabaseSource]) -> DatabaseSource:
@@ -150,17 +133,6 @@ def database_for(entry: dict[str, Any], databases: list[DatabaseSource]) -> Data
     return DatabaseSource(engine=engine, name=name, host=str(entry.get("host") or "localhost"),
                           port=int(entry.get("port") or 0), database=str(entry.get("database") or ""),
                           path=str(entry.get("file") or ""), user=str(entry.get("user") or ""))
-
-
-def db_restore_command(archive: Path | str, name: str, config_path: Path | None = None) -> str:
-    """The command that loads a dump into a new database: respaldos db restore "ARCHIVO" NOMBRE."""
-    from wizard.core.paths import default_config_path
-
-    quoted = f'"{name}"' if " " in name else name
-    command = f'respaldos db restore "{archive}" {quoted}'
-    if config_path is not None and Path(config_path) != default_config_path():
-        command += f' --config "{config_path}"'
-    return command
 
 
 class RestoreDialog(ttk.Toplevel):
@@ -180,7 +152,7 @@ class RestoreDialog(ttk.Toplevel):
         self.report: restore.RestoreReport | None = None
         self.error: BaseException | None = None
         self.target_folder: Path | None = None
-        self.skipped_dumps: list[dict[str, Any]] = []  # dumps a restore to the original place left alone
+        self.skipped_dumps: list[restore.ServerDump] = []  # dumps a restore to the original place left alone
         self.restored_database: dbsources.RestoredDatabase | None = None
         self._db_bytes = (0, 1)  # (loaded so far, size of the dump) while a database is restored
         self._calls: list[BackgroundCall] = []
@@ -439,8 +411,8 @@ class RestoreDialog(ttk.Toplevel):
             return iid
 
         shown = 0
-        dumps = dumps_of(contents)
-        dump_paths = {d.path for d in dumps}
+        dumps = restore.server_dumps(contents.manifest)
+        dump_paths = {d.member for d in dumps}
         for f in contents.files:
             if f.path in dump_paths:
                 continue  # listed under "Bases de datos del servidor" below
@@ -474,10 +446,10 @@ class RestoreDialog(ttk.Toplevel):
             top = tree.insert("", 0, iid="dumps", text=_("Bases de datos del servidor"), open=True,
                               values=("", ngettext("{count} copia", "{count} copias", len(dumps)).format(
                                   count=len(dumps))))
+            sizes = {f.path: f.size for f in contents.files if f.path in dump_paths}
             for dump in dumps:
-                entry = dump_entry(contents, dump)
-                tree.insert(top, "end", iid=f"dump:{dump.path}", text=str(entry.get("name", dump.path)),
-                            values=(format_bytes(dump.size), dump_detail(entry)))
+                tree.insert(top, "end", iid=f"dump:{dump.member}", text=dump.name,
+                            values=(format_bytes(sizes.get(dump.member)), dump.detail))
             self.dump_note.configure(text=_(
                 "Las bases de datos del servidor no vuelven a su lugar original: se restauran como una base de "
                 "datos nueva en el servidor, sin tocar la que usa el punto de venta."))
@@ -536,15 +508,15 @@ class RestoreDialog(ttk.Toplevel):
 
     # -- server databases ----------------------------------------------------------------------------
 
-    def chosen_dump(self) -> ManifestFile | None:
+    def chosen_dump(self) -> restore.ServerDump | None:
         """The dump selected in the contents tree, or the only one the backup has."""
         if self.contents is None:
             return None
-        dumps = dumps_of(self.contents)
+        dumps = restore.server_dumps(self.contents.manifest)
         selected = self.contents_tree.selection()
         if selected and str(selected[0]).startswith("dump:"):
-            path = str(selected[0])[len("dump:"):]
-            return next((d for d in dumps if d.path == path), None)
+            member = str(selected[0])[len("dump:"):]
+            return next((d for d in dumps if d.member == member), None)
         return dumps[0] if len(dumps) == 1 else None
 
     def _update_dump_button(self) -> None:
@@ -556,7 +528,7 @@ class RestoreDialog(ttk.Toplevel):
         (``dbsources.restore_dump``, on a worker thread); the database the POS uses is not touched."""
         choice, dump, contents = self.selected, self.chosen_dump(), self.contents
         if choice is None or choice.path is None or dump is None or contents is None or self.running:
-            if dump is None and contents is not None and dumps_of(contents):
+            if dump is None and contents is not None and restore.server_dumps(contents.manifest):
                 self.app.dialogs.info(_("Elige en «Contenido» la base de datos que quieres restaurar."))
             return
         entry = dump_entry(contents, dump)
@@ -575,7 +547,8 @@ class RestoreDialog(ttk.Toplevel):
         if not self.app.dialogs.confirm(question, _("Restaurar"), yes=_("Restaurar"), no=_("Cancelar")):
             return
         archive = choice.path
-        self._db_bytes = (0, max(dump.size, 1))
+        size = next((f.size for f in contents.files if f.path == dump.member), 0)
+        self._db_bytes = (0, max(size, 1))
         self.restored_database = None
         self.report = None
         self.error = None
@@ -616,13 +589,12 @@ class RestoreDialog(ttk.Toplevel):
         """Which server databases a restore to the original place left alone, and how to bring them back."""
         if not self.skipped_dumps:
             return ""
-        names = ", ".join(f"{e.get('name', '')} ({dump_detail(e)})" for e in self.skipped_dumps)
+        names = ", ".join(f"{d.name} ({d.detail})" for d in self.skipped_dumps)
         lines = [_("No se restauraron las bases de datos del servidor: {names}. Esas no vuelven a su lugar "
                    "original.").format(names=names)]
         lines.append(_("Para recuperarlas sin tocar las que usa el punto de venta, vuelve a la lista, elígelas en "
                        "«Contenido» y pulsa «Restaurar como base de datos nueva...», o usa en una terminal:"))
-        lines += [db_restore_command(archive, str(e.get("name", "")), self.app.config_path)
-                  for e in self.skipped_dumps]
+        lines += [d.command(archive, self.app.config_path) for d in self.skipped_dumps]
         return "\n".join(lines)
 
     # -- starting a restore --------------------------------------------------------------------------
@@ -635,8 +607,8 @@ class RestoreDialog(ttk.Toplevel):
             self.app.dialogs.warning(_("Hay un respaldo en curso. Espera a que termine y vuelve a intentar."))
             return
         contents = self.contents if choice.local else None
-        dumps = dumps_of(contents) if contents is not None else []
-        names = ", ".join(str(dump_entry(contents, d).get("name", "")) for d in dumps) if contents else ""
+        dumps = restore.server_dumps(contents.manifest) if contents is not None else []
+        names = ", ".join(d.name for d in dumps)
         if dumps and len(dumps) == len(contents.files):  # type: ignore[union-attr]
             self.app.dialogs.info(_(
                 "Este respaldo solo tiene copias de bases de datos del servidor ({names}), y esas no vuelven a su "
@@ -677,17 +649,17 @@ class RestoreDialog(ttk.Toplevel):
         extra = 0 if choice.local else 1
         steps = (4 if folder is None else 2) + extra
 
-        def work(report: Callable[[Any], None], cancel: threading.Event) -> tuple[restore.RestoreReport, list]:
+        config_path = self.app.config_path
+
+        def work(report: Callable[[Any], None], cancel: threading.Event) -> restore.RestoreReport:
             source = (nullcontext(choice.path) if choice.local
                       else restore.downloaded(config, choice.name, report=report, cancel=cancel, steps=steps))
             with source as archive:
-                if folder is not None:
-                    return restore.restore_to_folder(archive, folder, report=report, cancel=cancel,
-                                                     download_steps=extra), []
-                done = restore.restore_to_original(archive, config, report=report, cancel=cancel,
-                                                   download_steps=extra)
-                contents = restore.read_contents(archive)
-                return done, [dump_entry(contents, d) for d in dumps_of(contents)]
+                if folder is None:
+                    return restore.restore_to_original(archive, config, report=report, cancel=cancel,
+                                                       download_steps=extra, config_path=config_path)
+                return restore.restore_to_folder(archive, folder, report=report, cancel=cancel,
+                                                 download_steps=extra)
 
         self.progress_title.configure(text=_("Restaurando el respaldo {when}").format(
             when=restore.when_phrase(choice.created)))
@@ -700,7 +672,7 @@ class RestoreDialog(ttk.Toplevel):
         self.show("progress")
         archive_name = choice.path if choice.local and choice.path is not None else choice.name
         self.job = RestoreJob(self, work, on_progress=self._progress,
-                              on_done=lambda done: self._done(done[0], done[1], archive_name),
+                              on_done=lambda done: self._done(done, archive_name),
                               on_error=self._failed).start()
 
     # -- progress ------------------------------------------------------------------------------------
@@ -763,10 +735,9 @@ class RestoreDialog(ttk.Toplevel):
     def result_text(self) -> str:
         return self.result_notice.text if self.view == "result" else ""
 
-    def _done(self, report: restore.RestoreReport, skipped: list[dict[str, Any]] | None = None,
-              archive: Path | str = "") -> None:
+    def _done(self, report: restore.RestoreReport, archive: Path | str = "") -> None:
         self.report = report
-        self.skipped_dumps = list(skipped or [])
+        self.skipped_dumps = list(report.skipped_dumps)
         self.result_title.configure(text=_("Restauración terminada"))
         style = "success" if all(db.ok for db in report.databases) else "warning"
         text = report.message
