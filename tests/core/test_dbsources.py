@@ -434,10 +434,10 @@ def test_the_connection_test_warns_about_tables_a_consistent_dump_does_not_cover
     server.admin("CREATE TABLE clientes (id INT PRIMARY KEY) ENGINE=MyISAM; CREATE VIEW vista AS SELECT 1 AS x;",
                  database=name)
     info = dbsources.test_connection(db)
-    assert info.warnings == [
+    assert info.warnings == [(
         "Aviso: la tabla clientes (MyISAM) no es InnoDB, así que su copia no es de un solo momento: si el punto de "
         "venta la cambia durante el respaldo, puede quedar desigual con las demás. Respalda con el punto de venta "
-        "cerrado o pregunta a su proveedor si puede pasarla a InnoDB."]
+        "cerrado o pregunta a su proveedor si puede pasarla a InnoDB.")]
     assert info.summary(db).splitlines()[1] == info.warnings[0]
     server.admin("".join(f"CREATE TABLE t{i} (id INT) ENGINE=Aria;" for i in range(6)), database=name)
     [warning] = dbsources.test_connection(db).warnings
@@ -488,10 +488,11 @@ def _descendants(root: int) -> list[tuple[int, list[str], bytes]]:
                 changed = True
     for pid in wanted - {root}:
         try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            argv = [a.decode(errors="replace") for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
         except OSError:
             continue
-        found.append((pid, [a.decode(errors="replace") for a in argv if a], b""))
+        if argv:  # a zombie has none
+            found.append((pid, argv, b""))
     return found
 
 
@@ -898,6 +899,40 @@ def test_replace_is_refused_when_the_mysql_user_cannot_see_other_users_connectio
         same_user.wait(timeout=30)
     assert in_use.returncode == 1
     assert in_use.stderr.strip().startswith(f"Hay 1 conexión abierta a la base de datos {name}.")
+
+
+def test_replace_checks_again_after_the_safety_dump_that_the_pos_did_not_open_meanwhile(
+        mariadb_server, db_keyring, dest, monkeypatch):
+    server = mariadb_server
+    name = unique("reabierto")
+    make_mysql_shop(server, name, sales=50)
+    db = server.source(name)
+    dbsources.set_password(db, server.password)
+    archive = backup.run_backup(make_config(dest, db)).archive
+    server.admin("DELETE FROM venta_lineas; DELETE FROM ventas;", name)
+    opened: list[subprocess.Popen] = []
+    real_dump = dbsources.dump_to_file
+
+    def dump_while_the_pos_opens(*args, **kwargs):
+        done = real_dump(*args, **kwargs)
+        opened.append(subprocess.Popen(["mariadb", "--no-defaults", f"--socket={server.socket}", "-uroot",
+                                        f"--database={name}"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL))
+        wait_until(lambda: server.scalar("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                                         f"WHERE DB = '{name}'") != "0")
+        return done
+
+    monkeypatch.setattr(dbsources, "dump_to_file", dump_while_the_pos_opens)
+    try:
+        with pytest.raises(dbsources.DatabaseInUse):
+            dbsources.restore_dump(archive, db, replace=True, safety_folder=dest)
+    finally:
+        for pos in opened:
+            pos.stdin.close()
+            pos.wait(timeout=30)
+    assert opened, "the safety dump ran"
+    assert server.scalar("SELECT COUNT(*) FROM ventas", name) == "0", "nothing was replaced"
+    assert len(list(dest.glob(f"{name}_antes_de_restaurar_*.sql"))) == 1
 
 
 def firebird_attachments(server, path: Path) -> int:

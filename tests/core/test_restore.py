@@ -701,9 +701,9 @@ def test_restoring_in_place_names_each_server_database_it_left_and_the_command_t
     assert any(line.startswith("Se restauraron 4 archivos del respaldo de hoy") for line in lines)
     command = f'respaldos db restore "{archive}" {name} --config "{shop.config_path}"'
     assert lines[-2:] == [
-        f"Aviso: la base de datos del servidor {name} (MySQL/MariaDB · 127.0.0.1:{mariadb_server.port} · {name}) "
-        "no se cargó: restaurar en el lugar original solo devuelve archivos. Para cargarla usa (en una base de "
-        "datos nueva; con --replace, encima de la original, con el punto de venta cerrado):",
+        (f"Aviso: la base de datos del servidor {name} (MySQL/MariaDB · 127.0.0.1:{mariadb_server.port} · {name}) "
+         "no se cargó: restaurar en el lugar original solo devuelve archivos. Para cargarla usa (en una base de "
+         "datos nueva; con --replace, encima de la original, con el punto de venta cerrado):"),
         f"  {command}",
     ]
     assert mariadb_server.scalar("SELECT COUNT(*) FROM ventas", name) == "10", "the server was not touched"

@@ -7,12 +7,14 @@ the tool's standard output straight into the ZIP writer, which hashes it on the 
 and it counts only when the tool says it finished: exit code 0 plus mysqldump's "-- Dump completed"
 trailer, or plus the "closing file, committing, and finishing" line of gbak's log.
 
-Passwords come from the keyring (``secrets``, one key per entry), reach the tools through a file that
-only this user can read, in a private temporary folder (``--defaults-extra-file`` / ``-fetch_password``),
-and never appear on a command line, in the environment, in the log or in an error message.
+Passwords come from the keyring (``secrets``, one key per entry) and reach the tools as a file name given
+to ``--defaults-extra-file`` / ``-fetch_password``: on Linux and macOS ``/dev/fd/N``, a descriptor the tool
+inherits (an in-memory file or a pipe: nothing on disk, gone with the processes even after a kill); on
+Windows a file only this user can read, in a private temporary folder that a killed run's successor
+removes. They never appear on a command line, in the environment, in the log or in an error message.
 
 Restoring goes into a NEW database by default (``mysql`` / ``gbak -c``); replacing the original needs
-the POS closed and makes a safety dump first.
+the POS closed (checked: other connections counted on the server) and makes a safety dump first.
 """
 
 from __future__ import annotations
@@ -240,13 +242,18 @@ def _pid_alive(pid: int) -> bool:
         return True
     if sys.platform == "win32":
         import ctypes
+        from ctypes import wintypes
 
-        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        kernel32.OpenProcess.restype = wintypes.HANDLE
+        kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
+        kernel32.GetExitCodeProcess.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+        kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
         handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not handle:
-            return kernel32.GetLastError() != 87  # ERROR_INVALID_PARAMETER: no such process
+            return ctypes.get_last_error() != 87  # ERROR_INVALID_PARAMETER: no such process
         try:
-            code = ctypes.c_ulong()
+            code = wintypes.DWORD()
             if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
                 return True
             return code.value == 259  # STILL_ACTIVE
@@ -276,8 +283,10 @@ def remove_stale_folders(parent: Path | None = None) -> list[Path]:
     for folder in candidates:
         m = re.match(rf"^{re.escape(FOLDER_PREFIX)}(\d+)-", folder.name)
         try:
-            if not folder.is_dir() or folder.is_symlink():
+            if folder.is_symlink() or not folder.is_dir():
                 continue
+            if hasattr(os, "getuid") and folder.stat().st_uid != os.getuid():
+                continue  # another user's (a shared /tmp): not ours to judge
             if m:
                 stale = not _pid_alive(int(m.group(1)))
             else:
@@ -335,7 +344,7 @@ class _PrivateFolder:
             if fd >= 0:
                 try:
                     os.fchmod(fd, 0o600)  # mysql ignores a "world-writable" option file
-                    os.write(fd, data)
+                    _write_all(fd, data)
                 except OSError:
                     os.close(fd)
                     raise
@@ -344,9 +353,7 @@ class _PrivateFolder:
             return None
         read, write = os.pipe()
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(write, view):]
+            _write_all(write, data)
         except OSError:
             os.close(read)
             raise
@@ -372,6 +379,12 @@ class _PrivateFolder:
     def cleanup(self) -> None:
         self.release()
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _option_value(text: str) -> str:
@@ -930,9 +943,9 @@ def _others_connected(db: DatabaseSource, client: _Client) -> tuple[int | None, 
             name=db.label, tool="isql" if db.engine == "firebird" else "mysql", engine=ENGINE_NAMES[db.engine])
     if db.engine == "mysql":
         # INNODB_TRX needs the PROCESS privilege, as seeing other users' rows of PROCESSLIST does.
-        args = [*client.mysql_common(tool), "--batch", "--skip-column-names", f"--database={db.database}", "-e",
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID();"
-                " SELECT COUNT(*) FROM information_schema.INNODB_TRX"]
+        sql = ("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID(); "
+               "SELECT COUNT(*) FROM information_schema.INNODB_TRX")
+        args = [*client.mysql_common(tool), "--batch", "--skip-column-names", f"--database={db.database}", "-e", sql]
         done = _run_raw(args, client)
         lines = done.stdout.split()
         count = int(lines[0]) if lines and lines[0].isdigit() else None
@@ -1000,15 +1013,12 @@ def restore_dump(archive: Path, db: DatabaseSource, *, target: str | None = None
         if replace:
             if safety_folder is None:
                 raise ValueError("replacing a database needs a safety_folder")
-            others, unknown = _others_connected(db, client)
-            if others is None:
-                raise ConnectionsUnknown(unknown)
-            if others:
-                raise DatabaseInUse(_in_use_message(others, db))
+            _check_closed(db, client)
             stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
             safety = Path(safety_folder) / f"{db.label}_antes_de_restaurar_{stamp}{SUFFIXES[db.engine]}"
             dump_to_file(db, safety, password=password, cancel=cancel)
             logger.info("safety dump of %s before replacing it: %s", db.label, safety)
+            _check_closed(db, client)  # the POS may have been opened while the safety dump ran
         if db.engine == "mysql":
             if not replace:
                 _run([*client.mysql_common(tool), "--batch", "-e", f"CREATE DATABASE {_quote_ident(target)}"], client)
@@ -1036,6 +1046,15 @@ def restore_dump(archive: Path, db: DatabaseSource, *, target: str | None = None
                     "tocó.").format(name=db.label, target=target, where=where(db))
     logger.info("restored %s from %s into %s", db.label, archive.name, target)
     return RestoredDatabase(db.engine, target, replace, safety, message)
+
+
+def _check_closed(db: DatabaseSource, client: _Client) -> None:
+    """Raise unless it is known that no other connection uses the database."""
+    others, unknown = _others_connected(db, client)
+    if others is None:
+        raise ConnectionsUnknown(unknown)
+    if others:
+        raise DatabaseInUse(_in_use_message(others, db))
 
 
 def _in_use_message(count: int, db: DatabaseSource) -> str:
