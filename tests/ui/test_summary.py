@@ -316,3 +316,23 @@ def test_folders_and_databases_are_shown_together_and_a_long_list_is_shortened(
         "Base de datos «caja3» (MySQL/MariaDB en localhost:3306, caja3)",
         "y 2 bases de datos más",
     ]
+
+
+def test_closing_warns_that_scheduled_backups_stop_also_while_editing_and_minimize_keeps_it_open(
+        tk_root, open_window, saved_config, dialogs, monkeypatch):
+    iconified = []
+    monkeypatch.setattr(tk_root, "iconify", lambda: iconified.append(True))
+    dialogs.confirm_answer = False  # "Minimizar"
+    window = open_window(saved_config)
+
+    assert window.on_close() is False and iconified == [True]
+    assert dialogs.questions[-1] == ("Si cierras Respaldos, los respaldos programados no se harán hasta que lo "
+                                     "vuelvas a abrir. ¿Cerrar de todos modos?")
+
+    window.edit_config()
+    assert window.on_close() is False and window.wizard is not None
+    assert dialogs.questions[-1].startswith("Si cierras Respaldos, los respaldos programados no se harán")
+    window.wizard.steps[0].exclude_var.set("*.log")
+    assert window.on_close() is False and window.wizard is not None
+    assert dialogs.questions[-1].startswith("Los cambios de la configuración no están guardados y se perderán.")
+    assert len(iconified) == 3

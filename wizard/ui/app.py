@@ -525,15 +525,20 @@ class RespaldosWindow:
                 return False
             self.worker.cancel()  # type: ignore[union-attr]
             self.worker.thread.join(timeout=30)  # type: ignore[union-attr]  # the engine stops within a chunk
-        elif self.config is not None and self.wizard is None:
-            if not self.dialogs.confirm(
-                _(
+        elif self.config is not None:
+            # Also from "Modificar configuración": closing there stops the schedule just the same.
+            if self.wizard is not None and self.wizard.has_changes():
+                question = _(
+                    "Los cambios de la configuración no están guardados y se perderán. Además, si cierras "
+                    "Respaldos, los respaldos programados no se harán hasta que lo vuelvas a abrir. ¿Cerrar de "
+                    "todos modos?"
+                )
+            else:
+                question = _(
                     "Si cierras Respaldos, los respaldos programados no se harán hasta que "
                     "lo vuelvas a abrir. ¿Cerrar de todos modos?"
-                ),
-                yes=_("Cerrar"),
-                no=_("Minimizar"),
-            ):
+                )
+            if not self.dialogs.confirm(question, yes=_("Cerrar"), no=_("Minimizar")):
                 self.root.iconify()
                 return False
         self.destroy()
