@@ -71,10 +71,9 @@ DOWNLOADS_DIR_NAME = "descargas"
 Report = Callable[["RestoreProgress"], None]
 
 __all__ = [
-    "SAFETY_KEEP_DAYS", "BackupChoice", "BackupContents", "DatabaseCheck", "PosInUse", "RestoreFailed",
-    "OnlyServerDatabases", "RestoreProgress", "RestoreReport", "ServerDump", "TableCount", "changes_lost_sentence",
-    "count_rows",
-    "count_rows_in_archive", "database_in_use", "download_backup", "list_cloud_backups",
+    "SAFETY_KEEP_DAYS", "BackupChoice", "BackupContents", "DatabaseCheck", "OnlyServerDatabases", "PosInUse",
+    "RestoreFailed", "RestoreProgress", "RestoreReport", "ServerDump", "TableCount", "changes_lost_sentence",
+    "count_rows", "count_rows_in_archive", "database_in_use", "download_backup", "list_cloud_backups",
     "list_local_backups", "original_targets", "read_contents", "restore_to_folder", "restore_to_original",
     "server_dumps", "when_phrase",
 ]
