@@ -103,9 +103,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 
     def ask_code(url: str) -> str | None:
         # Google shows no code after approval: its provider says what to paste instead (paste_hint).
-        hint, prompt = provider.paste_hint() if hasattr(provider, "paste_hint") else (
-            _("Abre esta dirección en un navegador (en esta u otra computadora), autoriza a Respaldos y "
-              "pega aquí el código que aparece:"), _("Código: "))
+        hint, prompt = provider.paste_hint()
         print(hint, flush=True)
         print(url, flush=True)
         try:
