@@ -336,3 +336,65 @@ def test_closing_warns_that_scheduled_backups_stop_also_while_editing_and_minimi
     assert window.on_close() is False and window.wizard is not None
     assert dialogs.questions[-1].startswith("Los cambios de la configuración no están guardados y se perderán.")
     assert len(iconified) == 3
+
+
+def add_run(status, days_ago, trigger="scheduled"):
+    from datetime import datetime, timedelta
+
+    end = datetime.now() - timedelta(days=days_ago)
+    history.append(history.HistoryEntry(
+        start=end - timedelta(seconds=5), end=end, trigger=trigger, status=status,
+        archive="respaldo_viejo.zip" if status == "ok" else None, size=1000 if status == "ok" else None,
+        duration=5.0, message="" if status == "ok" else "No se encontró la carpeta E:\\Respaldos.",
+        verified=status == "ok"))
+
+
+def test_the_watchdog_warns_when_the_last_success_is_older_than_the_interval_plus_a_day(
+        tk_root, open_window, saved_config):
+    add_run("ok", days_ago=10)  # weekly on Fridays: the limit is 7 + 1 days
+    add_run("failed", days_ago=3)
+    window = open_window(saved_config)
+    lines = str(window.summary.last_label.cget("text")).splitlines()
+    assert lines[0].startswith("Último respaldo: ")
+    assert lines[1] == "Hace 10 días que no se hace un respaldo."
+    assert "danger" in str(window.summary.last_label.cget("style"))
+
+
+@pytest.mark.parametrize("runs", [["failed", "failed", "cancelled"], []], ids=["always-failed", "never-ran"])
+def test_the_watchdog_warns_when_backups_never_succeeded_since_the_config_was_saved_long_ago(
+        tk_root, open_window, saved_config, runs):
+    from datetime import UTC, datetime, timedelta
+
+    from wizard.core import state
+
+    state.record_config_saved(saved_config, datetime.now(UTC) - timedelta(days=9, hours=1))
+    for i, status in enumerate(runs):
+        add_run(status, days_ago=8 - i)
+    window = open_window(saved_config)
+    assert str(window.summary.last_label.cget("text")).splitlines() == [
+        "Último respaldo: todavía ninguno.",
+        "Hace 9 días que no se hace un respaldo.",
+    ]
+    assert "danger" in str(window.summary.last_label.cget("style"))
+
+
+def test_the_watchdog_stays_quiet_for_a_config_saved_within_the_interval_plus_a_day(
+        tk_root, open_window, saved_config):
+    from datetime import UTC, datetime, timedelta
+
+    from wizard.core import state
+
+    state.record_config_saved(saved_config, datetime.now(UTC) - timedelta(days=7, hours=23))
+    add_run("failed", days_ago=1)
+    window = open_window(saved_config)
+    assert str(window.summary.last_label.cget("text")) == "Último respaldo: todavía ninguno."
+    assert "danger" not in str(window.summary.last_label.cget("style"))
+
+
+def test_the_watchdog_follows_the_windows_clock_like_the_scheduler(tk_root, open_window, saved_config):
+    from datetime import timedelta
+
+    from wizard.core.schedule import local_now
+
+    window = open_window(saved_config, clock=lambda: local_now() + timedelta(days=12))  # just saved, no run
+    assert str(window.summary.last_label.cget("text")).splitlines()[1] == "Hace 12 días que no se hace un respaldo."

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tkinter
 import traceback
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ import ttkbootstrap as ttk
 from wizard.core import config as config_mod
 from wizard.core.config import Config
 from wizard.core.errors import ConfigError
+from wizard.core.schedule import TICK_PERIOD, BackupScheduler, local_now
 from wizard.i18n import _
 from wizard.ui.dialogs import Dialogs
 from wizard.ui.pages.summary import SummaryPage
@@ -142,8 +145,13 @@ class RespaldosWindow:
         run_scheduler: bool = True,
         sync_cloud: bool = True,
         on_quit: Any = None,
+        clock: Callable[[], datetime] = local_now,
+        tick_period: float = TICK_PERIOD,
     ):
         self.root = root
+        # What "now" is for the scheduler, "Próximo respaldo" and the watchdog: one clock, so they agree.
+        self.clock = clock
+        self.tick_period = tick_period
         self.on_quit = on_quit or root.destroy
         self.config_path = Path(config_path)
         self.dialogs = dialogs or Dialogs(root)
@@ -154,7 +162,7 @@ class RespaldosWindow:
         self.worker: BackupWorker | None = None
         self.sync_worker: CloudSyncWorker | None = None
         self.sync_cloud = sync_cloud
-        self.scheduler: Any = None
+        self.scheduler: BackupScheduler | None = None
         self._tick_id: str | None = None
         self._sync_id: str | None = None
         self._icons: dict[int, tkinter.PhotoImage] = {}
@@ -450,12 +458,12 @@ class RespaldosWindow:
     def _start_scheduler(self) -> None:
         if not self.run_scheduler or self.config is None:
             return
-        from wizard.core.schedule import BackupScheduler
-
         self.scheduler = BackupScheduler(
             self.config.schedule,
             submit=self._submit_scheduled,
             is_busy=lambda: self.backup_running,
+            clock=self.clock,
+            tick_period=self.tick_period,
             config_path=self.config_path,
             destination_ready=lambda: (
                 self.config is not None and os.path.isdir(os.path.expanduser(self.config.destination.folder))

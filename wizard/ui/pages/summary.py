@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 import os
 import tkinter
-from datetime import datetime
+from datetime import datetime, timedelta
 from tkinter import font as tkfont
 from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
 
-from wizard.core import drives, history
+from wizard.core import drives, history, state
 from wizard.core.config import Config
+from wizard.core.schedule import describe, describe_overdue, format_next_run, local_now, next_run, overdue
 from wizard.i18n import _, ngettext
 from wizard.ui.pages.cloud import SignInPanel
 from wizard.ui.text import (
@@ -62,14 +63,10 @@ BANNER_ICONS = {
 
 
 def schedule_sentence(config: Config) -> str:
-    from wizard.core.schedule import describe
-
     return describe(config.schedule)
 
 
 def next_run_sentence(config: Config, now: datetime | None = None) -> str:
-    from wizard.core.schedule import format_next_run, local_now, next_run
-
     now = now or local_now()
     return format_next_run(next_run(config.schedule, now), now)
 
@@ -300,7 +297,7 @@ class SummaryPage(ttk.Frame):
         self._show_cloud()
         self._probe_cloud()
         self.config_lines["retention"].configure(text=describe_retention_short(config.retention))
-        self.next_label.configure(text=next_run_sentence(config))
+        self.next_label.configure(text=next_run_sentence(config, self.app.clock()))
         self.refresh_history()
         self._probe_destination()
         if self._refresh_id is not None:
@@ -515,25 +512,32 @@ class SummaryPage(ttk.Frame):
     def _show_last(self, entries: list[history.HistoryEntry]) -> None:
         last = history.last_success(entries)
         if last is None:
-            self.last_label.configure(text=_("Último respaldo: todavía ninguno."), bootstyle="secondary")
-            return
-        text = _("Último respaldo: {when}  ·  {size}  ·  {status}").format(
-            when=format_when(last.end), size=format_bytes(last.size), status=status_text(last.status).lower()
-        )
-        if last.verified:
-            text += "  ·  " + _("verificado")
-        style = "default"
-        try:
-            from wizard.core.schedule import describe_overdue, local_now, overdue
-
-            late = overdue(self.config.schedule, last.end, local_now())
-        except Exception:  # noqa: BLE001 - a hint only
-            logger.debug("overdue check failed", exc_info=True)
-            late = None
+            text = _("Último respaldo: todavía ninguno.")
+            style = "secondary"
+        else:
+            text = _("Último respaldo: {when}  ·  {size}  ·  {status}").format(
+                when=format_when(last.end),
+                size=format_bytes(last.size),
+                status=status_text(last.status).lower(),
+            )
+            if last.verified:
+                text += "  ·  " + _("verificado")
+            style = "default"
+        late = self._overdue(last)
         if late is not None:
             text += "\n" + describe_overdue(late) + "."
             style = "danger"
         self.last_label.configure(text=text, bootstyle=style)
+
+    def _overdue(self, last: history.HistoryEntry | None) -> timedelta | None:
+        """The watchdog, as the core decides it: too long since the last success or, when backups always
+        failed or never ran, since the config was saved."""
+        try:
+            saved = state.config_saved_at(self.app.config_path)
+            return overdue(self.config.schedule, last.end if last else None, self.app.clock(), since=saved)
+        except Exception:
+            logger.warning("overdue check failed", exc_info=True)  # a hint only: the summary still opens
+            return None
 
     # -- backup feedback ------------------------------------------------------------------------
 
@@ -611,7 +615,7 @@ class SummaryPage(ttk.Frame):
                 style = "warning"  # the backup is safe here; the cloud copy still needs something
         self.show_banner(message, style)
         self.refresh_history()
-        self.next_label.configure(text=next_run_sentence(self.config))
+        self.next_label.configure(text=next_run_sentence(self.config, self.app.clock()))
         self._probe_destination()
         self._probe_cloud()
 
