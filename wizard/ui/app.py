@@ -134,7 +134,11 @@ def open_path(path: str) -> None:
 
 
 class RespaldosWindow:
-    """What is inside the root window, and the backups it starts (by F8, the button or the schedule)."""
+    """What is inside the root window, and the backups it starts (by F8, the button or the schedule).
+
+    ``clock`` (tz-aware now) and ``tick_period`` (seconds) go to the window's ``BackupScheduler``; the summary
+    reads the same clock for "Próximo respaldo" and the watchdog.
+    """
 
     def __init__(
         self,
