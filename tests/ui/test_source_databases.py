@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 
+import pytest
+
 from tests.ui.conftest import pump
 from wizard.core import dbsources
 
@@ -296,3 +298,157 @@ def test_a_closed_dialog_is_freed_on_the_tk_thread_not_by_a_workers_garbage_coll
     worker.start()
     worker.join()
     assert freed_elsewhere == []
+
+
+def keyring_names(db_keyring):
+    import json
+
+    stored = json.loads(db_keyring.read_text(encoding="utf-8")) if db_keyring.exists() else {}
+    return sorted(name.removeprefix("Respaldos/") for name in stored)
+
+
+def saved_with_databases(saved_config, *passwords):
+    """The saved config with these server databases, their passwords in the keyring: (entry, password)."""
+    from wizard.core import config as config_mod
+
+    config = config_mod.load(saved_config)
+    config.source.databases = [db for db, _password in passwords]
+    config_mod.save(config, saved_config)
+    for db, password in passwords:
+        dbsources.set_password(db, password)
+    return saved_config
+
+
+def save_the_wizard(tk_root, window):
+    wizard = window.wizard
+    for _step in range(len(wizard.steps) + 1):
+        if window.summary is not None:
+            return
+        assert pump(tk_root, until=lambda: not wizard.step.busy, timeout=10)
+        wizard.next()
+        pump(tk_root, timeout=0.05)
+    assert window.summary is not None, "the wizard did not save"
+
+
+def tienda_and_caja():
+    from wizard.core.config import DatabaseSource
+
+    return (DatabaseSource(engine="mysql", host="caja1", database="tienda"),
+            DatabaseSource(engine="firebird", host="caja1", path="C:\\POS\\CAJA.FDB"))
+
+
+def test_a_removed_database_loses_its_stored_password_when_the_wizard_saves_not_when_it_is_removed(
+        tk_root, open_window, saved_config, db_keyring):
+    tienda, caja = tienda_and_caja()
+    saved_with_databases(saved_config, (tienda, "clave de tienda"), (caja, "masterkey"))
+    window = open_window(saved_config)
+    window.edit_config()
+    step = window.wizard.steps[0]
+    step.tree.selection_set("db0")
+    pump(tk_root, timeout=0.05)
+    step.remove_button.invoke()
+    assert [d.label for d in step.databases] == ["CAJA"]
+    assert dbsources.get_password(tienda) == "clave de tienda", "kept until the change is saved"
+
+    save_the_wizard(tk_root, window)
+    assert [d.label for d in window.config.source.databases] == ["CAJA"]
+    assert dbsources.get_password(tienda) is None
+    assert keyring_names(db_keyring) == ["base de datos:CAJA"]
+    assert dbsources.get_password(caja) == "masterkey"
+
+
+def test_cancelling_the_wizard_after_removing_a_database_keeps_its_password(
+        tk_root, open_window, saved_config, db_keyring, dialogs):
+    tienda, caja = tienda_and_caja()
+    saved_with_databases(saved_config, (tienda, "clave de tienda"), (caja, "masterkey"))
+    window = open_window(saved_config)
+    window.edit_config()
+    step = window.wizard.steps[0]
+    step.tree.selection_set("db0", "db1")
+    step.remove_selected()
+    dialogs.confirm_answer = True  # "Descartar"
+    window.wizard.cancel_button.invoke()
+    assert window.summary is not None
+    assert [d.label for d in window.config.source.databases] == ["tienda", "CAJA"]
+    assert keyring_names(db_keyring) == ["base de datos:CAJA", "base de datos:tienda"]
+    assert dbsources.get_password(tienda) == "clave de tienda"
+
+
+def test_renaming_a_database_and_saving_moves_its_password_and_forgets_the_old_name(
+        tk_root, open_window, saved_config, db_keyring):
+    tienda, caja = tienda_and_caja()
+    saved_with_databases(saved_config, (tienda, "clave de tienda"), (caja, "masterkey"))
+    window = open_window(saved_config)
+    window.edit_config()
+    step = window.wizard.steps[0]
+    step.tree.selection_set("db0")
+    dialog = step.edit_selected_database()
+    dialog.database_var.set("tienda_2027")  # the password field left empty: the stored one goes along
+    dialog.add_button.invoke()
+    pump(tk_root, timeout=0.05)
+    assert dbsources.get_password(tienda) == "clave de tienda", "kept until the change is saved"
+
+    save_the_wizard(tk_root, window)
+    renamed = window.config.source.databases[0]
+    assert renamed.label == "tienda_2027"
+    assert dbsources.get_password(renamed) == "clave de tienda"
+    assert keyring_names(db_keyring) == ["base de datos:CAJA", "base de datos:tienda_2027"]
+
+
+def test_a_rename_that_only_changes_case_keeps_the_old_password_as_case_blind_keyrings_share_it(
+        tk_root, open_window, saved_config, db_keyring):
+    tienda, caja = tienda_and_caja()
+    saved_with_databases(saved_config, (tienda, "clave de tienda"), (caja, "masterkey"))
+    window = open_window(saved_config)
+    window.edit_config()
+    step = window.wizard.steps[0]
+    step.tree.selection_set("db0")
+    dialog = step.edit_selected_database()
+    dialog.database_var.set("TIENDA")
+    dialog.add_button.invoke()
+    pump(tk_root, timeout=0.05)
+
+    save_the_wizard(tk_root, window)
+    assert window.config.source.databases[0].label == "TIENDA"
+    # On Windows "tienda" and "TIENDA" are one credential: deleting the old name would delete the new one.
+    assert keyring_names(db_keyring) == ["base de datos:CAJA", "base de datos:TIENDA", "base de datos:tienda"]
+
+
+@pytest.mark.parametrize("how", ["removed-then-saved", "cancelled", "window-closed"])
+def test_a_database_added_in_the_wizard_but_not_saved_leaves_no_password_behind(
+        tk_root, open_window, saved_config, db_keyring, dialogs, how):
+    tienda, caja = tienda_and_caja()
+    saved_with_databases(saved_config, (caja, "masterkey"))
+    window = open_window(saved_config)
+    window.edit_config()
+    step, dialog = open_dialog(tk_root, window)
+    fill(dialog, host="caja1", database="tienda", password="nueva")
+    dialog.add_button.invoke()
+    pump(tk_root, timeout=0.05)
+    assert dbsources.get_password(tienda) == "nueva"
+
+    dialogs.confirm_answer = True  # "Descartar", "Cerrar"
+    if how == "cancelled":
+        window.wizard.cancel()
+        assert window.summary is not None
+    elif how == "window-closed":
+        assert window.on_close()
+    else:
+        step.tree.selection_set("db1")
+        step.remove_selected()
+        save_the_wizard(tk_root, window)
+    assert keyring_names(db_keyring) == ["base de datos:CAJA"]
+
+
+def test_cancelling_the_first_run_after_adding_a_database_leaves_no_password_behind(
+        tk_root, open_window, db_keyring, dialogs):
+    window = open_window()
+    _step, dialog = open_dialog(tk_root, window)
+    fill(dialog, host="caja1", database="sicar", password="secreta")
+    dialog.add_button.invoke()
+    pump(tk_root, timeout=0.05)
+    assert keyring_names(db_keyring) == ["base de datos:sicar"]
+    dialogs.confirm_answer = True  # "Salir"
+    window.wizard.cancel()
+    assert window.quits == [True]
+    assert keyring_names(db_keyring) == []

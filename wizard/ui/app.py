@@ -263,6 +263,7 @@ class RespaldosWindow:
             logger.exception("could not record the config save time")
         self._apply_start_with_system(config.schedule.start_with_system)
         self.config = config
+        self._forget_unsaved_passwords()
         self.show_summary()
         if self.scheduler is not None:
             self.scheduler.set_schedule(config.schedule)
@@ -289,13 +290,21 @@ class RespaldosWindow:
                 yes=_("Salir"),
                 no=_("Seguir configurando"),
             ):
+                self._forget_unsaved_passwords()
                 self.quit()
             return
         if changed and not self.dialogs.confirm(
             _("¿Descartar los cambios?"), yes=_("Descartar"), no=_("Seguir editando")
         ):
             return
+        self._forget_unsaved_passwords()
         self.show_summary()
+
+    def _forget_unsaved_passwords(self) -> None:
+        """The wizard is closing: database passwords that no entry of the saved config uses go (entries
+        removed or renamed and saved, or added and then dropped); those of saved entries stay."""
+        if self.wizard is not None:
+            self.wizard.forget_stale_passwords(self.config)
 
     # -- backups --------------------------------------------------------------------------------
 
@@ -553,6 +562,7 @@ class RespaldosWindow:
             if not self.dialogs.confirm(question, yes=_("Cerrar"), no=_("Minimizar")):
                 self.root.iconify()
                 return False
+        self._forget_unsaved_passwords()
         self.destroy()
         return True
 

@@ -39,6 +39,8 @@ class SourceStep(Step):
     def build(self) -> None:
         self.paths: list[str] = []
         self.databases: list[DatabaseSource] = []
+        # Entries whose password this edit put in the keyring: the wizard forgets those not saved in the end.
+        self.passwords_stored: list[DatabaseSource] = []
         self.database_dialog: DatabaseDialog | None = None
         self.size_info: drives.SizeInfo | None = None
         self._size_call: BackgroundCall | None = None
@@ -590,6 +592,7 @@ class DatabaseDialog(ttk.Toplevel):
             password = self._password_for(db, self.password_var.get())
             if password is not None:
                 dbsources.set_password(db, password)
+                self.step.passwords_stored.append(db)
         except OSError as exc:  # no keyring and the fallback file cannot be written: say so, stay open
             self._show(_("No se pudo guardar la contraseña: {error}").format(error=exc), "danger")
             return

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import ttkbootstrap as ttk
 
-from wizard.core.config import Config, Problem, validate
+from wizard.core import dbsources, secrets
+from wizard.core.config import Config, DatabaseSource, Problem, validate
 from wizard.i18n import _
 from wizard.ui.pages.base import Step
 from wizard.ui.pages.cloud import CloudStep
@@ -195,6 +196,30 @@ class WizardPage(ttk.Frame):
 
     def cancel(self) -> None:
         self.app.cancel_wizard(changed=self.has_changes())
+
+    def stale_passwords(self, saved: Config | None) -> list[DatabaseSource]:
+        """Database entries whose keyring password no entry of ``saved`` (the config on disk once the wizard
+        closes) uses: removed or renamed since the config this edit started from, or added in this edit and
+        not saved. Names are compared ignoring case, as some keyrings do (Windows Credential Manager): there
+        deleting "Caja" would delete the password of "caja" too."""
+        kept = {db.label.casefold() for db in (saved.source.databases if saved is not None else [])}
+        source = next(step for step in self.steps if isinstance(step, SourceStep))
+        stale: dict[str, DatabaseSource] = {}
+        for db in [*self.original.source.databases, *source.passwords_stored]:
+            if db.label.casefold() not in kept:
+                stale.setdefault(dbsources.secret_name(db), db)
+        return list(stale.values())
+
+    def forget_stale_passwords(self, saved: Config | None) -> None:
+        """Delete the passwords ``stale_passwords`` names. Call it when the wizard closes: after the save, or
+        with the config still saved when it is cancelled (so a password of a saved entry is never lost)."""
+        for db in self.stale_passwords(saved):
+            try:
+                secrets.delete_secret(dbsources.secret_name(db))
+            except Exception:
+                logger.exception("could not delete the stored password of the database %s", db.label)
+            else:
+                logger.info("password of the database %s deleted: no entry of the config uses it", db.label)
 
     # -- keys -----------------------------------------------------------------------------------
 
