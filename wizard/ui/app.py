@@ -615,8 +615,9 @@ def main(config_path: Path, minimized: bool = False) -> int:
         from wizard.core.logsetup import setup_logging
 
         setup_logging()
-    except Exception:  # noqa: BLE001 - logging is best effort here
-        pass
+    except Exception:
+        # The window still opens; say why there will be no log file (on stderr, when there is one).
+        logger.warning("could not set up the log file", exc_info=True)
     root = create_root()
     dialogs = Dialogs(root)
     install_error_handler(root, dialogs)

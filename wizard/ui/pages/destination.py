@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tkinter
 from pathlib import Path
 
 import ttkbootstrap as ttk
@@ -291,7 +292,7 @@ class DestinationStep(Step):
         if self._after_id is not None:
             try:
                 self.after_cancel(self._after_id)
-            except Exception:  # noqa: BLE001 - already gone
+            except tkinter.TclError:  # the page is already gone
                 pass
             self._after_id = None
 
