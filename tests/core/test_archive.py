@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import os
 import random
 import shutil
 import socket
 import struct
 import subprocess
+import threading
 import time
 import zipfile
 import zlib
@@ -21,10 +24,13 @@ from tests.helpers import ROOT, respaldos_cmd, write_config
 from wizard import __version__
 from wizard.core import config
 from wizard.core.archive import (
+    CHUNK_SIZE,
     MANIFEST_NAME,
+    EarlyCompression,
     Manifest,
     ManifestFile,
     ZipWriter,
+    _deflate_chunk,
     read_manifest,
     unsafe_member_reason,
     verify_archive,
@@ -624,3 +630,278 @@ def test_a_chunk_plan_that_does_not_match_the_file_is_a_damaged_archive_not_a_pa
 
     with pytest.raises(ArchiveDamaged, match="ventas.db"):
         verify_archive(archive, chunk_plan={"datos/ventas.db": sizes})
+
+
+# -- verification while writing: every chunk read back from the file as soon as it is written ---------------
+MEMBER = "datos/ventas.db"
+EARLY_HEAD = 64 << 10
+
+
+def finish_archive(writer: ZipWriter, entries) -> None:
+    manifest = Manifest(app="Respaldos", version=__version__, created="2026-11-28T20:00:00-06:00", host="caja",
+                        sources=[])
+    manifest.files = [ManifestFile(path=e.name, size=e.size, mtime="2026-11-28T20:00:00-06:00", sha256=e.sha256)
+                      for e in entries]
+    writer.add_bytes(MANIFEST_NAME, manifest.to_json())
+    writer.close()
+
+
+def written_with_read_back(path: Path, data: bytes, fp=None):
+    """Write ``data`` as one member with a read-back writer; returns what verify_archive needs."""
+    own = fp is None
+    fp = fp or open(path, "xb")
+    try:
+        writer = ZipWriter(fp, read_back=path)
+        entry = writer.add_bytes(MEMBER, data, FIRST_MTIME)
+        finish_archive(writer, [entry])
+        fp.flush()
+    finally:
+        if own:
+            fp.close()
+    return {e.name: e.read_back for e in writer.entries}
+
+
+class CorruptingFile:
+    """A file whose writes of compressed chunks get one byte flipped on the way, as a failing disk or
+    driver might do: only reading the file back can tell."""
+
+    def __init__(self, path: Path, damage_write: int):
+        self._fp = open(path, "xb")
+        self._writes = 0
+        self._damage_write = damage_write
+
+    def write(self, data) -> int:
+        if len(data) > 64 << 10:
+            self._writes += 1
+            if self._writes == self._damage_write:
+                data = bytearray(data)
+                data[len(data) // 2] ^= 0x10
+        return self._fp.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._fp, name)
+
+
+def test_a_read_back_archive_passes_verification_and_opens_in_zipfile(tmp_path):
+    archive = tmp_path / "a.zip.part"
+    data = mixed_bytes(5 * MiB + 77, seed=21)
+
+    read_back = written_with_read_back(archive, data)
+
+    assert read_back[MEMBER].size == len(data)
+    assert read_back[MEMBER].sha256 == hashlib.sha256(data).hexdigest()
+    assert verify_archive(archive, read_back=read_back).files[0].sha256 == hashlib.sha256(data).hexdigest()
+    with zipfile.ZipFile(archive) as zf:
+        assert zf.read(MEMBER) == data
+
+
+def test_a_chunk_damaged_on_its_way_to_the_disk_is_caught_by_reading_it_back(tmp_path):
+    archive = tmp_path / "a.zip.part"
+    fp = CorruptingFile(archive, damage_write=3)
+    try:
+        read_back = written_with_read_back(archive, mixed_bytes(6 * MiB, seed=22), fp=fp)
+    finally:
+        fp.close()
+
+    with pytest.raises(ArchiveDamaged, match="ventas.db") as caught:
+        verify_archive(archive, read_back=read_back)
+    assert caught.value.member == MEMBER
+
+
+def test_bytes_changed_after_they_were_read_back_are_caught_before_the_rename(tmp_path):
+    archive = tmp_path / "a.zip.part"
+    read_back = written_with_read_back(archive, mixed_bytes(4 * MiB, seed=23))
+    flip_byte_in_member(archive, MEMBER)
+
+    with pytest.raises(ArchiveDamaged, match="ventas.db") as caught:
+        verify_archive(archive, read_back=read_back)
+    assert "no coincide con su CRC" in str(caught.value)
+
+
+def test_read_back_results_of_a_member_that_is_not_where_it_was_written_do_not_pass(tmp_path):
+    archive = tmp_path / "a.zip.part"
+    read_back = written_with_read_back(archive, mixed_bytes(3 * MiB, seed=24))
+    read_back[MEMBER].data_offset += 1
+
+    with pytest.raises(ArchiveDamaged, match="ventas.db"):
+        verify_archive(archive, read_back=read_back)
+
+
+# -- early chunks: compressed while the data is still being written, confirmed by CRC afterwards ---------------
+def pieces(data: bytes, writer: ZipWriter):
+    """Feed ``data`` the way the backup reads a snapshot: in the sizes the writer asks for."""
+    offset = 0
+    while offset < len(data):
+        n = writer.next_piece
+        yield data[offset:offset + n]
+        offset += n
+
+
+def early_member(path: Path, final: bytes, early: bytes, early_chunks: int):
+    """A member whose first ``early_chunks`` chunks after the head were compressed from ``early`` (what the
+    file held while it was written), then written for real from ``final``."""
+    with open(path, "xb") as fp:
+        writer = ZipWriter(fp, read_back=path)
+        entry = writer.begin(MEMBER, FIRST_MTIME, len(final), early_head=EARLY_HEAD)
+        early_sizes = []
+        for i in range(early_chunks):
+            chunk = early[EARLY_HEAD + i * CHUNK_SIZE:EARLY_HEAD + (i + 1) * CHUNK_SIZE]
+            compressed = _deflate_chunk(chunk, False)
+            writer.add_early(chunk, compressed)
+            early_sizes.append(len(compressed))
+        for piece in pieces(final, writer):
+            writer.write(piece)
+        writer.end()
+        finish_archive(writer, [entry])
+        read_back = {e.name: e.read_back for e in writer.entries}
+    return entry, early_sizes, read_back
+
+
+def assert_member_is(archive: Path, data: bytes, read_back) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        assert zf.read(MEMBER) == data
+    assert verify_archive(archive, read_back=read_back).files[0].sha256 == hashlib.sha256(data).hexdigest()
+    assert verify_archive(archive).files[0].sha256 == hashlib.sha256(data).hexdigest()  # as one stream
+
+
+def test_early_chunks_that_match_the_final_data_are_kept_and_the_head_is_filled_in(tmp_path):
+    final = mixed_bytes(EARLY_HEAD + 5 * CHUNK_SIZE + 1234, seed=31)
+    early = bytes(EARLY_HEAD) + final[EARLY_HEAD:]  # the head is written last: zeros while the rest lands
+    archive = tmp_path / "a.zip"
+
+    entry, early_sizes, read_back = early_member(archive, final, early, early_chunks=4)
+
+    # the head as stored blocks (its final bytes), the four early chunks as they were, then the rest
+    assert entry.chunks[0] == EARLY_HEAD + 10
+    assert entry.chunks[1:5] == early_sizes
+    assert_member_is(archive, final, read_back)
+
+
+@needs_unzip
+@needs_7z
+def test_a_member_with_early_chunks_tests_clean_in_unzip_and_7z(tmp_path):
+    final = mixed_bytes(EARLY_HEAD + 3 * CHUNK_SIZE + 99, seed=32)
+    archive = tmp_path / "a.zip"
+    early_member(archive, final, final, early_chunks=2)
+
+    unzip = subprocess.run([UNZIP, "-t", str(archive)], check=False, capture_output=True)
+    seven = subprocess.run([SEVEN_ZIP, "t", str(archive)], check=False, capture_output=True)
+    assert unzip.returncode == 0 and b"No errors detected" in unzip.stdout
+    assert seven.returncode == 0 and b"Everything is Ok" in seven.stdout
+
+
+def test_an_early_chunk_that_changed_is_compressed_again_with_every_one_after_it(tmp_path):
+    final = mixed_bytes(EARLY_HEAD + 6 * CHUNK_SIZE, seed=33)
+    early = bytearray(final)
+    early[EARLY_HEAD + 2 * CHUNK_SIZE + 500] ^= 0xFF  # the third early chunk saw a page before its last write
+    archive = tmp_path / "a.zip"
+
+    entry, early_sizes, read_back = early_member(archive, final, bytes(early), early_chunks=5)
+
+    assert entry.chunks[1:3] == early_sizes[:2]
+    assert_member_is(archive, final, read_back)
+
+
+def test_early_chunks_past_the_end_of_the_final_data_are_cut_off(tmp_path):
+    early = mixed_bytes(EARLY_HEAD + 6 * CHUNK_SIZE, seed=34)
+    final = early[:EARLY_HEAD + 3 * CHUNK_SIZE + 10]
+    archive = tmp_path / "a.zip"
+
+    _entry, _sizes, read_back = early_member(archive, final, early, early_chunks=6)
+
+    assert_member_is(archive, final, read_back)
+
+
+def test_final_data_that_does_not_line_up_with_the_early_chunks_is_compressed_from_the_start(tmp_path):
+    final = mixed_bytes(EARLY_HEAD + 4 * CHUNK_SIZE, seed=35)
+    archive = tmp_path / "a.zip"
+    with open(archive, "xb") as fp:
+        writer = ZipWriter(fp, read_back=archive)
+        entry = writer.begin(MEMBER, FIRST_MTIME, len(final), early_head=EARLY_HEAD)
+        chunk = final[EARLY_HEAD:EARLY_HEAD + CHUNK_SIZE]
+        writer.add_early(chunk, _deflate_chunk(chunk, False))
+        writer.write(final[:1000])  # not the head's size: nothing early can be used
+        writer.write(final[1000:])
+        writer.end()
+        finish_archive(writer, [entry])
+        read_back = {e.name: e.read_back for e in writer.entries}
+
+    assert_member_is(archive, final, read_back)
+
+
+def test_early_compression_follows_a_file_written_front_to_back_and_its_head_last(tmp_path):
+    """The way an SQLite online backup fills its destination, done slowly by a thread: chunks are
+    compressed as they land; one is rewritten after it was taken, and the head is written at the end."""
+    final = mixed_bytes(EARLY_HEAD + 8 * CHUNK_SIZE, seed=36)
+    target = tmp_path / "copia.db"
+    archive = tmp_path / "a.zip"
+    taken = threading.Event()
+
+    def copy() -> None:
+        with open(target, "r+b") as out:
+            out.write(bytes(EARLY_HEAD))
+            for i in range(8):
+                piece = bytearray(final[EARLY_HEAD + i * CHUNK_SIZE:EARLY_HEAD + (i + 1) * CHUNK_SIZE])
+                if i == 5:
+                    piece[100] ^= 1  # written wrong first...
+                out.write(piece)
+                out.flush()
+                time.sleep(0.05)
+            deadline = time.monotonic() + 10
+            while early.chunks < 8 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            out.seek(EARLY_HEAD + 5 * CHUNK_SIZE + 100)
+            out.write(final[EARLY_HEAD + 5 * CHUNK_SIZE + 100:EARLY_HEAD + 5 * CHUNK_SIZE + 101])  # ...then fixed
+            out.seek(0)
+            out.write(final[:EARLY_HEAD])
+        taken.set()
+
+    target.write_bytes(b"")
+    with open(archive, "xb") as fp:
+        writer = ZipWriter(fp, read_back=archive)
+        entry = writer.begin(MEMBER, FIRST_MTIME, len(final), early_head=EARLY_HEAD)
+        copier = threading.Thread(target=copy)
+        with EarlyCompression(writer, target, EARLY_HEAD) as early:
+            copier.start()
+            copier.join()
+        assert taken.is_set() and early.chunks == 8
+        with open(target, "rb") as fh:
+            while piece := fh.read(writer.next_piece):
+                writer.write(piece)
+        writer.end()
+        finish_archive(writer, [entry])
+        read_back = {e.name: e.read_back for e in writer.entries}
+
+    assert len(entry.chunks) == 1 + 5 + 3 + 1  # head, five early chunks kept, three compressed again, end
+    assert_member_is(archive, final, read_back)
+
+
+def test_an_archive_that_cannot_be_written_during_early_compression_fails_the_member(tmp_path):
+    target = tmp_path / "copia.db"
+    target.write_bytes(mixed_bytes(EARLY_HEAD + 3 * CHUNK_SIZE, seed=37))
+
+    class AlmostFullDisk:
+        """Room for the member's header and head placeholder, not for a chunk."""
+
+        def __init__(self, path: Path):
+            self._fp = open(path, "xb")
+            self.refused = threading.Event()
+
+        def write(self, data) -> int:
+            if self._fp.tell() + len(data) > EARLY_HEAD + 1024:
+                self.refused.set()
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self._fp.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self._fp, name)
+
+    fp = AlmostFullDisk(tmp_path / "a.zip")
+    writer = ZipWriter(fp)
+    writer.begin(MEMBER, FIRST_MTIME, 0, early_head=EARLY_HEAD)
+    with pytest.raises(OSError) as caught:
+        with EarlyCompression(writer, target, EARLY_HEAD):
+            assert fp.refused.wait(10)
+    assert caught.value.errno == errno.ENOSPC
+    writer.abort()
+    fp.close()

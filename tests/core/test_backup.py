@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, make_sales_db, respaldos_cmd, write_config
-from wizard.core import backup, config, history
-from wizard.core.archive import read_manifest, verify_archive
+from wizard.core import backup, config, dbsources, history
+from wizard.core.archive import MANIFEST_NAME, Manifest, ZipWriter, read_manifest, verify_archive
+from wizard.core.config import DatabaseSource
+from wizard.core.snapshot import scan_sources
 
 
 def make_config(sources, dest, **schedule):
@@ -370,3 +372,104 @@ def test_retention_runs_after_a_success_and_never_after_a_failure(tmp_path):
     ok = backup.run_backup(cfg)
     assert ok.status == "ok"
     assert [a.name for a in backup.list_archives(dest)] == [ok.archive.name, "respaldo_2026-01-05_20-00-00.zip"]
+
+
+# -- the snapshot: written in 64 KiB pages, the database byte for byte ----------------------------------------
+HEADER_COUNTERS = [(24, 28), (40, 44), (92, 100)]  # change counter, schema cookie, version-valid-for + version
+
+
+def without_counters(db_bytes: bytes) -> bytes:
+    out = bytearray(db_bytes)
+    for start, end in HEADER_COUNTERS:
+        out[start:end] = bytes(end - start)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("page_size", [1024, 4096, 65536])
+def test_the_snapshot_is_the_database_byte_for_byte_whatever_its_page_size(tmp_path, monkeypatch, page_size):
+    monkeypatch.setattr(backup, "EARLY_MIN_SIZE", 0)  # and compressed while it is written
+    data = tmp_path / "datos"
+    data.mkdir()
+    db = data / "pos.db"
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA page_size={page_size}")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")  # the last sales stay in the WAL: the snapshot must hold them
+    conn.execute("CREATE TABLE sales (id INTEGER PRIMARY KEY, note TEXT)")
+    for batch in range(4):
+        conn.executemany("INSERT INTO sales (note) VALUES (?)", [(f"venta {batch}-{i} " + "x" * (i % 300),)
+                                                                 for i in range(8000)])
+        conn.commit()
+    reference = tmp_path / "referencia.db"
+    with sqlite3.connect(reference) as ref:
+        conn.backup(ref)  # the plain online backup, in the source's own page size
+    dest = tmp_path / "r"
+    dest.mkdir()
+    try:
+        result = backup.run_backup(make_config([data], dest))
+    finally:
+        conn.close()
+    assert result.status == "ok", result.message
+    with zipfile.ZipFile(result.archive) as zf:
+        archived = zf.read("datos/pos.db")
+    assert without_counters(archived) == without_counters(reference.read_bytes())
+    copy = tmp_path / "copia.db"
+    copy.write_bytes(archived)
+    with sqlite3.connect(copy) as check:
+        assert check.execute("PRAGMA page_size").fetchone() == (page_size,)
+        assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert check.execute("SELECT count(*) FROM sales").fetchone() == (32000,)
+
+
+# -- free space: server databases count too --------------------------------------------------------------------
+def prepared_dump(name: str, size: int | None) -> dbsources.PreparedDump:
+    return dbsources.PreparedDump(DatabaseSource(engine="mysql", database=name), f"bases_de_datos/{name}.sql",
+                                  dbsources.ServerInfo(version="10.11.6-MariaDB", size=size))
+
+
+def archive_holding(dest: Path, name: str, dumps: list[dbsources.PreparedDump]) -> None:
+    manifest = Manifest(app="Respaldos", version="0.1.0", created="2026-11-28T20:00:00-06:00", host="caja",
+                        sources=[], databases=[{"path": d.archive_path, "engine": "mysql"} for d in dumps])
+    with open(dest / name, "xb") as fp:
+        writer = ZipWriter(fp)
+        writer.add_bytes(MANIFEST_NAME, manifest.to_json())
+        writer.close()
+
+
+def test_the_free_space_estimate_counts_server_databases_the_last_archive_does_not_hold(tmp_path):
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "a.bin").write_bytes(os.urandom(1 << 20))
+    dest = tmp_path / "r"
+    dest.mkdir()
+    scan = scan_sources([str(data)], [], dest)
+    ventas, inventario = prepared_dump("ventas", 100 << 20), prepared_dump("inventario", None)
+
+    first_files_only = backup.estimate_archive_size(scan, dest)
+    first = backup.estimate_archive_size(scan, dest, [ventas, inventario])
+    # a database of known size adds 60 % of it, one of unknown size the fixed allowance
+    assert first == first_files_only + int(0.6 * (100 << 20)) + backup.DUMP_ALLOWANCE
+
+    archive_holding(dest, "respaldo_2026-11-27_20-00-00.zip", [ventas])
+    later_files_only = backup.estimate_archive_size(scan, dest)
+    # the last archive's size already includes "ventas": only "inventario" is new
+    assert backup.estimate_archive_size(scan, dest, [ventas, inventario]) == later_files_only + backup.DUMP_ALLOWANCE
+
+
+def test_a_server_database_too_big_for_the_free_space_is_reported_before_dumping(tmp_path, small_filesystem,
+                                                                                  monkeypatch):
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "a.txt").write_text("pequeño")
+    dumped = []
+    monkeypatch.setattr(dbsources, "prepare_dumps", lambda databases, taken: [prepared_dump("ventas", 1 << 30)])
+    monkeypatch.setattr(dbsources, "write_dump", lambda *args, **kwargs: dumped.append(args))
+    cfg = make_config([data], small_filesystem)
+    cfg.source.databases = [DatabaseSource(engine="mysql", database="ventas")]
+
+    result = backup.run_backup(cfg)
+
+    assert result.status == "failed"
+    assert "No hay espacio suficiente" in result.message
+    assert dumped == []
+    assert list(small_filesystem.iterdir()) == []

@@ -133,6 +133,7 @@ class ReadBack:
     crc: int = 0
     sha256: str = ""
     error: str = ""
+    compressed_crc: int = 0  # CRC-32 of the member's compressed bytes as read back
 
 
 @dataclass
@@ -191,6 +192,7 @@ class _MemberCheck:
         self.entry = entry
         self.data_offset = data_offset
         self.next_offset = data_offset  # where the next chunk to read back starts
+        self.compressed_crc = 0
         self.sha = hashlib.sha256()
         self.lane = lane
         self.size = 0
@@ -207,7 +209,8 @@ class _MemberCheck:
         self.lane.sync()
         e.read_back = ReadBack(header_offset=e.header_offset, data_offset=self.data_offset,
                                chunks=list(e.chunks), size=self.size, crc=self.crc,
-                               sha256=self.sha.hexdigest(), error=self.error)
+                               sha256=self.sha.hexdigest(), error=self.error,
+                               compressed_crc=self.compressed_crc)
 
 
 class ZipWriter:
@@ -373,6 +376,7 @@ class ZipWriter:
             data += more
         if len(data) != size:
             check.error = check.error or "chunk shorter in the file than written"
+        check.compressed_crc = isal_zlib.crc32(data, check.compressed_crc)
         self._checks.append((check, self._pool.submit(_inflate_chunk, data, final), final))
         if final:
             self._check = None
@@ -873,6 +877,9 @@ def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, 
                         size, crc, sha = _read_back_result(fp, info, checked)
                     else:
                         size, crc, sha = _hash_member(fp, info, None, report, cancel, chunk_plan.get(mf.path), pool)
+                except _ChangedSinceReadBack:
+                    logger.info("member %s of %s changed after it was read back", mf.path, archive)
+                    raise _damaged(archive, mf.path, _("no coincide con su CRC")) from None
                 except (zipfile.BadZipFile, zlib.error, isal_zlib.IsalError, EOFError, OSError) as exc:
                     logger.info("member %s of %s unreadable: %s", mf.path, archive, exc)
                     raise _damaged(archive, mf.path, _("no se puede descomprimir")) from None
@@ -883,10 +890,15 @@ def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, 
     return manifest
 
 
+class _ChangedSinceReadBack(Exception):
+    """A member's compressed bytes in the finished file are not the ones inflated and checked."""
+
+
 def _read_back_result(fp: BinaryIO, info: zipfile.ZipInfo, checked: ReadBack) -> tuple[int, int, str]:
-    """The size, CRC and sha256 a member inflated to when re-read while writing, once the finished file
-    shows that it is the same member at the same place: the central directory's offset and compressed
-    size, and a local header (re-read here) with the same name, CRC and sizes."""
+    """The size, CRC and sha256 a member inflated to when it was read back while writing, once the finished
+    file shows it is the same member with the same bytes: the central directory's offset and compressed
+    size, a local header (re-read here) with the same name, CRC and sizes, and compressed bytes (re-read
+    here too, which costs a CRC-32 instead of an inflate and a SHA-256) identical to the ones checked."""
     fp.seek(info.header_offset)
     header = fp.read(30)
     if len(header) != 30:
@@ -902,9 +914,20 @@ def _read_back_result(fp: BinaryIO, info: zipfile.ZipInfo, checked: ReadBack) ->
         raise zipfile.BadZipFile("local header differs from the central directory")
     if (info.header_offset != checked.header_offset or fp.tell() != checked.data_offset
             or sum(checked.chunks) != info.compress_size):
-        raise zipfile.BadZipFile("member is not where it was written and re-read")
+        raise zipfile.BadZipFile("member is not where it was written and read back")
     if checked.error:
         raise zlib.error(checked.error)
+    buffer = bytearray(CHUNK_SIZE)
+    view = memoryview(buffer)
+    remaining, compressed_crc = info.compress_size, 0
+    while remaining:
+        n = fp.readinto(view[:min(CHUNK_SIZE, remaining)])
+        if not n:
+            raise EOFError("member truncated")
+        compressed_crc = isal_zlib.crc32(view[:n], compressed_crc)
+        remaining -= n
+    if compressed_crc != checked.compressed_crc:
+        raise _ChangedSinceReadBack()
     return checked.size, checked.crc, checked.sha256
 
 

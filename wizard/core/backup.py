@@ -16,7 +16,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +34,7 @@ from wizard.core.archive import (
     ManifestFile,
     ReadBack,
     ZipWriter,
+    read_manifest,
     verify_archive,
 )
 from wizard.core.config import Config
@@ -51,6 +52,9 @@ NAME_TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
 READ_ATTEMPTS = 3
 LOCK_FILE_NAME = "respaldo.lock"
 COMPRESS_SHARE = 85.0  # percent of the progress bar for reading+compressing; the rest is verification
+# A server database whose size the server did not report (no mysql/isql next to the dump tool): room
+# for the compressed dump of a POS database of about 1 GB.
+DUMP_ALLOWANCE = 256 << 20
 EARLY_MIN_SIZE = 16 << 20  # databases from this size on are compressed while their snapshot is written
 EARLY_HEAD = 64 << 10  # an SQLite backup writes its first page (at most 64 KiB) last
 
@@ -170,12 +174,32 @@ def _disk_full(folder: Path, needed: int | None = None) -> UserError:
                        "elige otra carpeta.").format(folder=folder))
 
 
-def estimate_archive_size(scan: Scan, dest: Path) -> int:
-    """A cautious guess: the last archive's size plus 20 %, or 60 % of the data for a first backup."""
+def estimate_archive_size(scan: Scan, dest: Path, dumps: Sequence[dbsources.PreparedDump] = ()) -> int:
+    """A cautious guess: the last archive's size plus 20 %, or 60 % of the data for a first backup.
+
+    Server databases the last archive does not hold yet (all of them for a first backup) add 60 % of the
+    size the server reports for them, or DUMP_ALLOWANCE when it reported none.
+    """
     previous = list_archives(dest)
     if previous:
-        return int(previous[0].size * 1.2) + (1 << 20)
-    return int(scan.total_bytes * 0.6) + (1 << 20)
+        held = _dumps_in(previous[0].path)
+        estimate = int(previous[0].size * 1.2) + (1 << 20)
+    else:
+        held = set()
+        estimate = int(scan.total_bytes * 0.6) + (1 << 20)
+    for dump in dumps:
+        if dump.archive_path not in held:
+            estimate += int(dump.info.size * 0.6) if dump.info.size is not None else DUMP_ALLOWANCE
+    return estimate
+
+
+def _dumps_in(archive: Path) -> set[str]:
+    """The server-database dumps an archive holds, by member name (none if its manifest cannot be read)."""
+    try:
+        manifest = read_manifest(archive)
+    except (UserError, OSError):
+        return set()
+    return {str(d.get("path", "")) for d in manifest.databases}
 
 
 def _sqlite_size_hint(item: Item) -> int:
@@ -239,7 +263,7 @@ class _Run:
         # Each server database is reached before anything is written: a stopped server fails right away.
         self.dumps = dbsources.prepare_dumps(self.config.source.databases, {r["archive_path"] for r in scan.roots})
         self.total = scan.total_bytes + sum(d.expected_bytes for d in self.dumps)
-        needed = estimate_archive_size(scan, dest)
+        needed = estimate_archive_size(scan, dest, self.dumps)
         if shutil.disk_usage(dest).free < needed:
             raise _disk_full(dest, needed)
         name = archive_name(started)
