@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import io
 import os
 import random
 import shutil
@@ -649,7 +648,7 @@ def finish_archive(writer: ZipWriter, entries) -> None:
 def written_with_read_back(path: Path, data: bytes, fp=None):
     """Write ``data`` as one member with a read-back writer; returns what verify_archive needs."""
     own = fp is None
-    fp = fp or open(path, "xb")
+    fp = fp or open(path, "xb")  # noqa: SIM115 - closed below when it is ours
     try:
         writer = ZipWriter(fp, read_back=path)
         entry = writer.add_bytes(MEMBER, data, FIRST_MTIME)
@@ -666,7 +665,7 @@ class CorruptingFile:
     driver might do: only reading the file back can tell."""
 
     def __init__(self, path: Path, damage_write: int):
-        self._fp = open(path, "xb")
+        self._fp = open(path, "xb")  # noqa: SIM115 - closed by the test through close()
         self._writes = 0
         self._damage_write = damage_write
 
@@ -884,7 +883,7 @@ def test_an_archive_that_cannot_be_written_during_early_compression_fails_the_me
         """Room for the member's header and head placeholder, not for a chunk."""
 
         def __init__(self, path: Path):
-            self._fp = open(path, "xb")
+            self._fp = open(path, "xb")  # noqa: SIM115 - closed by the test through close()
             self.refused = threading.Event()
 
         def write(self, data) -> int:
@@ -899,9 +898,8 @@ def test_an_archive_that_cannot_be_written_during_early_compression_fails_the_me
     fp = AlmostFullDisk(tmp_path / "a.zip")
     writer = ZipWriter(fp)
     writer.begin(MEMBER, FIRST_MTIME, 0, early_head=EARLY_HEAD)
-    with pytest.raises(OSError) as caught:
-        with EarlyCompression(writer, target, EARLY_HEAD):
-            assert fp.refused.wait(10)
+    with pytest.raises(OSError) as caught, EarlyCompression(writer, target, EARLY_HEAD):
+        assert fp.refused.wait(10)
     assert caught.value.errno == errno.ENOSPC
     writer.abort()
     fp.close()

@@ -3,16 +3,22 @@
 Why a ZIP writer of our own: Python's zipfile compresses one entry on one core with zlib level 6
 (~19 MB/s here). This writer splits each entry into 1 MiB chunks and deflates them on every core with
 ISA-L. Each chunk is compressed on its own and ends on a byte boundary (a sync flush), so the chunks join
-into one ordinary deflate stream that Windows Explorer, 7-Zip, unzip and Python's zipfile open, and the
-verification right after writing can inflate them on every core too, knowing where each one starts.
-(Priming each chunk with the previous 32 KiB, as pigz does, saved only ~0.3 % on POS databases and makes
-a chunk impossible to inflate before the one before it.) Reading goes through zipfile's
-central directory, so every archive we make is also checked by the standard reader.
+into one ordinary deflate stream that Windows Explorer, 7-Zip, unzip and Python's zipfile open, and each
+chunk can be inflated on its own too. (Priming each chunk with the previous 32 KiB, as pigz does, saved
+only ~0.3 % on POS databases and makes a chunk impossible to inflate before the one before it.)
+
+Verification overlaps compression: a ``read_back`` writer reads every chunk again from the file, through
+a second handle, as soon as it is written, and inflates it on the same pool while later chunks are
+compressed; its SHA-256 and CRC-32 are those of the data as re-read. Once the file is complete and
+fsynced, ``verify_archive`` goes through zipfile's central directory (so the standard reader checks every
+archive we make), re-reads each local header and each member's compressed bytes (a CRC-32, to prove they
+are the bytes that were inflated) and compares everything with the manifest.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -29,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from isal import isal_zlib
 
@@ -238,7 +244,9 @@ class ZipWriter:
         self._sha_lane = _HashLane(self._depth)
         self._check_lane = _HashLane(self._depth) if read_back is not None else None
         self._closed = False
-        self._reader: BinaryIO | None = open(read_back, "rb", buffering=0) if read_back is not None else None
+        self._reader: BinaryIO | None = (
+            open(read_back, "rb", buffering=0) if read_back is not None else None  # noqa: SIM115 - closed in close()/abort()
+        )
         self._check: _MemberCheck | None = None
         self._checks: deque[tuple[_MemberCheck, Future[bytes], bool]] = deque()
         self.checked_bytes = 0  # bytes of kept members inflated again from the file so far
@@ -550,16 +558,17 @@ class EarlyCompression:
     A chunk that cannot be read (e.g. a byte range the other program has locked) just ends the early work.
     """
 
-    def __init__(self, writer: ZipWriter, path: Path, head: int):
+    def __init__(self, writer: ZipWriter, path: Path, head: int, end: int | None = None):
         self._writer = writer
         self._path = Path(path)
         self._head = head
+        self._end = end  # no chunk reaching past this offset is taken
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="early-deflate", daemon=True)
         self.chunks = 0
 
-    def __enter__(self) -> EarlyCompression:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -584,6 +593,8 @@ class EarlyCompression:
             with fh:
                 pos = self._head
                 while not self._stop.is_set():
+                    if self._end is not None and pos + CHUNK_SIZE > self._end:
+                        return
                     if os.fstat(fh.fileno()).st_size < pos + CHUNK_SIZE:
                         self._stop.wait(0.005)
                         continue
@@ -594,7 +605,7 @@ class EarlyCompression:
                     compressed = _deflate_chunk(data, False)
                     try:
                         self._writer.add_early(data, compressed)
-                    except BaseException as exc:  # the archive could not be written: the run must fail
+                    except BaseException as exc:  # noqa: BLE001 - the archive could not be written: stop() raises it
                         self._error = exc
                         return
                     pos += CHUNK_SIZE
@@ -894,7 +905,7 @@ class _ChangedSinceReadBack(Exception):
     """A member's compressed bytes in the finished file are not the ones inflated and checked."""
 
 
-def _read_back_result(fp: BinaryIO, info: zipfile.ZipInfo, checked: ReadBack) -> tuple[int, int, str]:
+def _read_back_result(fp: io.BufferedReader, info: zipfile.ZipInfo, checked: ReadBack) -> tuple[int, int, str]:
     """The size, CRC and sha256 a member inflated to when it was read back while writing, once the finished
     file shows it is the same member with the same bytes: the central directory's offset and compressed
     size, a local header (re-read here) with the same name, CRC and sizes, and compressed bytes (re-read

@@ -1,8 +1,9 @@
 """One backup run: snapshot -> archive -> verify -> rename -> retention, recorded in the history.
 
-Safety rules: the archive is written as ``respaldo_<time>.zip.part`` in the destination, fsynced, verified
-and only then renamed; older archives are only touched by retention after a verified success; the
-destination is never created here (an unplugged USB disk would otherwise fill the system disk).
+Safety rules: the archive is written as ``respaldo_<time>.zip.part`` in the destination, every chunk read
+back from that file and checked as it is written, fsynced, verified against its central directory and
+manifest, and only then renamed; older archives are only touched by retention after a verified success;
+the destination is never created here (an unplugged USB disk would otherwise fill the system disk).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ COMPRESS_SHARE = 85.0  # percent of the progress bar for reading+compressing; th
 DUMP_ALLOWANCE = 256 << 20
 EARLY_MIN_SIZE = 16 << 20  # databases from this size on are compressed while their snapshot is written
 EARLY_HEAD = 64 << 10  # an SQLite backup writes its first page (at most 64 KiB) last
+SQLITE_PENDING_BYTE = 1 << 30
 
 
 @dataclass
@@ -380,15 +382,20 @@ class _Run:
         self.report("snapshot", item.archive_path)
         snap = snap_dir / f"db{len(writer.entries)}.sqlite"
         try:
+            early = None
             if item.size >= EARLY_MIN_SIZE:
-                entry = writer.begin(item.archive_path, item.mtime, _sqlite_size_hint(item), early_head=EARLY_HEAD)
-                with EarlyCompression(writer, snap, EARLY_HEAD):
+                begun = writer.begin(item.archive_path, item.mtime, _sqlite_size_hint(item), early_head=EARLY_HEAD)
+                # Past 1 GiB lies SQLite's lock-byte page: locked on Windows, and with destination pages
+                # larger than the source's the bytes after it are written last.
+                with EarlyCompression(writer, snap, EARLY_HEAD, end=SQLITE_PENDING_BYTE) as early:
                     snapshot_sqlite(item.source, snap)
+                logger.info("%s: %d chunk(s) compressed while the snapshot was written", item.archive_path,
+                            early.chunks)
             else:
                 snapshot_sqlite(item.source, snap)
             self.check_cancel()
             size = snap.stat().st_size
-            if writer.in_member and (size * 1.05 >= ZIP64_LIMIT) != entry.zip64:
+            if early is not None and (size * 1.05 >= ZIP64_LIMIT) != begun.zip64:
                 writer.discard()  # the copy is on the other side of the Zip64 line than the source was
             # quick_check reads the snapshot on another core while it is compressed
             with ThreadPoolExecutor(1, thread_name_prefix="quick_check") as pool:
