@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     db = prepare_database(args.workdir, args.size, args.seed)
+    load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     db_bytes = db.stat().st_size
     samples = {"baseline": Samples(), "restic": Samples(), "ours": Samples()}
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="scratch-") as tmp:
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(f"database: {human(db_bytes)} ({db_bytes:,} bytes), {args.repeat} runs each, medians; "
-          f"{os.cpu_count()} CPUs ({cpu_name()}), load {load:.1f} at the end")
+          f"{os.cpu_count()} CPUs ({cpu_name()}), load {load_start:.1f} at the start, {load:.1f} at the end")
     for name, (seconds, size) in med.items():
         extra = f"  peak RSS {ours_rss:.0f} MB (max of runs)" if name == "ours" else ""
         print(f"  {name:9s} {seconds:7.2f} s  {human(size):>10s}  ({size / db_bytes:.3f} of input){extra}")
@@ -255,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(f"Measured with `{command.strip()}` on {os.cpu_count()} cores ({cpu_name()}), "
-          f"{human(db_bytes)} POS database, median of {args.repeat} interleaved runs; {tool_versions()}.")
+          f"{human(db_bytes)} POS database, median of {args.repeat} interleaved runs, load average "
+          f"{load_start:.1f}-{load:.1f}, {time.strftime('%Y-%m-%d')}; {tool_versions()}.")
     print()
     print("| | time | output size | peak memory |")
     print("| --- | --- | --- | --- |")
