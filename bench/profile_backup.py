@@ -12,6 +12,7 @@ For a comparison with other tools use bench_backup.py; this is for finding out w
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import shutil
@@ -49,7 +50,7 @@ def profile_once(source: Path, scratch: Path) -> None:
         raise SystemExit(result.message)
     marks.append(("end", ended, cpu_ended))
     print(f"{result.archive.name if result.archive else '?'}: {result.size / 2**20:.1f} MiB")
-    for (phase, t, c), (_next, t_next, c_next) in zip(marks, marks[1:]):
+    for (phase, t, c), (_next, t_next, c_next) in itertools.pairwise(marks):
         if t_next - t >= 0.005:
             print(f"  {phase:10s} {t_next - t:6.2f} s wall  {c_next - c:6.2f} s CPU")
     print(f"  {'total':10s} {ended - started:6.2f} s wall  {cpu_ended - cpu_started:6.2f} s CPU  "
