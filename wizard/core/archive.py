@@ -66,9 +66,9 @@ def _keep_freed_buffers() -> None:
 
     Every chunk in flight is a fresh buffer of up to 1 MiB (read, deflated, read back, inflated). By
     default glibc returns such memory as soon as it is freed and the next buffer is faulted in again page
-    by page: some 300,000 page faults per GiB backed up, and on a virtual machine that passes freed memory
-    back to its host, each of those pages faults on the host too. Memory use stays bounded by what is in
-    flight at once (a few dozen MiB), it is just kept.
+    by page: about 150,000 page faults per GiB backed up (20,000 with this), and on a virtual machine that
+    passes freed memory back to its host each of them faults on the host too. Memory use stays bounded by
+    what is in flight at once (a few dozen MiB), it is just kept.
     """
     global _allocator_tuned
     if _allocator_tuned or not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
