@@ -274,7 +274,10 @@ def test_sigkill_mid_write_leaves_old_backups_intact_and_no_final_name(tmp_path)
         for _ in range(24):
             f.write(os.urandom(8 << 20))  # incompressible, so writing takes a while
     time.sleep(1.1)  # the next archive gets another name
-    proc = subprocess.Popen(respaldos_cmd("backup", "--config", str(cfg_path)), cwd=ROOT,
+    temp = tmp_path / "temp"  # the runs' own temp folder, where their private snapshot folder goes
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    proc = subprocess.Popen(respaldos_cmd("backup", "--config", str(cfg_path)), cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while True:
@@ -285,14 +288,18 @@ def test_sigkill_mid_write_leaves_old_backups_intact_and_no_final_name(tmp_path)
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    left = [p.name for p in temp.iterdir()]
+    assert left == [n for n in left if n.startswith(f"{backup.SNAPSHOT_DIR_PREFIX}{proc.pid}-")] and left
     finals = backup.list_archives(dest)
     assert [a.name for a in finals] == [old.name]
     assert old.path.read_bytes() == old_bytes
     verify_archive(old.path)
     # the next run removes the leftover and succeeds
-    again = subprocess.run(respaldos_cmd("backup", "--config", str(cfg_path)), cwd=ROOT, capture_output=True)
+    again = subprocess.run(respaldos_cmd("backup", "--config", str(cfg_path)), cwd=ROOT, env=env,
+                           capture_output=True)
     assert again.returncode == 0
     assert not [p for p in dest.iterdir() if p.name.endswith(".part")]
+    assert not list(temp.iterdir()), "the killed run's snapshot folder was not removed"
     assert len(backup.list_archives(dest)) == 2
 
 
@@ -473,3 +480,18 @@ def test_a_server_database_too_big_for_the_free_space_is_reported_before_dumping
     assert "No hay espacio suficiente" in result.message
     assert dumped == []
     assert list(small_filesystem.iterdir()) == []
+
+
+def test_a_snapshot_folder_is_removed_only_when_its_process_is_gone(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead_pid = int(dead.stdout)
+    gone = tmp_path / f"{backup.SNAPSHOT_DIR_PREFIX}{dead_pid}-abc"
+    mine = tmp_path / f"{backup.SNAPSHOT_DIR_PREFIX}{os.getpid()}-def"
+    unrelated = tmp_path / "respaldos-snapshots-de-otro"
+    for folder in (gone, mine, unrelated):
+        folder.mkdir()
+        (folder / "punto_de_venta.db").write_bytes(b"x" * 100)
+    removed = backup.remove_stale_dirs(tmp_path, backup.SNAPSHOT_DIR_PREFIX)
+    assert removed == [gone]
+    assert not gone.exists() and mine.exists() and unrelated.exists()

@@ -40,7 +40,7 @@ from wizard.core.archive import (
 )
 from wizard.core.config import Config
 from wizard.core.errors import Cancelled, UserError
-from wizard.core.fsutil import fsync_dir
+from wizard.core.fsutil import fsync_dir, remove_stale_dirs
 from wizard.core.retention import select_expired_with_safety
 from wizard.core.snapshot import Item, Scan, check_snapshot, scan_sources, snapshot_sqlite
 from wizard.i18n import _
@@ -213,8 +213,15 @@ def _sqlite_size_hint(item: Item) -> int:
     return item.size + wal
 
 
+SNAPSHOT_DIR_PREFIX = "respaldos-snap-"
+
+
 def remove_leftovers(dest: Path) -> None:
-    """Half-written archives from a run that was killed: never a final name, removed on the next run."""
+    """What a run that was killed left: half-written archives (never a final name) and its private snapshot
+    folder (a full copy of the databases, in the temp folder or beside the archives), removed on the next
+    run. A folder whose process still runs (a backup of another user, or another destination) is kept."""
+    for parent in (Path(tempfile.gettempdir()), dest):
+        remove_stale_dirs(parent, SNAPSHOT_DIR_PREFIX, max_age_without_pid=86400)
     for entry in os.scandir(dest):
         if PART_NAME_RE.match(entry.name):
             try:
@@ -292,7 +299,8 @@ class _Run:
         manifest = Manifest(app="Respaldos", version=__version__,
                             created=started.astimezone().isoformat(timespec="seconds"),
                             host=socket.gethostname(), sources=scan.roots)
-        snap_dir = Path(tempfile.mkdtemp(prefix="respaldos-snap-", dir=self._snapshot_parent(scan, dest)))
+        snap_dir = Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_DIR_PREFIX}{os.getpid()}-",
+                                         dir=self._snapshot_parent(scan, dest)))
         try:
             with open(part, "xb") as fp:
                 # every chunk is read back from the file and inflated while later ones are compressed

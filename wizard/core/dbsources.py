@@ -50,6 +50,7 @@ from wizard.core.archive import (
 )
 from wizard.core.config import DatabaseSource
 from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
+from wizard.core.fsutil import remove_stale_dirs
 from wizard.i18n import _, ngettext
 
 logger = logging.getLogger(__name__)
@@ -234,71 +235,13 @@ _PIPE_LIMIT = 16 << 10  # a pipe holds at least this much without a reader (macO
 _stale_checked = False
 
 
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists (when unsure: yes, so its folder is left alone)."""
-    if pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    if sys.platform == "win32":
-        import ctypes
-        from ctypes import wintypes
-
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
-        kernel32.OpenProcess.restype = wintypes.HANDLE
-        kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
-        kernel32.GetExitCodeProcess.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
-        kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return ctypes.get_last_error() != 87  # ERROR_INVALID_PARAMETER: no such process
-        try:
-            code = wintypes.DWORD()
-            if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
-                return True
-            return code.value == 259  # STILL_ACTIVE
-        finally:
-            kernel32.CloseHandle(handle)
-    try:
-        os.kill(pid, 0)  # signal 0 only checks (on Windows os.kill would terminate: handled above)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def remove_stale_folders(parent: Path | None = None) -> list[Path]:
     """Remove the private folders of processes that were killed (``respaldos-db-<pid>-*`` whose pid is gone).
 
     A kill (power cut, Task Manager, SIGKILL) skips every ``finally``; on Windows such a folder still holds
     the password file. Folders of an older version, without a pid, go once they are a week old.
     """
-    parent = Path(parent or tempfile.gettempdir())
-    removed = []
-    try:
-        candidates = list(parent.glob(f"{FOLDER_PREFIX}*"))
-    except OSError:
-        return removed
-    for folder in candidates:
-        m = re.match(rf"^{re.escape(FOLDER_PREFIX)}(\d+)-", folder.name)
-        try:
-            if folder.is_symlink() or not folder.is_dir():
-                continue
-            if hasattr(os, "getuid") and folder.stat().st_uid != os.getuid():
-                continue  # another user's (a shared /tmp): not ours to judge
-            if m:
-                stale = not _pid_alive(int(m.group(1)))
-            else:
-                stale = time.time() - folder.stat().st_mtime > 7 * 86400
-        except OSError:
-            continue
-        if stale:
-            shutil.rmtree(folder, ignore_errors=True)
-            if not folder.exists():
-                logger.info("removed %s, left by a process that was killed", folder)
-                removed.append(folder)
-    return removed
+    return remove_stale_dirs(Path(parent or tempfile.gettempdir()), FOLDER_PREFIX)
 
 
 class _PrivateFolder:

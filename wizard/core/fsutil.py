@@ -1,9 +1,18 @@
-"""Safe writes: temporary file, fsync, os.replace, fsync of the folder."""
+"""Safe writes (temporary file, fsync, os.replace, fsync of the folder) and the cleanup of private
+temporary folders left by a process that was killed."""
 
 from __future__ import annotations
 
+import glob
+import logging
 import os
+import re
+import shutil
+import sys
+import time
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -47,3 +56,70 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
             pass
         raise
     fsync_dir(path.parent)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (when unsure: yes, so its folder is left alone)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":
+        import ctypes
+        from ctypes import wintypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        kernel32.OpenProcess.restype = wintypes.HANDLE
+        kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
+        kernel32.GetExitCodeProcess.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+        kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return ctypes.get_last_error() != 87  # ERROR_INVALID_PARAMETER: no such process
+        try:
+            code = wintypes.DWORD()
+            if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+                return True
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)  # signal 0 only checks (on Windows os.kill would terminate: handled above)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def remove_stale_dirs(parent: Path, prefix: str, *, max_age_without_pid: float = 7 * 86400) -> list[Path]:
+    """Remove this user's folders ``<prefix><pid>-*`` in ``parent`` whose process is gone.
+
+    For the private temporary folders of a run that was killed (power cut, Task Manager, SIGKILL skip every
+    ``finally``): SQLite snapshots, database tools' files. Folders without a pid (older versions) go once
+    they are ``max_age_without_pid`` seconds old. Symlinks and other users' folders are left alone.
+    """
+    removed: list[Path] = []
+    try:
+        candidates = list(parent.glob(f"{glob.escape(prefix)}*"))
+    except OSError:
+        return removed
+    for folder in candidates:
+        m = re.match(rf"^{re.escape(prefix)}(\d+)-", folder.name)
+        try:
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            if hasattr(os, "getuid") and folder.stat().st_uid != os.getuid():
+                continue  # another user's (a shared /tmp): not ours to judge
+            if m:
+                stale = not pid_alive(int(m.group(1)))
+            else:
+                stale = time.time() - folder.stat().st_mtime > max_age_without_pid
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                logger.info("removed %s, left by a process that was killed", folder)
+                removed.append(folder)
+    return removed
