@@ -23,9 +23,24 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
+    # A subcommand whose first positional is optional (``db restore [ARCHIVO] NOMBRE``) sets ``intermixed``:
+    # its positionals are then taken from before and after the options alike (``ARCHIVO --as NUEVA NOMBRE``
+    # keeps working), where plain argparse would use the first one up as NOMBRE.
+    intermixed = False
+    _intermixing = False
+
     def error(self, message: str) -> None:  # argparse exits 2 on bad usage, as we want
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, _("{prog}: error: {message}\n").format(prog=self.prog, message=message))
+
+    def parse_known_args(self, args=None, namespace=None):
+        if not self.intermixed or self._intermixing:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True  # parse_known_intermixed_args calls back here, for the plain parse
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,9 +94,19 @@ def _add_db_parsers(sub, config_opt: argparse.ArgumentParser) -> None:
     p = actions.add_parser("test", parents=[config_opt], help=_("prueba la conexión con las bases de datos"))
     p.add_argument("name", metavar="NOMBRE", nargs="?", help=_("solo esta base de datos"))
     p = actions.add_parser("restore", parents=[config_opt],
-                           help=_("restaura la copia de una base de datos en una base de datos nueva"))
-    p.add_argument("archive", metavar="ARCHIVO", type=Path)
+                           help=_("restaura la copia de una base de datos en una base de datos nueva"),
+                           description=_("Carga en el servidor la copia de una base de datos guardada en un "
+                                         "respaldo: en una base de datos nueva (la original no se toca) o, con "
+                                         "--replace, encima de la original. El respaldo es el ARCHIVO .zip o, con "
+                                         "--from-cloud, uno que está en la nube: se descarga, se comprueba su suma "
+                                         "y se borra al terminar."))
+    p.intermixed = True
+    p.add_argument("archive", metavar="ARCHIVO", type=Path, nargs="?",
+                   help=_("el respaldo (.zip); no se indica con --from-cloud"))
     p.add_argument("name", metavar="NOMBRE", help=_("el nombre de la base de datos en la configuración"))
+    p.add_argument("--from-cloud", metavar="RESPALDO",
+                   help=_("descarga de la nube el respaldo RESPALDO (respaldo_AAAA-MM-DD_HH-MM-SS.zip), "
+                          "comprueba su suma y carga de él la base de datos"))
     target = p.add_mutually_exclusive_group()
     target.add_argument("--as", dest="target", metavar="NUEVA",
                         help=_("nombre de la base de datos nueva (Firebird: ruta del archivo nuevo en el servidor)"))
@@ -240,7 +265,8 @@ def _restore_with_checks(args: argparse.Namespace) -> int:
         with source as archive:
             if args.to_original:
                 report = restore.restore_to_original(archive, config, report=printer, cancel=cancel,
-                                                     download_steps=extra, config_path=_config_path(args))
+                                                     download_steps=extra, config_path=_config_path(args),
+                                                     from_cloud=args.from_cloud)
             else:
                 report = restore.restore_to_folder(archive, args.to, force=args.force, report=printer,
                                                    cancel=cancel, download_steps=extra)
@@ -290,6 +316,9 @@ def _configured_database(config, name: str):
 def cmd_db(args: argparse.Namespace) -> int:
     from wizard.core import dbsources
 
+    if args.db_command == "restore" and (args.archive is None) == (args.from_cloud is None):
+        raise UsageError(_("respaldos db restore: indica un ARCHIVO o --from-cloud RESPALDO (uno de los dos), y el "
+                           "NOMBRE de la base de datos."))
     config = _load_config(args)
     if args.db_command == "password":
         import getpass
@@ -321,6 +350,14 @@ def cmd_db(args: argparse.Namespace) -> int:
                 failed += 1
                 print(f"{db.label}: {exc}", file=sys.stderr, flush=True)
         return EXIT_FAILED if failed else EXIT_OK
+    return _db_restore(args, config)
+
+
+def _db_restore(args: argparse.Namespace, config) -> int:
+    """``db restore ARCHIVO NOMBRE`` from a local backup, or ``db restore --from-cloud RESPALDO NOMBRE``."""
+    from wizard.core import dbsources, restore
+    from wizard.core.errors import Cancelled
+
     db = _configured_database(config, args.name)
     cancel = threading.Event()
     _stop_on_signals(cancel)
@@ -329,8 +366,26 @@ def cmd_db(args: argparse.Namespace) -> int:
         from wizard.core.backup import check_destination
 
         safety = check_destination(config.destination.folder)
-    restored = dbsources.restore_dump(args.archive, db, target=args.target, replace=args.replace,
-                                      safety_folder=safety, cancel=cancel)
+    printer = _RestorePrinter()
+    try:
+        if args.from_cloud is not None:
+            restored = restore.restore_dump_from_cloud(config, args.from_cloud, db, target=args.target,
+                                                       replace=args.replace, safety_folder=safety, report=printer,
+                                                       cancel=cancel)
+        else:
+            restored = dbsources.restore_dump(args.archive, db, target=args.target, replace=args.replace,
+                                              safety_folder=safety, cancel=cancel)
+    except Cancelled:
+        if args.replace:
+            print(_("Restauración cancelada. Si ya había empezado a cargarse encima de la original, la base de "
+                    "datos {name} puede haber quedado incompleta: vuelve a restaurarla. La copia de seguridad de lo "
+                    "que tenía, si se alcanzó a hacer, está en {folder}.").format(name=db.label, folder=safety),
+                  file=sys.stderr)
+        else:
+            print(_("Restauración cancelada. La base de datos original no se tocó."), file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        printer.finish()
     print(restored.message)
     return EXIT_OK
 

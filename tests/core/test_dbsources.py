@@ -848,6 +848,57 @@ def test_db_restore_goes_into_a_new_database_and_replaces_the_original_only_with
     assert str(safety[0]) in replaced.stdout
 
 
+def test_db_restore_takes_the_backup_as_an_archive_anywhere_among_the_options_or_from_the_cloud():
+    from wizard.cli import build_parser
+
+    def parsed(*argv: str) -> tuple:
+        args = build_parser().parse_args(["db", "restore", *argv])
+        return args.archive, args.name, args.from_cloud, args.target, args.replace
+
+    zip_ = Path("E:/Respaldos/respaldo_2026-12-03_07-00-00.zip")
+    assert parsed(str(zip_), "sicar") == (zip_, "sicar", None, None, False)
+    assert parsed(str(zip_), "--as", "sicar_prueba", "sicar") == (zip_, "sicar", None, "sicar_prueba", False)
+    assert parsed("--replace", str(zip_), "sicar") == (zip_, "sicar", None, None, True)
+    assert parsed("--from-cloud", zip_.name, "sicar") == (None, "sicar", zip_.name, None, False)
+    assert parsed("sicar", "--as", "sicar_prueba", "--from-cloud", zip_.name) == (
+        None, "sicar", zip_.name, "sicar_prueba", False)
+
+
+@pytest.mark.parametrize("argv", [["respaldo.zip", "sicar", "--from-cloud", "respaldo.zip"], ["sicar"]],
+                         ids=["archive-and-cloud", "neither"])
+def test_db_restore_with_both_an_archive_and_a_cloud_backup_or_neither_is_bad_usage(argv, tmp_path):
+    done = subprocess.run(respaldos_cmd("db", "restore", *argv, "--config", str(tmp_path / "no_existe.toml")),
+                          capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("respaldos db restore: indica un ARCHIVO o --from-cloud RESPALDO (uno de los "
+                                   "dos), y el NOMBRE de la base de datos.")
+
+
+def test_db_restore_help_shows_both_ways_of_naming_the_backup():
+    # Wide enough that argparse wraps no line (it may break at the hyphens of a backup's name).
+    done = subprocess.run(respaldos_cmd("db", "restore", "--help"), capture_output=True, text=True, cwd=ROOT,
+                          timeout=60, check=False, env={**os.environ, "COLUMNS": "400"})
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert text.startswith("usage: respaldos db restore [-h] [--config P] [--from-cloud RESPALDO] "
+                           "[--as NUEVA | --replace] [ARCHIVO] NOMBRE")
+    assert ("El respaldo es el ARCHIVO .zip o, con --from-cloud, uno que está en la nube: se descarga, se "
+            "comprueba su suma y se borra al terminar.") in text
+    assert "ARCHIVO el respaldo (.zip); no se indica con --from-cloud" in text
+    assert ("--from-cloud RESPALDO descarga de la nube el respaldo RESPALDO (respaldo_AAAA-MM-DD_HH-MM-SS.zip), "
+            "comprueba su suma y carga de él la base de datos") in text
+
+
+def test_the_command_that_loads_a_dump_names_the_archive_or_the_cloud_backup():
+    zip_ = "E:/Respaldos/respaldo_2026-12-03_07-00-00.zip"
+    assert dbsources.restore_command(zip_, "sicar") == f'respaldos db restore "{zip_}" sicar'
+    assert dbsources.restore_command(None, "sicar", from_cloud="respaldo_2026-12-03_07-00-00.zip") == (
+        "respaldos db restore --from-cloud respaldo_2026-12-03_07-00-00.zip sicar")
+    assert dbsources.restore_command(zip_, "caja 1", "/otra/respaldos.toml",
+                                     from_cloud="respaldo_2026-12-03_07-00-00.zip") == (
+        'respaldos db restore --from-cloud respaldo_2026-12-03_07-00-00.zip "caja 1" --config "/otra/respaldos.toml"')
+
+
 def db_restore_cli(archive: Path, name: str, cfg_path: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(respaldos_cmd("db", "restore", str(archive), name, "--config", str(cfg_path), *args),
                           capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)

@@ -725,6 +725,24 @@ def test_the_report_lists_the_dumps_it_left_apart_from_its_message(shop, mariadb
     assert name not in report.message, "the window says it in its own words, next to its button"
 
 
+def test_restoring_in_place_a_cloud_download_names_the_cloud_backup_in_the_commands_for_its_dumps(
+        shop, mariadb_server, db_keyring):
+    name = f"tienda_descargada_{os.getpid()}"
+    with_server_database(shop, mariadb_server, name)
+    archive = back_up(shop)
+    # Where restore.downloaded() puts a cloud backup (as the window does too), to delete it after the restore.
+    download = restore.downloads_dir() / archive.name
+    download.parent.mkdir(parents=True)
+    shutil.move(archive, download)
+
+    report = restore.restore_to_original(download, shop.config)
+
+    assert [(d.name, d.from_cloud) for d in report.skipped_dumps] == [(name, archive.name)]
+    assert report.dumps_warning.splitlines()[-1] == f"  respaldos db restore --from-cloud {archive.name} {name}"
+    assert report.skipped_dumps[0].command(archive.name, shop.config_path) == (
+        f'respaldos db restore --from-cloud {archive.name} {name} --config "{shop.config_path}"')
+
+
 def test_restoring_in_place_a_backup_with_only_server_databases_is_refused_before_the_safety_backup(
         shop, mariadb_server, db_keyring):
     name = f"tienda_sola_{os.getpid()}"

@@ -839,16 +839,34 @@ def default_restore_target(db: DatabaseSource, when: datetime | None = None) -> 
     return str(pure.with_name(f"{pure.stem}_restaurada_{stamp}{pure.suffix or '.fdb'}"))
 
 
-def restore_command(archive: Path | str, name: str, config_path: Path | str | None = None) -> str:
-    """The command that loads a dump from a backup: ``respaldos db restore "ARCHIVO" NOMBRE``, with
-    ``--config`` when the config is not the default one."""
+def restore_command(archive: Path | str | None, name: str, config_path: Path | str | None = None, *,
+                    from_cloud: str | None = None) -> str:
+    """The command that loads a dump from a backup: ``respaldos db restore "ARCHIVO" NOMBRE``, or, for a backup
+    whose only copy is in the cloud (``from_cloud``: its name there; ``archive`` is then not used),
+    ``respaldos db restore --from-cloud RESPALDO NOMBRE``; with ``--config`` when the config is not the
+    default one."""
     from wizard.core.paths import default_config_path
 
     quoted = f'"{name}"' if " " in name else name
-    command = f'respaldos db restore "{archive}" {quoted}'
+    source = f"--from-cloud {from_cloud}" if from_cloud else f'"{archive}"'
+    command = f"respaldos db restore {source} {quoted}"
     if config_path is not None and Path(config_path) != default_config_path():
         command += f' --config "{config_path}"'
     return command
+
+
+def restore_target(db: DatabaseSource, target: str | None = None, *, replace: bool = False) -> str:
+    """Where a restore loads the dump: the original database (``replace``), else ``target`` or a new name beside
+    the original. Naming the original without ``replace`` is refused."""
+    original = db.database if db.engine == "mysql" else db.path
+    if replace:
+        return original
+    target = target or default_restore_target(db)
+    if target.strip().casefold() == original.strip().casefold():
+        raise DatabaseError(_(
+            "Para restaurar encima de la base de datos original usa la opción de reemplazarla (con el punto "
+            "de venta cerrado); si no, elige otro nombre."))
+    return target
 
 
 def find_dump(archive: Path, db: DatabaseSource) -> ManifestFile:
@@ -939,15 +957,7 @@ def restore_dump(archive: Path, db: DatabaseSource, *, target: str | None = None
     if password is None:
         password = get_password(db)
     mf = find_dump(archive, db)
-    original = db.database if db.engine == "mysql" else db.path
-    if replace:
-        target = original
-    else:
-        target = target or default_restore_target(db)
-        if target.strip().casefold() == original.strip().casefold():
-            raise DatabaseError(_(
-                "Para restaurar encima de la base de datos original usa la opción de reemplazarla (con el punto "
-                "de venta cerrado); si no, elige otro nombre."))
+    target = restore_target(db, target, replace=replace)
     tool = find_tool(db, "restore")
     folder = _PrivateFolder()
     safety: Path | None = None

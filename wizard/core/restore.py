@@ -17,7 +17,9 @@ touches nothing until every check passed:
 
 Restoring into another folder skips 2 and 3 (nothing is overwritten there). Listing the cloud and
 downloading a cloud copy go through the provider (``CloudProvider.list`` / ``download``, whose checksum
-is checked before the archive is used).
+is checked before the archive is used). Server-database dumps never go back to a place on disk: they are
+loaded into the server by ``dbsources.restore_dump``, from a local archive or, with
+``restore_dump_from_cloud``, from a cloud copy downloaded for the purpose.
 """
 
 from __future__ import annotations
@@ -52,8 +54,18 @@ from wizard.core.archive import (
     unsafe_member_reason,
     verify_archive,
 )
-from wizard.core.config import CloudConfig, Config, RetentionConfig, SourceConfig
-from wizard.core.dbsources import DUMP_KINDS, ENGINE_NAMES, KINDS, restore_command
+from wizard.core.config import CloudConfig, Config, DatabaseSource, RetentionConfig, SourceConfig
+from wizard.core.dbsources import (
+    DUMP_KINDS,
+    ENGINE_NAMES,
+    KINDS,
+    RestoredDatabase,
+    find_dump,
+    find_tool,
+    restore_command,
+    restore_dump,
+    restore_target,
+)
 from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
 from wizard.core.fsutil import fsync_dir
 from wizard.core.retention import SAFETY_KEEP_DAYS
@@ -73,9 +85,9 @@ Report = Callable[["RestoreProgress"], None]
 __all__ = [
     "SAFETY_KEEP_DAYS", "BackupChoice", "BackupContents", "DatabaseCheck", "OnlyServerDatabases", "PosInUse",
     "RestoreFailed", "RestoreProgress", "RestoreReport", "ServerDump", "TableCount", "changes_lost_sentence",
-    "count_rows", "count_rows_in_archive", "database_in_use", "download_backup", "list_cloud_backups",
-    "list_local_backups", "original_targets", "read_contents", "restore_to_folder", "restore_to_original",
-    "server_dumps", "when_phrase",
+    "cloud_download_name", "count_rows", "count_rows_in_archive", "database_in_use", "download_backup",
+    "list_cloud_backups", "list_local_backups", "original_targets", "read_contents", "restore_dump_from_cloud",
+    "restore_to_folder", "restore_to_original", "server_dumps", "when_phrase",
 ]
 
 
@@ -228,6 +240,13 @@ def downloads_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir(paths.APP_DIR_NAME, appauthor=False)) / DOWNLOADS_DIR_NAME
+
+
+def cloud_download_name(archive: Path | str) -> str | None:
+    """The cloud backup's name when ``archive`` is a download of it in ``downloads_dir()`` (deleted once the
+    restore is done, so a command must name the cloud copy, not this file); otherwise None."""
+    archive = Path(archive)
+    return archive.name if archive.absolute().parent == downloads_dir().absolute() else None
 
 
 def download_backup(config: Config, name: str, *, report: Report | None = None,
@@ -407,14 +426,19 @@ class ServerDump:
     name: str  # the entry's name in the config (``respaldos db restore ARCHIVO NOMBRE``)
     member: str
     detail: str  # "MySQL/MariaDB · caja1:3306 · sicar"
+    # The archive is a download of this cloud backup, deleted after the restore: the command downloads it again.
+    from_cloud: str | None = None
 
     def command(self, archive: Path | str, config_path: Path | str | None = None) -> str:
-        return restore_command(archive, self.name, config_path)
+        """``respaldos db restore "ARCHIVO" NOMBRE``, or ``respaldos db restore --from-cloud RESPALDO NOMBRE``
+        for a dump of a cloud download (``archive`` is then not named)."""
+        return restore_command(archive, self.name, config_path, from_cloud=self.from_cloud)
 
 
-def server_dumps(manifest: Manifest) -> list[ServerDump]:
+def server_dumps(manifest: Manifest, *, from_cloud: str | None = None) -> list[ServerDump]:
     """The server-database dumps in a manifest, described from its ``databases`` list (or, for a manifest
-    without one, from the member's name and kind)."""
+    without one, from the member's name and kind). ``from_cloud``: the name of the cloud backup the archive
+    was downloaded from, for the commands that load them."""
     entries = {str(e.get("path", "")): e for e in manifest.databases}
     found = []
     for mf in manifest.files:
@@ -429,7 +453,7 @@ def server_dumps(manifest: Manifest) -> list[ServerDump]:
         if what:
             parts.append(str(what))
         name = str(entry.get("name") or mf.path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
-        found.append(ServerDump(name=name, member=mf.path, detail=" · ".join(parts)))
+        found.append(ServerDump(name=name, member=mf.path, detail=" · ".join(parts), from_cloud=from_cloud))
     return found
 
 
@@ -515,7 +539,8 @@ def check_not_in_use(databases: list[Path]) -> None:
 
 @dataclass
 class RestoreProgress:
-    """``phase``: download | verify | check | safety | restore | integrity; ``percent`` is for the phase."""
+    """``phase``: download | verify | check | safety | restore | integrity | database (a dump loaded into its
+    server); ``percent`` is for the phase."""
 
     phase: str
     percent: float
@@ -533,6 +558,7 @@ def phase_sentence(phase: str) -> str:
         "safety": _("Guardando un respaldo de seguridad de los datos actuales..."),
         "restore": _("Restaurando los archivos..."),
         "integrity": _("Revisando las bases de datos..."),
+        "database": _("Cargando la base de datos en el servidor..."),
     }.get(phase, "")
 
 
@@ -834,12 +860,14 @@ def _put_back(archive: Path, targets: list[tuple[ManifestFile, Path]], steps: _S
 
 def restore_to_original(archive: Path, config: Config, *, report: Report | None = None,
                         cancel: threading.Event | None = None, download_steps: int = 0,
-                        config_path: Path | None = None) -> RestoreReport:
+                        config_path: Path | None = None, from_cloud: str | None = None) -> RestoreReport:
     """Put every file of ``archive`` back where it was backed up from (the manifest's source paths).
 
     Server-database dumps are not files of a place: they are left to ``respaldos db restore`` and listed in
     the report's ``skipped_dumps`` / ``dumps_warning`` (with ``config_path`` in the commands). An archive with
-    nothing else raises OnlyServerDatabases at once.
+    nothing else raises OnlyServerDatabases at once. When ``archive`` is a download of the cloud backup
+    ``from_cloud`` (default: known from ``cloud_download_name``), the commands load the dumps with
+    ``--from-cloud``, since the download is deleted afterwards.
 
     Raises before touching anything: OnlyServerDatabases, ArchiveDamaged, PosInUse, UserError (no safety
     backup possible), Cancelled. Once files are being replaced, any failure (or cancel) raises RestoreFailed,
@@ -849,7 +877,8 @@ def restore_to_original(archive: Path, config: Config, *, report: Report | None 
     t0 = time.monotonic()
     archive = Path(archive)
     listed = read_manifest(archive)  # read again (and checked) by the verification below
-    dumps = server_dumps(listed)
+    from_cloud = from_cloud or cloud_download_name(archive)
+    dumps = server_dumps(listed, from_cloud=from_cloud)
     if dumps and len(dumps) == len(listed.files):
         raise OnlyServerDatabases("\n".join([ngettext(
             "El respaldo {archive} solo tiene la copia de la base de datos del servidor {names}, y restaurar en el "
@@ -876,7 +905,7 @@ def restore_to_original(archive: Path, config: Config, *, report: Report | None 
     safety = _safety_backup(config, source_roots(manifest), steps)
     created = _archive_created(archive, manifest)
     result = RestoreReport(archive, created, True, source_roots(manifest), safety_backup=safety,
-                           skipped_dumps=server_dumps(manifest), config_path=config_path)
+                           skipped_dumps=server_dumps(manifest, from_cloud=from_cloud), config_path=config_path)
     lock = _lock_for_restore()
     try:
         steps.next("restore")
@@ -977,3 +1006,37 @@ def downloaded(config: Config, name: str, *, report: Report | None = None,
     finally:
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+# -- server databases from the cloud ------------------------------------------------------------------
+
+def restore_dump_from_cloud(config: Config, name: str, db: DatabaseSource, *, target: str | None = None,
+                            replace: bool = False, safety_folder: Path | None = None,
+                            report: Report | None = None, cancel: threading.Event | None = None
+                            ) -> RestoredDatabase:
+    """Load the dump of ``db`` from the cloud backup ``name``, for a backup with no local copy.
+
+    Step 1 of 2 downloads it as a restore does (``downloaded``: the provider's checksum checked, a copy that
+    does not match refused before anything is loaded); step 2 loads it exactly as a local archive
+    (``dbsources.restore_dump``: into a new database, or with ``replace`` over the original); the download is
+    deleted at the end, whatever happened. A refused target name or a missing client tool is said before
+    the download.
+    """
+    cancel = cancel or threading.Event()
+    if not replace:
+        target = restore_target(db, target)  # fixed now: the default name has the time in it
+    find_tool(db, "restore")
+    steps = _Steps(report, 2, cancel)
+    with downloaded(config, name, report=report, cancel=cancel, steps=2) as archive:
+        total = max(find_dump(archive, db).size, 1)
+        done = 0
+
+        def progress(n: int) -> None:
+            nonlocal done
+            done += n
+            steps.emit("database", 100.0 * done / total, db.label)
+
+        steps.step = 1
+        steps.next("database", db.label)
+        return restore_dump(archive, db, target=target, replace=replace, safety_folder=safety_folder,
+                            cancel=cancel, progress=progress)
