@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.cloud.cli import respaldos
+from tests.cloud.cli import respaldos, start
 from tests.cloud.helpers import FOLDER
 from wizard.core import config as config_mod
 from wizard.core import dbsources, restore
@@ -154,6 +156,29 @@ def test_the_original_name_as_the_new_database_is_refused_before_anything_is_dow
                                      "reemplazarla (con el punto de venta cerrado); si no, elige otro nombre.")
     assert result.stdout == ""
     assert dropbox_server.requests("files/download") == []
+
+
+def test_ctrl_c_during_the_download_stops_it_loads_nothing_and_leaves_no_download(
+        dropbox_server, signed_in, mariadb_server, tmp_path):
+    shop = shop_in_the_cloud(dropbox_server, mariadb_server, tmp_path, "nube_cancelada")
+    dropbox_server.add_fault("files/download", "stall", retry_after=4)  # Dropbox takes its time to answer
+    copy = f"{shop.database}_copia"
+
+    proc = start("db", "restore", "--from-cloud", shop.cloud_name, shop.database, "--as", copy,
+                 "--config", str(shop.config_path))
+    deadline = time.monotonic() + 30
+    while not dropbox_server.requests("oauth2/token"):  # signed in: the download request is on its way
+        assert time.monotonic() < deadline and proc.poll() is None, "the download never started"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+
+    assert proc.returncode == 1, out + err
+    assert err.strip() == "Restauración cancelada. La base de datos original no se tocó."
+    assert "Paso 2 de 2" not in out
+    assert databases_like(mariadb_server, shop.database) == [shop.database]
+    assert leftovers(restore.downloads_dir()) == []
 
 
 def test_the_command_printed_after_restoring_a_cloud_backup_in_place_loads_its_dump(
