@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, make_sales_db, respaldos_cmd, write_config
-from wizard.core import backup, config, dbsources, history
+from wizard.core import backup, config, dbsources, history, snapshot
 from wizard.core.archive import MANIFEST_NAME, Manifest, ZipWriter, read_manifest, verify_archive
 from wizard.core.config import DatabaseSource
 from wizard.core.snapshot import scan_sources
@@ -221,6 +221,34 @@ def test_a_database_that_cannot_be_snapshotted_fails_the_run_and_leaves_nothing(
     result = backup.run_backup(make_config([data], dest))
     assert result.status == "failed"
     assert "pos.db" in result.message
+    assert list(dest.iterdir()) == []
+
+
+def test_a_database_the_pos_keeps_locked_fails_the_run_after_a_while_instead_of_hanging(tmp_path, monkeypatch):
+    """A POS in locking_mode=EXCLUSIVE (or hung in the middle of a write) never lets a reader in: the run
+    must end, or the one-backup lock stays taken and every scheduled backup after it is skipped."""
+    monkeypatch.setattr(snapshot, "SOURCE_BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(snapshot, "SOURCE_LOCK_WAIT", 1.0)
+    data = tmp_path / "d"
+    data.mkdir()
+    db = make_sales_db(data / "pos.db", rows=500, journal="delete")
+    pos = sqlite3.connect(db)
+    pos.execute("PRAGMA locking_mode=EXCLUSIVE")
+    pos.execute("INSERT INTO sales (ts, total, note) VALUES ('2026-11-28 20:00', 1.0, 'x')")
+    pos.commit()  # the exclusive lock stays with the POS from here on
+    dest = tmp_path / "r"
+    dest.mkdir()
+    results = []
+    run = threading.Thread(target=lambda: results.append(backup.run_backup(make_config([data], dest))),
+                           daemon=True)
+    try:
+        run.start()
+        run.join(timeout=60)
+        assert not run.is_alive(), "the backup waited for ever for the POS's lock"
+    finally:
+        pos.close()
+    assert results[0].status == "failed"
+    assert "pos.db" in results[0].message and "vuelve a intentar" in results[0].message
     assert list(dest.iterdir()) == []
 
 

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -22,9 +23,12 @@ logger = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
-# Our own files, wherever they are: finished archives and half-written ones.
 SNAPSHOT_PAGE_SIZE = 65536  # the largest SQLite page: the snapshot is written in pieces this size
+# Our own files, wherever they are: finished archives and half-written ones.
 OWN_FILE_RE = re.compile(r"^\.?respaldo_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.zip(\.part)?$")
+SOURCE_BUSY_TIMEOUT = 30.0  # seconds SQLite waits for the POS's lock at each attempt
+SOURCE_LOCK_WAIT = 120.0  # after this long without getting a read lock, the snapshot gives up
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
 @dataclass
@@ -176,7 +180,8 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
     """Copy a live SQLite database with the online backup API and check the copy.
 
     One backup step copies the whole database under one read transaction: a stepped copy would restart
-    every time the POS commits, and could never finish while it keeps selling.
+    every time the POS commits, and could never finish while it keeps selling. A source the POS keeps
+    locked for SOURCE_LOCK_WAIT seconds fails the copy instead of waiting for ever.
     """
     try:
         src = _open_source(source)
@@ -195,7 +200,7 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
             dst.execute("PRAGMA synchronous=OFF")
             dst.execute("PRAGMA user_version=1")
             dst.execute("PRAGMA locking_mode=EXCLUSIVE")
-            src.backup(dst, pages=-1)
+            src.backup(dst, pages=-1, progress=_give_up_when_locked_for(SOURCE_LOCK_WAIT))
         finally:
             dst.close()
     except sqlite3.Error as exc:
@@ -204,6 +209,22 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
             path=source, error=exc)) from None
     finally:
         src.close()
+
+
+def _give_up_when_locked_for(seconds: float):
+    """A backup ``progress`` callback that ends the copy once the source has been locked for ``seconds``.
+
+    Python retries a step that could not get the source's read lock every 250 ms, for ever: a POS that
+    keeps its database locked (``locking_mode=EXCLUSIVE``, a hung process) would hang the backup, and with
+    it the one-backup lock and every scheduled backup after it.
+    """
+    started = time.monotonic()
+
+    def progress(status: int, _remaining: int, _total: int) -> None:
+        if status in (_SQLITE_BUSY, _SQLITE_LOCKED) and time.monotonic() - started >= seconds:
+            raise sqlite3.OperationalError("database is locked")
+
+    return progress
 
 
 def check_snapshot(source: Path, target: Path) -> None:
@@ -229,12 +250,12 @@ def _open_source(source: Path) -> sqlite3.Connection:
     """Read-write when allowed (so a hot journal left by a crash is rolled back as SQLite requires),
     never creating the file; read-only otherwise."""
     try:
-        conn = sqlite3.connect(f"file:{_uri_path(source)}?mode=rw", uri=True, timeout=30,
+        conn = sqlite3.connect(f"file:{_uri_path(source)}?mode=rw", uri=True, timeout=SOURCE_BUSY_TIMEOUT,
                                isolation_level=None)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
     except sqlite3.OperationalError:
-        return sqlite3.connect(f"file:{_uri_path(source)}?mode=ro", uri=True, timeout=30,
+        return sqlite3.connect(f"file:{_uri_path(source)}?mode=ro", uri=True, timeout=SOURCE_BUSY_TIMEOUT,
                                isolation_level=None)
 
 
