@@ -523,3 +523,73 @@ def test_a_snapshot_folder_is_removed_only_when_its_process_is_gone(tmp_path):
     removed = backup.remove_stale_dirs(tmp_path, backup.SNAPSHOT_DIR_PREFIX)
     assert removed == [gone]
     assert not gone.exists() and mine.exists() and unrelated.exists()
+
+
+# -- snapshots: one at a time, deleted even when the deletion fails at first ---------------------------------
+def test_database_snapshots_are_made_one_at_a_time_so_the_snapshot_folder_needs_room_for_the_largest_only(
+        tmp_path, monkeypatch):
+    """The previous snapshot is deleted in the background; the next one must not start beside it."""
+    monkeypatch.setattr(backup, "EARLY_MIN_SIZE", 0)
+    data = tmp_path / "d"
+    data.mkdir()
+    for name in ("caja1.db", "caja2.db", "caja3.db"):
+        make_sales_db(data / name, rows=3000)
+    real_unlink, real_snapshot = Path.unlink, backup.snapshot_sqlite
+    beside: list[list[str]] = []
+
+    def slow_unlink(self, *args, **kwargs):
+        if self.suffix == ".sqlite":
+            time.sleep(0.5)  # a large file takes the kernel a while
+        return real_unlink(self, *args, **kwargs)
+
+    def snapshot_noting_what_is_beside(source, target):
+        beside.append(sorted(p.name for p in target.parent.iterdir()))
+        return real_snapshot(source, target)
+
+    monkeypatch.setattr(Path, "unlink", slow_unlink)
+    monkeypatch.setattr(backup, "snapshot_sqlite", snapshot_noting_what_is_beside)
+    dest = tmp_path / "r"
+    dest.mkdir()
+    result = backup.run_backup(make_config([data], dest))
+    assert result.status == "ok", result.message
+    assert beside == [[], [], []]
+
+
+def test_a_snapshot_that_cannot_be_deleted_is_logged_and_does_not_fail_the_backup(tmp_path, monkeypatch, caplog):
+    """On Windows a file another program (an antivirus) still has open cannot be deleted."""
+    monkeypatch.setattr(backup, "EARLY_MIN_SIZE", 0)
+    data = tmp_path / "d"
+    data.mkdir()
+    make_sales_db(data / "pos.db", rows=3000)
+    real_unlink = Path.unlink
+    thread_errors = []
+
+    def refused_unlink(self, *args, **kwargs):
+        if self.suffix == ".sqlite":
+            raise PermissionError(13, "The process cannot access the file because it is being used")
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", refused_unlink)
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    dest = tmp_path / "r"
+    dest.mkdir()
+    result = backup.run_backup(make_config([data], dest))
+    assert result.status == "ok", result.message
+    assert thread_errors == []  # no traceback on the console
+    assert "could not delete the snapshot" in caplog.text
+
+
+def test_a_snapshot_folder_of_this_process_left_by_an_earlier_run_is_removed_by_the_next(tmp_path):
+    """The window and the scheduler run for weeks: a folder with their own process id is not kept for that."""
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "a.txt").write_text("a")
+    dest = tmp_path / "r"
+    dest.mkdir()
+    left = dest / f"{backup.SNAPSHOT_DIR_PREFIX}{os.getpid()}-anterior"
+    left.mkdir()
+    (left / "db0.sqlite").write_bytes(b"x" * 100)  # a full copy of the POS database, in real life
+    result = backup.run_backup(make_config([data], dest))
+    assert result.status == "ok", result.message
+    assert not left.exists()
+    assert [p.name for p in dest.iterdir()] == [result.archive.name]

@@ -214,14 +214,19 @@ def _sqlite_size_hint(item: Item) -> int:
 
 
 SNAPSHOT_DIR_PREFIX = "respaldos-snap-"
+# Snapshot folders of the runs going on in this process: the only ones with this process's id to keep.
+_live_snapshot_dirs: set[Path] = set()
 
 
 def remove_leftovers(dest: Path) -> None:
     """What a run that was killed left: half-written archives (never a final name) and its private snapshot
     folder (a full copy of the databases, in the temp folder or beside the archives), removed on the next
-    run. A folder whose process still runs (a backup of another user, or another destination) is kept."""
+    run. A folder whose process still runs (a backup of another user, or another destination) is kept,
+    except this process's own from an earlier run whose snapshot could not be deleted then (on Windows, a
+    file another program, e.g. an antivirus, still had open): the window and the scheduler run for weeks."""
     for parent in (Path(tempfile.gettempdir()), dest):
         remove_stale_dirs(parent, SNAPSHOT_DIR_PREFIX, max_age_without_pid=86400)
+        _remove_own_snapshot_dirs(parent)
     for entry in os.scandir(dest):
         if PART_NAME_RE.match(entry.name):
             try:
@@ -229,6 +234,22 @@ def remove_leftovers(dest: Path) -> None:
                 logger.info("removed leftover %s", entry.path)
             except OSError as exc:
                 logger.warning("could not remove leftover %s: %s", entry.path, exc)
+
+
+def _remove_own_snapshot_dirs(parent: Path) -> None:
+    """This process's snapshot folders in ``parent`` that no run going on uses any more."""
+    try:
+        own = list(parent.glob(f"{SNAPSHOT_DIR_PREFIX}{os.getpid()}-*"))
+    except OSError:
+        return
+    for folder in own:
+        try:
+            if folder.is_symlink() or not folder.is_dir() or folder.resolve() in _live_snapshot_dirs:
+                continue
+        except (OSError, RuntimeError):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        logger.info("removed %s, left by an earlier run", folder)
 
 
 class _Run:
@@ -301,6 +322,7 @@ class _Run:
                             host=socket.gethostname(), sources=scan.roots)
         snap_dir = Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_DIR_PREFIX}{os.getpid()}-",
                                          dir=self._snapshot_parent(scan, dest)))
+        _live_snapshot_dirs.add(snap_dir.resolve())
         try:
             with open(part, "xb") as fp:
                 # every chunk is read back from the file and inflated while later ones are compressed
@@ -333,9 +355,11 @@ class _Run:
                     folder=self.config.destination.folder)) from None
             raise
         finally:
-            for thread in self._deleting:
-                thread.join()
+            self._wait_for_deletions()
             shutil.rmtree(snap_dir, ignore_errors=True)
+            if snap_dir.exists():
+                logger.warning("could not remove the snapshot folder %s; the next backup removes it", snap_dir)
+            _live_snapshot_dirs.discard(snap_dir.resolve())
         return manifest
 
     def _snapshot_parent(self, scan: Scan, dest: Path) -> str | None:
@@ -388,6 +412,8 @@ class _Run:
         changed afterwards is compressed again when the finished copy is read.
         """
         self.report("snapshot", item.archive_path)
+        # One snapshot at a time: the snapshot folder was chosen for having room for the largest alone.
+        self._wait_for_deletions()
         snap = snap_dir / f"db{len(writer.entries)}.sqlite"
         try:
             early = None
@@ -422,10 +448,20 @@ class _Run:
 
     def _delete_later(self, path: Path) -> None:
         """Deleting a large copy takes the kernel a while: let it overlap the work still to come."""
-        thread = threading.Thread(target=path.unlink, kwargs={"missing_ok": True}, name="delete-snapshot",
-                                  daemon=True)
+
+        def delete() -> None:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:  # the folder is removed at the end of the run, or by the next one
+                logger.warning("could not delete the snapshot %s: %s", path, exc)
+
+        thread = threading.Thread(target=delete, name="delete-snapshot", daemon=True)
         thread.start()
         self._deleting.append(thread)
+
+    def _wait_for_deletions(self) -> None:
+        while self._deleting:
+            self._deleting.pop().join()
 
     def _add_dump(self, writer: ZipWriter, dump: dbsources.PreparedDump) -> ManifestFile:
         """A server database's dump, streamed into the archive; counts only once the tool completed it."""
