@@ -21,7 +21,7 @@ import pytest
 
 from tests.helpers import ROOT, respaldos_cmd, write_config
 from wizard import __version__
-from wizard.core import config
+from wizard.core import archive, config
 from wizard.core.archive import (
     CHUNK_SIZE,
     MANIFEST_NAME,
@@ -903,3 +903,242 @@ def test_an_archive_that_cannot_be_written_during_early_compression_fails_the_me
     assert caught.value.errno == errno.ENOSPC
     writer.abort()
     fp.close()
+
+
+def with_crc_of(data: bytes, changed: bytes) -> bytes:
+    """``changed`` with its last four bytes set so that its CRC-32 is that of ``data`` (same length):
+    CRC-32 is affine over GF(2) in those 32 bits, so they are found by solving a linear system."""
+    assert len(data) == len(changed)
+    body, target = changed[:-4], zlib.crc32(data)
+    prefix = zlib.crc32(body)
+
+    def crc_of(tail: int) -> int:
+        return zlib.crc32(tail.to_bytes(4, "little"), prefix)
+
+    base = crc_of(0)
+    columns = [crc_of(1 << bit) ^ base for bit in range(32)]
+    rows = [(columns[bit], 1 << bit) for bit in range(32)]  # (crc contribution, tail bits that give it)
+    basis: dict[int, tuple[int, int]] = {}
+    for value, bits in rows:
+        for top in sorted(basis, reverse=True):
+            if value >> top & 1:
+                value, bits = value ^ basis[top][0], bits ^ basis[top][1]
+        if value:
+            basis[value.bit_length() - 1] = (value, bits)
+    want, tail = target ^ base, 0
+    for top in sorted(basis, reverse=True):
+        if want >> top & 1:
+            want, tail = want ^ basis[top][0], tail ^ basis[top][1]
+    assert want == 0
+    forged = body + tail.to_bytes(4, "little")
+    assert zlib.crc32(forged) == target and forged != data
+    return forged
+
+
+def test_an_early_chunk_with_the_same_crc_but_other_bytes_never_passes_verification(tmp_path):
+    """A kept early chunk is only matched by CRC-32; the manifest's SHA-256 is that of the finished file and
+    the read-back's that of what the archive holds, so a CRC collision fails the archive, never passes it."""
+    final = mixed_bytes(EARLY_HEAD + 4 * CHUNK_SIZE, seed=38)
+    chunk = slice(EARLY_HEAD + CHUNK_SIZE, EARLY_HEAD + 2 * CHUNK_SIZE)
+    stale = bytearray(final[chunk])
+    stale[1000] ^= 0x55  # a page SQLite wrote again after the chunk was taken...
+    early = bytearray(final)
+    early[chunk] = with_crc_of(final[chunk], bytes(stale))  # ...with, by a 1 in 2**32 chance, the same CRC
+    archive_path = tmp_path / "a.zip"
+
+    entry, early_sizes, read_back = early_member(archive_path, final, bytes(early), early_chunks=3)
+
+    assert entry.chunks[1:4] == early_sizes  # the stale chunk was kept: its CRC matched
+    assert entry.sha256 == hashlib.sha256(final).hexdigest()  # the manifest says what the finished file held
+    with pytest.raises(ArchiveDamaged, match="SHA-256"):
+        verify_archive(archive_path, read_back=read_back)
+    with pytest.raises(ArchiveDamaged, match="SHA-256"):
+        verify_archive(archive_path)  # inflated as one stream, as `respaldos verify` does
+
+
+def wait_for_early_chunks(early: EarlyCompression, count: int) -> None:
+    """Until ``count`` chunks were taken, and a moment more for any it should not take."""
+    deadline = time.monotonic() + 10
+    while early.chunks < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+
+
+def test_early_compression_takes_no_chunk_reaching_past_the_lock_byte_page(tmp_path, monkeypatch):
+    """SQLite locks bytes at 1 GiB of a file it holds, and on Windows reading locked bytes fails; the
+    backup passes that offset as ``end``. A file that refuses those reads stands in for Windows here."""
+    final = mixed_bytes(EARLY_HEAD + 8 * CHUNK_SIZE, seed=39)
+    target = tmp_path / "copia.db"
+    target.write_bytes(final)
+    lock_byte = EARLY_HEAD + 5 * CHUNK_SIZE + 4096
+    refused = []
+    real_open = open
+
+    class LockedRange:
+        def __init__(self, fh):
+            self._fh = fh
+
+        def read(self, n):
+            start = self._fh.tell()
+            if start < lock_byte + 512 and start + n > lock_byte:
+                refused.append(start)
+                raise PermissionError(13, "The process cannot access the file because another process has "
+                                          "locked a portion of the file")
+            return self._fh.read(n)
+
+        def __getattr__(self, name):
+            return getattr(self._fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._fh.close()
+
+    def open_with_locks(path, *args, **kwargs):
+        fh = real_open(path, *args, **kwargs)
+        return LockedRange(fh) if Path(path) == target else fh
+
+    monkeypatch.setattr(archive, "open", open_with_locks, raising=False)
+    archive_path = tmp_path / "a.zip"
+    with real_open(archive_path, "xb") as fp:
+        writer = ZipWriter(fp, read_back=archive_path)
+        entry = writer.begin(MEMBER, FIRST_MTIME, len(final), early_head=EARLY_HEAD)
+        with EarlyCompression(writer, target, EARLY_HEAD, end=lock_byte) as early:
+            wait_for_early_chunks(early, 5)
+        with real_open(target, "rb") as fh:
+            while piece := fh.read(writer.next_piece):
+                writer.write(piece)
+        writer.end()
+        finish_archive(writer, [entry])
+        read_back = {e.name: e.read_back for e in writer.entries}
+
+    assert early.chunks == 5 and refused == []
+    assert_member_is(archive_path, final, read_back)
+
+
+def test_a_chunk_that_cannot_be_read_ends_early_compression_and_the_member_is_still_right(tmp_path, monkeypatch):
+    """Without ``end`` (or on a read error of any other kind) the early work just stops there."""
+    final = mixed_bytes(EARLY_HEAD + 6 * CHUNK_SIZE, seed=40)
+    target = tmp_path / "copia.db"
+    target.write_bytes(final)
+    archive_path = tmp_path / "a.zip"
+
+    class RefusingFile:
+        def __init__(self, fh):
+            self._fh = fh
+
+        def read(self, n):
+            if self._fh.tell() >= EARLY_HEAD + 2 * CHUNK_SIZE:
+                raise PermissionError(13, "locked")
+            return self._fh.read(n)
+
+        def __getattr__(self, name):
+            return getattr(self._fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._fh.close()
+
+    real_open = open
+    monkeypatch.setattr(archive, "open", lambda path, *a, **k: RefusingFile(real_open(path, *a, **k))
+                        if Path(path) == target else real_open(path, *a, **k), raising=False)
+    with real_open(archive_path, "xb") as fp:
+        writer = ZipWriter(fp, read_back=archive_path)
+        entry = writer.begin(MEMBER, FIRST_MTIME, len(final), early_head=EARLY_HEAD)
+        with EarlyCompression(writer, target, EARLY_HEAD) as early:
+            wait_for_early_chunks(early, 2)
+        with real_open(target, "rb") as fh:
+            while piece := fh.read(writer.next_piece):
+                writer.write(piece)
+        writer.end()
+        finish_archive(writer, [entry])
+        read_back = {e.name: e.read_back for e in writer.entries}
+
+    assert early.chunks == 2
+    assert_member_is(archive_path, final, read_back)
+
+
+def test_an_unexpected_error_in_early_compression_is_logged_and_the_member_is_still_right(tmp_path, monkeypatch,
+                                                                                           caplog):
+    final = mixed_bytes(EARLY_HEAD + 4 * CHUNK_SIZE, seed=41)
+    target = tmp_path / "copia.db"
+    target.write_bytes(final)
+    archive_path = tmp_path / "a.zip"
+    real_deflate = archive._deflate_chunk
+    thread_errors = []
+
+    def deflate_failing_early(data, final_chunk):
+        if threading.current_thread().name == "early-deflate":
+            raise ValueError("isal said no")
+        return real_deflate(data, final_chunk)
+
+    monkeypatch.setattr(archive, "_deflate_chunk", deflate_failing_early)
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    with open(archive_path, "xb") as fp:
+        writer = ZipWriter(fp, read_back=archive_path)
+        entry = writer.begin(MEMBER, FIRST_MTIME, len(final), early_head=EARLY_HEAD)
+        with EarlyCompression(writer, target, EARLY_HEAD):
+            deadline = time.monotonic() + 10
+            while "isal said no" not in caplog.text and time.monotonic() < deadline:
+                time.sleep(0.01)
+        for piece in pieces(final, writer):
+            writer.write(piece)
+        writer.end()
+        finish_archive(writer, [entry])
+        read_back = {e.name: e.read_back for e in writer.entries}
+
+    assert thread_errors == []  # no traceback on the console
+    assert "early compression of" in caplog.text and "isal said no" in caplog.text
+    assert_member_is(archive_path, final, read_back)
+
+
+# -- glibc's allocator: tuned on glibc only, decided once ------------------------------------------------------
+class Allocator:
+    """Stands in for ctypes.CDLL(None): records mallopt calls, and how often the libc was asked about."""
+
+    def __init__(self, monkeypatch, platform_name: str, libc: tuple[str, str]):
+        import ctypes
+        import platform as platform_module
+
+        self.mallopt_calls: list[tuple[int, int]] = []
+        self.libc_asked = 0
+        monkeypatch.setattr(archive, "_allocator_tuned", False)
+        monkeypatch.setattr(archive.sys, "platform", platform_name)
+
+        def libc_ver(*args, **kwargs):
+            self.libc_asked += 1
+            return libc
+
+        monkeypatch.setattr(platform_module, "libc_ver", libc_ver)
+        allocator = self
+
+        class FakeLibc:
+            def mallopt(self, param, value):
+                allocator.mallopt_calls.append((param, value))
+                return 1
+
+        monkeypatch.setattr(ctypes, "CDLL", lambda name: FakeLibc())
+
+
+@pytest.mark.parametrize(("platform_name", "libc"), [("win32", ("", "")), ("darwin", ("", "")),
+                                                      ("linux", ("", "")), ("linux", ("libc", "1.2.4"))])
+def test_the_allocator_is_left_alone_without_glibc_and_the_libc_is_asked_about_once(monkeypatch, tmp_path,
+                                                                                   platform_name, libc):
+    allocator = Allocator(monkeypatch, platform_name, libc)
+    for name in ("a.zip", "b.zip"):
+        with open(tmp_path / name, "xb") as fp:
+            ZipWriter(fp).close()
+    assert allocator.mallopt_calls == []
+    assert allocator.libc_asked <= 1
+
+
+def test_on_glibc_freed_chunk_buffers_are_kept_for_the_next_chunks(monkeypatch, tmp_path):
+    allocator = Allocator(monkeypatch, "linux", ("glibc", "2.36"))
+    for name in ("a.zip", "b.zip"):
+        with open(tmp_path / name, "xb") as fp:
+            ZipWriter(fp).close()
+    assert allocator.mallopt_calls == [(-3, 8 * CHUNK_SIZE), (-1, 256 << 20)]  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+    assert allocator.libc_asked == 1

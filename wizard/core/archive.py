@@ -71,9 +71,11 @@ def _keep_freed_buffers() -> None:
     what is in flight at once (a few dozen MiB), it is just kept.
     """
     global _allocator_tuned
-    if _allocator_tuned or not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+    if _allocator_tuned:
         return
-    _allocator_tuned = True
+    _allocator_tuned = True  # decided once: without glibc, libc_ver() scans the whole executable
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        return  # Windows, macOS, musl: mallopt is glibc's
     try:
         import ctypes
 
@@ -612,6 +614,8 @@ class EarlyCompression:
                     self.chunks += 1
         except OSError as exc:
             logger.info("early compression of %s stopped: %s", self._path, exc)
+        except Exception:  # only a head start: the member is compressed from the finished file anyway
+            logger.warning("early compression of %s failed", self._path, exc_info=True)
 
     def _open(self) -> BinaryIO | None:
         while not self._stop.is_set():
