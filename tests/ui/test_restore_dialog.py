@@ -252,8 +252,17 @@ def test_a_server_database_is_listed_in_the_contents_and_the_original_restore_sa
     assert text.startswith("Se restauraron 3 archivos del respaldo de hoy a las ")
     assert (f"No se restauraron las bases de datos del servidor: tienda_rd (MySQL/MariaDB · 127.0.0.1:"
             f"{mariadb_server.port} · tienda_rd). Esas no vuelven a su lugar original.") in text
+    assert text.splitlines()[-2] == (
+        "Para recuperarlas sin tocar las que usa el punto de venta, vuelve a la lista, elígelas en «Contenido» y "
+        "pulsa «Restaurar como base de datos nueva...», o usa en una terminal:")
     assert text.splitlines()[-1] == f'respaldos db restore "{archive}" tienda_rd --config "{saved_config}"'
     assert mariadb_server.scalar("SELECT COUNT(*) FROM ventas", "tienda_rd") == "301", "the server was not touched"
+
+    assert dialog.back_button.winfo_manager() == "pack", "the text sends the user back to the list"
+    dialog.back_button.invoke()
+    assert dialog.selected.path == archive, "the backup just restored, not the newer safety backup"
+    assert pump(tk_root, until=lambda: dialog.contents is not None, timeout=30)
+    assert dialog.dump_button.instate(["!disabled"])
 
 
 def test_a_server_database_is_restored_from_the_dialog_into_a_new_database_on_a_worker(

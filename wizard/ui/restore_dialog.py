@@ -112,6 +112,13 @@ def text_scale(widget: tkinter.Misc) -> float:
         return 1.0
 
 
+def dump_detail(db: DatabaseSource) -> str:
+    """How a configured server database is described in the contents ("MySQL/MariaDB · host:port · sicar"), as
+    ``restore.server_dumps`` describes a dump from its manifest."""
+    return " · ".join([dbsources.ENGINE_NAMES.get(db.engine, db.engine), dbsources.where(db),
+                       db.database if db.engine == "mysql" else db.path])
+
+
 def dump_entry(contents: restore.BackupContents, dump: restore.ServerDump) -> dict[str, Any]:
     """The manifest's ``databases`` entry of a dump (engine, host, port, database or file, user); only its
     name and engine when an older manifest has none."""
@@ -300,10 +307,10 @@ class RestoreDialog(ttk.Toplevel):
         self.close_button = ttk.Button(buttons, text=_("Cerrar"), bootstyle="secondary", command=self.close)
         self.close_button.pack(side="right")
 
-    def load_backups(self) -> None:
+    def load_backups(self, keep_selection: bool = False) -> None:
         """Local backups now; the cloud's in the background (they need the network)."""
         self.local = restore.list_local_backups(self.config)
-        self._fill()
+        self._fill(keep_selection=keep_selection)
         if self.config.cloud.provider != "none":
             self.list_status.configure(text=_("Buscando respaldos en {provider}...").format(
                 provider=provider_text(self.config.cloud.provider)))
@@ -376,12 +383,32 @@ class RestoreDialog(ttk.Toplevel):
             self.contents_tree.insert("", "end", text=_("Este respaldo está en {provider}: se descargará y se "
                                                         "comprobará al restaurarlo.").format(
                 provider=provider_text(choice.location)))
+            self._show_cloud_databases(choice)
             return
         path = choice.path
         self.contents_tree.insert("", "end", iid="loading", text=_("Leyendo el contenido..."))
         self._calls.append(BackgroundCall(self, lambda: restore.read_contents(path),
                                           lambda contents: self._show_contents(path, contents),
                                           self._contents_failed).start())
+
+    def _show_cloud_databases(self, choice: restore.BackupChoice) -> None:
+        """A cloud-only backup's contents are not known until it is downloaded; its server databases can still
+        be restored as new ones: those of the config are offered (the same ones ``respaldos db restore
+        --from-cloud`` accepts), and a backup without a copy of the one chosen says so after the download."""
+        databases = self.config.source.databases
+        if not databases:
+            return
+        tree = self.contents_tree
+        top = tree.insert("", 0, iid="dumps", text=_("Bases de datos del servidor"), open=True,
+                          values=("", _("las de la configuración")))
+        for i, db in enumerate(databases):
+            tree.insert(top, "end", iid=f"db:{i}", text=db.label, values=("", dump_detail(db)))
+        self.dump_note.configure(text=_(
+            "Las bases de datos del servidor no vuelven a su lugar original: se restauran como una base de datos "
+            "nueva, sin tocar la que usa el punto de venta. Antes se descarga el respaldo de {provider} y se "
+            "comprueba.").format(provider=provider_text(choice.location)))
+        self.dump_row.grid(row=6, column=0, sticky="ew")
+        self._update_dump_button()
 
     def _contents_failed(self, exc: BaseException) -> None:
         self.contents_tree.delete(*self.contents_tree.get_children())
@@ -519,14 +546,30 @@ class RestoreDialog(ttk.Toplevel):
             return next((d for d in dumps if d.member == member), None)
         return dumps[0] if len(dumps) == 1 else None
 
+    def chosen_cloud_database(self) -> DatabaseSource | None:
+        """For a cloud-only backup: the configured database selected in the contents tree, or the only one."""
+        choice = self.selected
+        databases = self.config.source.databases
+        if choice is None or choice.local or not databases:
+            return None
+        selected = self.contents_tree.selection()
+        if selected and str(selected[0]).startswith("db:"):
+            index = int(str(selected[0])[len("db:"):])
+            return databases[index] if index < len(databases) else None
+        return databases[0] if len(databases) == 1 else None
+
     def _update_dump_button(self) -> None:
-        enabled = self.chosen_dump() is not None and not self.running
+        chosen = self.chosen_dump() or self.chosen_cloud_database()
+        enabled = chosen is not None and not self.running
         self.dump_button.state(["!disabled"] if enabled else ["disabled"])
 
     def restore_database(self) -> None:
         """ "Restaurar como base de datos nueva...": the dump goes into a new database beside the original
         (``dbsources.restore_dump``, on a worker thread); the database the POS uses is not touched."""
         choice, dump, contents = self.selected, self.chosen_dump(), self.contents
+        if choice is not None and not choice.local:
+            self._restore_database_from_cloud(choice)
+            return
         if choice is None or choice.path is None or dump is None or contents is None or self.running:
             if dump is None and contents is not None and restore.server_dumps(contents.manifest):
                 self.app.dialogs.info(_("Elige en «Contenido» la base de datos que quieres restaurar."))
@@ -569,6 +612,51 @@ class RestoreDialog(ttk.Toplevel):
         self.job = RestoreJob(self, work, on_progress=self._db_progress, on_done=self._db_done,
                               on_error=self._failed).start()
 
+    def _restore_database_from_cloud(self, choice: restore.BackupChoice) -> None:
+        """The same for a cloud-only backup (``restore.restore_dump_from_cloud``): step 1 downloads it with the
+        provider's checksum checked, step 2 loads the dump; the download is deleted afterwards."""
+        db = self.chosen_cloud_database()
+        if db is None or self.running:
+            if db is None and self.config.source.databases:
+                self.app.dialogs.info(_("Elige en «Contenido» la base de datos que quieres restaurar."))
+            return
+        try:
+            target = dbsources.default_restore_target(db)
+        except UserError as exc:
+            self.app.dialogs.error(str(exc))
+            return
+        provider = provider_text(choice.location)
+        question = "\n\n".join([
+            _("¿Restaurar la base de datos {name} del respaldo {when} como una base de datos nueva?").format(
+                name=db.label, when=restore.when_phrase(choice.created)),
+            _("Se creará {target} en el servidor {where}. La base de datos que usa el punto de venta no se "
+              "toca.").format(target=target, where=dbsources.where(db)),
+            _("Primero se descargará el respaldo de {provider} y se comprobará que llegó completo.").format(
+                provider=provider),
+        ])
+        if not self.app.dialogs.confirm(question, _("Restaurar"), yes=_("Restaurar"), no=_("Cancelar")):
+            return
+        self.restored_database = None
+        self.report = None
+        self.error = None
+        self.target_folder = None
+        config, name = self.config, choice.name
+
+        def work(report: Callable[[Any], None], cancel: threading.Event) -> dbsources.RestoredDatabase:
+            return restore.restore_dump_from_cloud(config, name, db, target=target, report=report, cancel=cancel)
+
+        self.progress_title.configure(text=_("Restaurando la base de datos {name}").format(name=db.label))
+        self.step_label.configure(text=_("Paso {step} de {steps}: {phase}").format(
+            step=1, steps=2, phase=restore.phase_sentence("download")))
+        self.percent_label.configure(text="0 %")
+        self.progress.configure(value=0)
+        self.current_label.configure(text=name)
+        self.cancel_button.state(["!disabled"])
+        self.cancel_button.configure(text=_("Cancelar"))
+        self.show("progress")
+        self.job = RestoreJob(self, work, on_progress=self._progress, on_done=self._db_done,
+                              on_error=self._failed).start()
+
     def _db_progress(self, loaded: int) -> None:
         done, total = self._db_bytes
         done += int(loaded)
@@ -592,8 +680,20 @@ class RestoreDialog(ttk.Toplevel):
         names = ", ".join(f"{d.name} ({d.detail})" for d in self.skipped_dumps)
         lines = [_("No se restauraron las bases de datos del servidor: {names}. Esas no vuelven a su lugar "
                    "original.").format(names=names)]
-        lines.append(_("Para recuperarlas sin tocar las que usa el punto de venta, vuelve a la lista, elígelas en "
-                       "«Contenido» y pulsa «Restaurar como base de datos nueva...», o usa en una terminal:"))
+        configured = {db.label.casefold() for db in self.config.source.databases}
+        if not any(d.from_cloud for d in self.skipped_dumps):
+            lines.append(_("Para recuperarlas sin tocar las que usa el punto de venta, vuelve a la lista, elígelas "
+                           "en «Contenido» y pulsa «Restaurar como base de datos nueva...», o usa en una terminal:"))
+        elif all(d.name.casefold() in configured for d in self.skipped_dumps):
+            # The download is deleted: the button downloads the backup again, as the command does.
+            lines.append(_("Para recuperarlas sin tocar las que usa el punto de venta, vuelve a la lista, elígelas "
+                           "en «Contenido» y pulsa «Restaurar como base de datos nueva...» (el respaldo se "
+                           "descarga otra vez de {provider}), o usa en una terminal:").format(
+                provider=provider_text(self.config.cloud.provider)))
+        else:
+            lines.append(_("Para recuperarlas sin tocar las que usa el punto de venta, usa en una terminal (el "
+                           "respaldo se descarga otra vez de {provider}):").format(
+                provider=provider_text(self.config.cloud.provider)))
         lines += [d.command(archive, self.app.config_path) for d in self.skipped_dumps]
         return "\n".join(lines)
 
@@ -609,6 +709,8 @@ class RestoreDialog(ttk.Toplevel):
         contents = self.contents if choice.local else None
         dumps = restore.server_dumps(contents.manifest) if contents is not None else []
         names = ", ".join(d.name for d in dumps)
+        if not choice.local:  # contents not known before the download: those the config backs up
+            names = ", ".join(db.label for db in self.config.source.databases)
         if dumps and len(dumps) == len(contents.files):  # type: ignore[union-attr]
             self.app.dialogs.info(_(
                 "Este respaldo solo tiene copias de bases de datos del servidor ({names}), y esas no vuelven a su "
@@ -622,7 +724,7 @@ class RestoreDialog(ttk.Toplevel):
             _("Antes se guardará un respaldo de seguridad de los datos actuales en {folder}.").format(
                 folder=self.config.destination.folder),
         ])
-        if dumps:
+        if names:
             question += "\n\n" + _(
                 "Las bases de datos del servidor ({names}) no se restauran en su lugar original; después puedes "
                 "restaurarlas como bases de datos nuevas.").format(names=names)
@@ -747,6 +849,8 @@ class RestoreDialog(ttk.Toplevel):
         self.result_notice.set(text, style)
         self.back_button.pack_forget()
         self.open_button.pack(side="left")
+        if self.skipped_dumps:  # the text sends the user back to the list for them
+            self.back_button.pack(side="left", padx=8)
         self.show("result")
         self._refresh_summary()
 
@@ -780,7 +884,7 @@ class RestoreDialog(ttk.Toplevel):
                 pass
 
     def back_to_list(self) -> None:
-        self.load_backups()
+        self.load_backups(keep_selection=True)  # the backup just used: its databases may be restored next
         self.show("choose")
 
     def open_folder(self) -> None:
