@@ -75,7 +75,9 @@ def count(server, database: str) -> int:
 
 
 def databases_like(server, prefix: str) -> list[str]:
-    return sorted(server.admin(f"SHOW DATABASES LIKE '{prefix}%'").split())
+    """The database ``prefix`` and those restored from it (other tests share the server: exact names only)."""
+    names = server.admin("SHOW DATABASES").split()
+    return sorted(n for n in names if n == prefix or n.startswith(f"{prefix}_restaurada_"))
 
 
 def leftovers() -> list[str]:
@@ -85,14 +87,14 @@ def leftovers() -> list[str]:
 
 def test_a_cloud_only_backup_offers_its_server_database_and_loads_it_as_a_new_one_after_a_checked_download(
         tk_root, open_window, saved_config, pos_data, usb, dialogs, dropbox_server, signed_in, mariadb_server):
-    name = backup_only_in_the_cloud(saved_config, mariadb_server, dropbox_server, "nube_dialogo", folders=False)
-    mariadb_server.admin("DELETE FROM ventas WHERE id > 10", database="nube_dialogo")  # today's mistake
+    name = backup_only_in_the_cloud(saved_config, mariadb_server, dropbox_server, "ventana_dialogo", folders=False)
+    mariadb_server.admin("DELETE FROM ventas WHERE id > 10", database="ventana_dialogo")  # today's mistake
     window = open_window(saved_config, sync_cloud=False)
     dialog = open_on_the_cloud_backup(tk_root, window, name)
 
     lines = tree_texts(dialog.contents_tree)
     assert lines[0] == "Bases de datos del servidor |  | las de la configuración"
-    assert lines[1] == f"nube_dialogo |  | MySQL/MariaDB · 127.0.0.1:{mariadb_server.port} · nube_dialogo"
+    assert lines[1] == f"ventana_dialogo |  | MySQL/MariaDB · 127.0.0.1:{mariadb_server.port} · ventana_dialogo"
     assert lines[2] == "Este respaldo está en Dropbox: se descargará y se comprobará al restaurarlo."
     assert dialog.dump_row.winfo_manager() == "grid"
     assert dialog.dump_button.instate(["!disabled"]), "the only configured database is the one restored"
@@ -103,21 +105,21 @@ def test_a_cloud_only_backup_offers_its_server_database_and_loads_it_as_a_new_on
     dialog._progress = lambda event: (phases.append((event.step, event.steps, event.phase)), shown(event))
     dialog.dump_button.invoke()
     question = dialogs.questions[-1]
-    assert question.startswith(f"¿Restaurar la base de datos nube_dialogo del respaldo "
+    assert question.startswith(f"¿Restaurar la base de datos ventana_dialogo del respaldo "
                                f"{restore.when_phrase(dialog.selected.created)} como una base de datos nueva?")
     assert question.endswith("Primero se descargará el respaldo de Dropbox y se comprobará que llegó completo.")
     target = question.split("Se creará ", 1)[1].split(" en el servidor ", 1)[0]
-    assert target.startswith("nube_dialogo_restaurada_")
+    assert target.startswith("ventana_dialogo_restaurada_")
     assert dialog.view == "progress" and dialog.running, "download and load run on a worker"
     assert str(dialog.step_label.cget("text")) == "Paso 1 de 2: Descargando el respaldo de la nube..."
     assert pump(tk_root, until=lambda: dialog.view == "result", timeout=120)
 
     assert dialog.restored_database is not None, dialog.result_text
-    assert dialog.result_text == (f"Se restauró la base de datos nube_dialogo como {target} en el servidor "
+    assert dialog.result_text == (f"Se restauró la base de datos ventana_dialogo como {target} en el servidor "
                                   f"127.0.0.1:{mariadb_server.port}. La original no se tocó.")
     assert phases[-1] == (2, 2, "database"), "step 2 of 2 loads the dump (the bridge shows the latest event)"
     assert count(mariadb_server, target) == SALES
-    assert count(mariadb_server, "nube_dialogo") == 10, "the database the POS uses is not touched"
+    assert count(mariadb_server, "ventana_dialogo") == 10, "the database the POS uses is not touched"
     assert [r["status"] for r in dropbox_server.requests("files/download")] == [200]
     assert leftovers() == [], "the download is deleted afterwards"
     assert list_archives(usb) == [], "nothing is kept in the backup folder"
@@ -125,7 +127,7 @@ def test_a_cloud_only_backup_offers_its_server_database_and_loads_it_as_a_new_on
 
 def test_a_cloud_copy_that_does_not_match_its_hash_is_refused_and_no_database_is_made(
         tk_root, open_window, saved_config, pos_data, usb, dialogs, dropbox_server, signed_in, mariadb_server):
-    name = backup_only_in_the_cloud(saved_config, mariadb_server, dropbox_server, "nube_no_coincide")
+    name = backup_only_in_the_cloud(saved_config, mariadb_server, dropbox_server, "ventana_no_coincide")
     dropbox_server.add_fault("files/download", "corrupt", times=99)
     window = open_window(saved_config, sync_cloud=False)
     dialog = open_on_the_cloud_backup(tk_root, window, name)
@@ -138,14 +140,14 @@ def test_a_cloud_copy_that_does_not_match_its_hash_is_refused_and_no_database_is
     assert dialog.result_text == (
         f"La copia de {name} descargada de Dropbox no coincidió con la de la nube después de {VERIFY_ATTEMPTS} "
         f"intentos, así que no se usó. Vuelve a intentar más tarde o usa otro respaldo.")
-    assert databases_like(mariadb_server, "nube_no_coincide") == ["nube_no_coincide"], "no database was made"
+    assert databases_like(mariadb_server, "ventana_no_coincide") == ["ventana_no_coincide"], "no database was made"
     assert leftovers() == []
     assert dialog.back_button.winfo_manager() == "pack"
 
 
 def test_cancel_during_the_download_loads_nothing_and_leaves_no_download(
         tk_root, open_window, saved_config, pos_data, usb, dialogs, dropbox_server, signed_in, mariadb_server):
-    name = backup_only_in_the_cloud(saved_config, mariadb_server, dropbox_server, "nube_cancelada")
+    name = backup_only_in_the_cloud(saved_config, mariadb_server, dropbox_server, "ventana_cancelada")
     dropbox_server.add_fault("files/download", "stall", retry_after=4)  # Dropbox takes its time to answer
     window = open_window(saved_config, sync_cloud=False)
     dialog = open_on_the_cloud_backup(tk_root, window, name)
@@ -157,20 +159,20 @@ def test_cancel_during_the_download_loads_nothing_and_leaves_no_download(
     assert pump(tk_root, until=lambda: dialog.view == "result", timeout=60)
 
     assert dialog.result_text == "Restauración cancelada. No se cambió nada."
-    assert databases_like(mariadb_server, "nube_cancelada") == ["nube_cancelada"]
+    assert databases_like(mariadb_server, "ventana_cancelada") == ["ventana_cancelada"]
     assert leftovers() == []
 
 
 def test_after_restoring_a_cloud_backup_in_place_the_sentence_leads_back_to_a_button_that_loads_its_database(
         tk_root, open_window, saved_config, pos_data, usb, dialogs, dropbox_server, signed_in, mariadb_server):
-    name = backup_only_in_the_cloud(saved_config, mariadb_server, dropbox_server, "nube_en_su_lugar")
+    name = backup_only_in_the_cloud(saved_config, mariadb_server, dropbox_server, "ventana_en_su_lugar")
     (pos_data / "factura F1001.xml").write_text("hoy", encoding="utf-8")
     window = open_window(saved_config, sync_cloud=False)
     dialog = open_on_the_cloud_backup(tk_root, window, name)
 
     dialog.original_button.invoke()
     assert dialogs.questions[-1].endswith(
-        "Las bases de datos del servidor (nube_en_su_lugar) no se restauran en su lugar original; después puedes "
+        "Las bases de datos del servidor (ventana_en_su_lugar) no se restauran en su lugar original; después puedes "
         "restaurarlas como bases de datos nuevas.")
     assert pump(tk_root, until=lambda: dialog.view == "result", timeout=120)
 
@@ -180,7 +182,7 @@ def test_after_restoring_a_cloud_backup_in_place_the_sentence_leads_back_to_a_bu
     assert lines[-2] == ("Para recuperarlas sin tocar las que usa el punto de venta, vuelve a la lista, elígelas en "
                          "«Contenido» y pulsa «Restaurar como base de datos nueva...» (el respaldo se descarga otra "
                          "vez de Dropbox), o usa en una terminal:")
-    assert lines[-1] == f'respaldos db restore --from-cloud {name} nube_en_su_lugar --config "{saved_config}"'
+    assert lines[-1] == f'respaldos db restore --from-cloud {name} ventana_en_su_lugar --config "{saved_config}"'
     assert leftovers() == []
 
     assert dialog.back_button.winfo_manager() == "pack", "the sentence says to go back to the list"
