@@ -576,41 +576,18 @@ class RestoreDialog(ttk.Toplevel):
             return
         entry = dump_entry(contents, dump)
         db = database_for(entry, self.config.source.databases)
-        try:
-            target = dbsources.default_restore_target(db)
-        except UserError as exc:
-            self.app.dialogs.error(str(exc))
-            return
-        question = "\n\n".join([
-            _("¿Restaurar la base de datos {name} del respaldo {when} como una base de datos nueva?").format(
-                name=db.label, when=restore.when_phrase(choice.created)),
-            _("Se creará {target} en el servidor {where}. La base de datos que usa el punto de venta no se "
-              "toca.").format(target=target, where=dbsources.where(db)),
-        ])
-        if not self.app.dialogs.confirm(question, _("Restaurar"), yes=_("Restaurar"), no=_("Cancelar")):
+        target = self._confirm_new_database(db, choice)
+        if target is None:
             return
         archive = choice.path
         size = next((f.size for f in contents.files if f.path == dump.member), 0)
         self._db_bytes = (0, max(size, 1))
-        self.restored_database = None
-        self.report = None
-        self.error = None
-        self.target_folder = None
 
         def work(report: Callable[[Any], None], cancel: threading.Event) -> dbsources.RestoredDatabase:
             return dbsources.restore_dump(archive, db, target=target, cancel=cancel, progress=report)
 
-        self.progress_title.configure(text=_("Restaurando la base de datos {name}").format(name=db.label))
-        self.step_label.configure(text=_("Cargando la copia en el servidor {where}...").format(
-            where=dbsources.where(db)))
-        self.percent_label.configure(text="0 %")
-        self.progress.configure(value=0)
-        self.current_label.configure(text=target)
-        self.cancel_button.state(["!disabled"])
-        self.cancel_button.configure(text=_("Cancelar"))
-        self.show("progress")
-        self.job = RestoreJob(self, work, on_progress=self._db_progress, on_done=self._db_done,
-                              on_error=self._failed).start()
+        self._start_database_job(db, work, self._db_progress, target, _(
+            "Cargando la copia en el servidor {where}...").format(where=dbsources.where(db)))
 
     def _restore_database_from_cloud(self, choice: restore.BackupChoice) -> None:
         """The same for a cloud-only backup (``restore.restore_dump_from_cloud``): step 1 downloads it with the
@@ -620,41 +597,54 @@ class RestoreDialog(ttk.Toplevel):
             if db is None and self.config.source.databases:
                 self.app.dialogs.info(_("Elige en «Contenido» la base de datos que quieres restaurar."))
             return
-        try:
-            target = dbsources.default_restore_target(db)
-        except UserError as exc:
-            self.app.dialogs.error(str(exc))
+        target = self._confirm_new_database(db, choice, _(
+            "Primero se descargará el respaldo de {provider} y se comprobará que llegó completo.").format(
+            provider=provider_text(choice.location)))
+        if target is None:
             return
-        provider = provider_text(choice.location)
-        question = "\n\n".join([
-            _("¿Restaurar la base de datos {name} del respaldo {when} como una base de datos nueva?").format(
-                name=db.label, when=restore.when_phrase(choice.created)),
-            _("Se creará {target} en el servidor {where}. La base de datos que usa el punto de venta no se "
-              "toca.").format(target=target, where=dbsources.where(db)),
-            _("Primero se descargará el respaldo de {provider} y se comprobará que llegó completo.").format(
-                provider=provider),
-        ])
-        if not self.app.dialogs.confirm(question, _("Restaurar"), yes=_("Restaurar"), no=_("Cancelar")):
-            return
-        self.restored_database = None
-        self.report = None
-        self.error = None
-        self.target_folder = None
         config, name = self.config, choice.name
 
         def work(report: Callable[[Any], None], cancel: threading.Event) -> dbsources.RestoredDatabase:
             return restore.restore_dump_from_cloud(config, name, db, target=target, report=report, cancel=cancel)
 
-        self.progress_title.configure(text=_("Restaurando la base de datos {name}").format(name=db.label))
-        self.step_label.configure(text=_("Paso {step} de {steps}: {phase}").format(
+        self._start_database_job(db, work, self._progress, name, _("Paso {step} de {steps}: {phase}").format(
             step=1, steps=2, phase=restore.phase_sentence("download")))
+
+    def _confirm_new_database(self, db: DatabaseSource, choice: restore.BackupChoice, *more: str) -> str | None:
+        """The new database's name, once the user agreed to create it from ``choice`` (``more``: further
+        paragraphs of the question); None when refused or when no name can be made (said in a dialog)."""
+        try:
+            target = dbsources.default_restore_target(db)
+        except UserError as exc:
+            self.app.dialogs.error(str(exc))
+            return None
+        question = "\n\n".join([
+            _("¿Restaurar la base de datos {name} del respaldo {when} como una base de datos nueva?").format(
+                name=db.label, when=restore.when_phrase(choice.created)),
+            _("Se creará {target} en el servidor {where}. La base de datos que usa el punto de venta no se "
+              "toca.").format(target=target, where=dbsources.where(db)),
+            *more,
+        ])
+        if not self.app.dialogs.confirm(question, _("Restaurar"), yes=_("Restaurar"), no=_("Cancelar")):
+            return None
+        return target
+
+    def _start_database_job(self, db: DatabaseSource, work: Callable[..., dbsources.RestoredDatabase],
+                            on_progress: Callable[[Any], None], current: str, step: str) -> None:
+        """Show the progress view for loading ``db`` and run ``work`` on a worker thread."""
+        self.restored_database = None
+        self.report = None
+        self.error = None
+        self.target_folder = None
+        self.progress_title.configure(text=_("Restaurando la base de datos {name}").format(name=db.label))
+        self.step_label.configure(text=step)
         self.percent_label.configure(text="0 %")
         self.progress.configure(value=0)
-        self.current_label.configure(text=name)
+        self.current_label.configure(text=current)
         self.cancel_button.state(["!disabled"])
         self.cancel_button.configure(text=_("Cancelar"))
         self.show("progress")
-        self.job = RestoreJob(self, work, on_progress=self._progress, on_done=self._db_done,
+        self.job = RestoreJob(self, work, on_progress=on_progress, on_done=self._db_done,
                               on_error=self._failed).start()
 
     def _db_progress(self, loaded: int) -> None:
