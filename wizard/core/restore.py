@@ -86,8 +86,8 @@ __all__ = [
     "SAFETY_KEEP_DAYS", "BackupChoice", "BackupContents", "DatabaseCheck", "OnlyServerDatabases", "PosInUse",
     "RestoreFailed", "RestoreProgress", "RestoreReport", "ServerDump", "TableCount", "changes_lost_sentence",
     "cloud_download_name", "count_rows", "count_rows_in_archive", "database_in_use", "download_backup",
-    "list_cloud_backups", "list_local_backups", "original_targets", "read_contents", "restore_dump_from_cloud",
-    "restore_to_folder", "restore_to_original", "server_dumps", "when_phrase",
+    "dumps_named", "list_cloud_backups", "list_local_backups", "original_targets", "read_contents",
+    "restore_dump_from_cloud", "restore_to_folder", "restore_to_original", "server_dumps", "when_phrase",
 ]
 
 
@@ -457,7 +457,8 @@ def server_dumps(manifest: Manifest, *, from_cloud: str | None = None) -> list[S
     return found
 
 
-def _dumps_named(dumps: list[ServerDump]) -> str:
+def dumps_named(dumps: list[ServerDump]) -> str:
+    """``caja1 (MySQL/MariaDB · caja1:3306 · sicar), ...``: the dumps as sentences name them."""
     return ", ".join(f"{d.name} ({d.detail})" for d in dumps)
 
 
@@ -635,7 +636,7 @@ class RestoreReport:
             "Aviso: las bases de datos del servidor {names} no se cargaron: restaurar en el lugar original solo "
             "devuelve archivos. Para cargarlas usa (en una base de datos nueva; con --replace, encima de la "
             "original, con el punto de venta cerrado):",
-            len(self.skipped_dumps)).format(names=_dumps_named(self.skipped_dumps))]
+            len(self.skipped_dumps)).format(names=dumps_named(self.skipped_dumps))]
         lines += [f"  {d.command(self.archive, self.config_path)}" for d in self.skipped_dumps]
         return "\n".join(lines)
 
@@ -887,7 +888,7 @@ def restore_to_original(archive: Path, config: Config, *, report: Report | None 
             "El respaldo {archive} solo tiene copias de las bases de datos del servidor {names}, y restaurar en el "
             "lugar original solo devuelve archivos: no se cambió nada. Para cargarlas usa respaldos db restore (en "
             "una base de datos nueva; con --replace, encima de la original, con el punto de venta cerrado):",
-            len(dumps)).format(archive=archive.name, names=_dumps_named(dumps)),
+            len(dumps)).format(archive=archive.name, names=dumps_named(dumps)),
             *(f"  {d.command(archive, config_path)}" for d in dumps)]))
     steps = _Steps(report, 4 + download_steps, cancel or threading.Event())
     steps.step = download_steps

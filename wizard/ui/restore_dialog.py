@@ -667,9 +667,8 @@ class RestoreDialog(ttk.Toplevel):
         """Which server databases a restore to the original place left alone, and how to bring them back."""
         if not self.skipped_dumps:
             return ""
-        names = ", ".join(f"{d.name} ({d.detail})" for d in self.skipped_dumps)
         lines = [_("No se restauraron las bases de datos del servidor: {names}. Esas no vuelven a su lugar "
-                   "original.").format(names=names)]
+                   "original.").format(names=restore.dumps_named(self.skipped_dumps))]
         configured = {db.label.casefold() for db in self.config.source.databases}
         if not any(d.from_cloud for d in self.skipped_dumps):
             lines.append(_("Para recuperarlas sin tocar las que usa el punto de venta, vuelve a la lista, elígelas "
