@@ -60,6 +60,11 @@ class DatabaseSource:
     def effective_user(self) -> str:
         return self.user or ENGINE_USERS.get(self.engine, "")
 
+    @property
+    def server_database(self) -> str:
+        """What the server knows it by: the database name (MySQL/MariaDB) or the file or alias (Firebird)."""
+        return self.database if self.engine == "mysql" else self.path
+
 
 def database_label(engine: str, name: str, database: str, path: str) -> str:
     """The name a database entry goes by: ``name`` if given, else the database name or the file's stem."""

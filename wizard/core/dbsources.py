@@ -131,8 +131,7 @@ def where(db: DatabaseSource) -> str:
 
 def describe(db: DatabaseSource) -> str:
     """One line for lists: "tienda (MySQL/MariaDB, localhost:3306)"."""
-    what = db.database if db.engine == "mysql" else db.path
-    return f"{what} ({ENGINE_NAMES.get(db.engine, db.engine)}, {where(db)})"
+    return f"{db.server_database} ({ENGINE_NAMES.get(db.engine, db.engine)}, {where(db)})"
 
 
 # -- finding the programs -------------------------------------------------------------------------------
@@ -858,7 +857,7 @@ def restore_command(archive: Path | str | None, name: str, config_path: Path | s
 def restore_target(db: DatabaseSource, target: str | None = None, *, replace: bool = False) -> str:
     """Where a restore loads the dump: the original database (``replace``), else ``target`` or a new name beside
     the original. Naming the original without ``replace`` is refused."""
-    original = db.database if db.engine == "mysql" else db.path
+    original = db.server_database
     if replace:
         return original
     target = target or default_restore_target(db)

@@ -116,7 +116,7 @@ def dump_detail(db: DatabaseSource) -> str:
     """How a configured server database is described in the contents ("MySQL/MariaDB · host:port · sicar"), as
     ``restore.server_dumps`` describes a dump from its manifest."""
     return " · ".join([dbsources.ENGINE_NAMES.get(db.engine, db.engine), dbsources.where(db),
-                       db.database if db.engine == "mysql" else db.path])
+                       db.server_database])
 
 
 def dump_entry(contents: restore.BackupContents, dump: restore.ServerDump) -> dict[str, Any]:

@@ -218,9 +218,11 @@ def describe_database(db: DatabaseSource) -> str:
     """ "Base de datos «sicar» (MySQL/MariaDB en localhost:3306, sicar)"; Firebird shows the file on the server."""
     from wizard.core.dbsources import ENGINE_NAMES, where
 
-    what = db.database if db.engine == "mysql" else db.path
     return _("Base de datos «{name}» ({engine} en {where}, {database})").format(
-        name=db.label, engine=ENGINE_NAMES.get(db.engine, db.engine), where=where(db), database=what
+        name=db.label,
+        engine=ENGINE_NAMES.get(db.engine, db.engine),
+        where=where(db),
+        database=db.server_database,
     )
 
 

@@ -469,7 +469,7 @@ class DatabaseDialog(ttk.Toplevel):
         self._engine = self.engine
         self.host_var.set(db.host)
         self.port_var.set(str(db.effective_port))
-        self.database_var.set(db.database if db.engine == "mysql" else db.path)
+        self.database_var.set(db.server_database)
         self.user_var.set(db.effective_user)
 
     def _on_return(self, event: tkinter.Event) -> None:
