@@ -19,7 +19,8 @@ from tests.helpers import ROOT, make_sales_db, respaldos_cmd, write_config
 from wizard.core import backup, config, dbsources, history, snapshot
 from wizard.core.archive import MANIFEST_NAME, Manifest, ZipWriter, read_manifest, verify_archive
 from wizard.core.config import DatabaseSource
-from wizard.core.snapshot import scan_sources
+from wizard.core.errors import UserError
+from wizard.core.snapshot import scan_sources, snapshot_sqlite
 
 
 def make_config(sources, dest, **schedule):
@@ -593,3 +594,15 @@ def test_a_snapshot_folder_of_this_process_left_by_an_earlier_run_is_removed_by_
     assert result.status == "ok", result.message
     assert not left.exists()
     assert [p.name for p in dest.iterdir()] == [result.archive.name]
+
+
+def test_a_snapshot_that_fills_its_disk_says_so_in_plain_words(tmp_path, small_filesystem):
+    source = tmp_path / "punto_de_venta.db"
+    make_sales_db(source, 30_000)  # several MiB of pages, more than the 12 MiB disk holds once filled
+    (small_filesystem / "relleno.bin").write_bytes(b"\0" * (11 << 20))
+    target = small_filesystem / "copia.sqlite"
+    with pytest.raises(UserError) as info:
+        snapshot_sqlite(source, target)
+    message = str(info.value)
+    assert message.startswith(f"No hay espacio en {small_filesystem} para la copia temporal de la base de datos")
+    assert "Libera espacio en ese disco" in message

@@ -204,11 +204,22 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
         finally:
             dst.close()
     except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            raise UserError(_("No hay espacio en {folder} para la copia temporal de la base de datos {path} "
+                              "(ocupa {size} MB). Libera espacio en ese disco y vuelve a intentar.").format(
+                folder=target.parent, path=source, size=_megabytes(source))) from None
         raise UserError(_("No se pudo copiar la base de datos {path}: {error}. Si el punto de venta la está "
                           "usando de forma intensa, vuelve a intentar en unos minutos.").format(
             path=source, error=exc)) from None
     finally:
         src.close()
+
+
+def _megabytes(path: Path) -> str:
+    try:
+        return f"{path.stat().st_size / 1e6:.1f}"
+    except OSError:
+        return "?"
 
 
 def _give_up_when_locked_for(seconds: float):
