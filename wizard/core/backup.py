@@ -225,8 +225,7 @@ def remove_leftovers(dest: Path) -> None:
     except this process's own from an earlier run whose snapshot could not be deleted then (on Windows, a
     file another program, e.g. an antivirus, still had open): the window and the scheduler run for weeks."""
     for parent in (Path(tempfile.gettempdir()), dest):
-        remove_stale_dirs(parent, SNAPSHOT_DIR_PREFIX, max_age_without_pid=86400)
-        _remove_own_snapshot_dirs(parent)
+        remove_stale_dirs(parent, SNAPSHOT_DIR_PREFIX, max_age_without_pid=86400, keep_own=_live_snapshot_dirs)
     for entry in os.scandir(dest):
         if PART_NAME_RE.match(entry.name):
             try:
@@ -234,22 +233,6 @@ def remove_leftovers(dest: Path) -> None:
                 logger.info("removed leftover %s", entry.path)
             except OSError as exc:
                 logger.warning("could not remove leftover %s: %s", entry.path, exc)
-
-
-def _remove_own_snapshot_dirs(parent: Path) -> None:
-    """This process's snapshot folders in ``parent`` that no run going on uses any more."""
-    try:
-        own = list(parent.glob(f"{SNAPSHOT_DIR_PREFIX}{os.getpid()}-*"))
-    except OSError:
-        return
-    for folder in own:
-        try:
-            if folder.is_symlink() or not folder.is_dir() or folder.resolve() in _live_snapshot_dirs:
-                continue
-        except (OSError, RuntimeError):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        logger.info("removed %s, left by an earlier run", folder)
 
 
 class _Run:

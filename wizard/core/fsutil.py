@@ -10,6 +10,7 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -92,12 +93,15 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_dirs(parent: Path, prefix: str, *, max_age_without_pid: float = 7 * 86400) -> list[Path]:
+def remove_stale_dirs(parent: Path, prefix: str, *, max_age_without_pid: float = 7 * 86400,
+                      keep_own: Collection[Path] | None = None) -> list[Path]:
     """Remove this user's folders ``<prefix><pid>-*`` in ``parent`` whose process is gone.
 
     For the private temporary folders of a run that was killed (power cut, Task Manager, SIGKILL skip every
     ``finally``): SQLite snapshots, database tools' files. Folders without a pid (older versions) go once
     they are ``max_age_without_pid`` seconds old. Symlinks and other users' folders are left alone.
+    With ``keep_own`` (resolved paths still in use), this process's own folders count as stale too, except
+    those: a long-running process (the window, the scheduler) cleans up after its own earlier runs.
     """
     removed: list[Path] = []
     try:
@@ -111,15 +115,17 @@ def remove_stale_dirs(parent: Path, prefix: str, *, max_age_without_pid: float =
                 continue
             if hasattr(os, "getuid") and folder.stat().st_uid != os.getuid():
                 continue  # another user's (a shared /tmp): not ours to judge
-            if m:
+            if m and keep_own is not None and int(m.group(1)) == os.getpid():
+                stale = folder.resolve() not in keep_own
+            elif m:
                 stale = not pid_alive(int(m.group(1)))
             else:
                 stale = time.time() - folder.stat().st_mtime > max_age_without_pid
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop in resolve()
             continue
         if stale:
             shutil.rmtree(folder, ignore_errors=True)
             if not folder.exists():
-                logger.info("removed %s, left by a process that was killed", folder)
+                logger.info("removed %s, left by a process that was killed or an earlier run", folder)
                 removed.append(folder)
     return removed
