@@ -57,6 +57,11 @@ logger = logging.getLogger(__name__)
 
 KINDS = {"mysql": "mysql-dump", "firebird": "firebird-gbak"}
 DUMP_KINDS = frozenset(KINDS.values())
+
+
+def engine_of_kind(kind: str, default: str = "") -> str:
+    """The engine ("mysql", "firebird") whose dumps have this manifest ``kind``; ``default`` for others."""
+    return next((engine for engine, k in KINDS.items() if k == kind), default)
 SUFFIXES = {"mysql": ".sql", "firebird": ".fbk"}
 ENGINE_NAMES = {"mysql": "MySQL/MariaDB", "firebird": "Firebird"}
 ARCHIVE_FOLDER = "bases_de_datos"

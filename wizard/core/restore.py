@@ -58,8 +58,8 @@ from wizard.core.config import CloudConfig, Config, DatabaseSource, RetentionCon
 from wizard.core.dbsources import (
     DUMP_KINDS,
     ENGINE_NAMES,
-    KINDS,
     RestoredDatabase,
+    engine_of_kind,
     find_dump,
     find_tool,
     restore_command,
@@ -445,7 +445,7 @@ def server_dumps(manifest: Manifest, *, from_cloud: str | None = None) -> list[S
         if mf.kind not in DUMP_KINDS:
             continue
         entry = entries.get(mf.path, {})
-        engine = str(entry.get("engine") or next((e for e, k in KINDS.items() if k == mf.kind), ""))
+        engine = str(entry.get("engine") or engine_of_kind(mf.kind))
         parts = [ENGINE_NAMES.get(engine, engine)]
         if entry.get("host"):
             parts.append(f"{entry['host']}:{entry.get('port') or ''}".rstrip(":"))

@@ -126,7 +126,7 @@ def dump_entry(contents: restore.BackupContents, dump: restore.ServerDump) -> di
         if str(entry.get("path", "")) == dump.member:
             return dict(entry)
     kind = next((f.kind for f in contents.files if f.path == dump.member), "")
-    engine = next((e for e, k in dbsources.KINDS.items() if k == kind), "mysql")
+    engine = dbsources.engine_of_kind(kind, default="mysql")
     return {"path": dump.member, "name": dump.name, "engine": engine}
 
 
