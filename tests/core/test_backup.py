@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, make_sales_db, respaldos_cmd, write_config
-from wizard.core import backup, config, dbsources, history, snapshot
+from wizard.core import backup, config, dbsources, history, machine, snapshot
 from wizard.core.archive import MANIFEST_NAME, Manifest, ZipWriter, read_manifest, verify_archive
 from wizard.core.config import DatabaseSource
 from wizard.core.errors import UserError
@@ -318,7 +318,7 @@ def test_sigkill_mid_write_leaves_old_backups_intact_and_no_final_name(tmp_path)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     left = [p.name for p in temp.iterdir()]
-    assert left == [n for n in left if n.startswith(f"{backup.SNAPSHOT_DIR_PREFIX}{proc.pid}-")] and left
+    assert left == [n for n in left if n.startswith(f"{backup.snapshot_dir_prefix(machine.current())}{proc.pid}-")] and left
     finals = backup.list_archives(dest)
     assert [a.name for a in finals] == [old.name]
     assert old.path.read_bytes() == old_bytes
@@ -515,13 +515,13 @@ def test_a_snapshot_folder_is_removed_only_when_its_process_is_gone(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True)
     dead_pid = int(dead.stdout)
-    gone = tmp_path / f"{backup.SNAPSHOT_DIR_PREFIX}{dead_pid}-abc"
-    mine = tmp_path / f"{backup.SNAPSHOT_DIR_PREFIX}{os.getpid()}-def"
+    gone = tmp_path / f"{backup.LEGACY_SNAPSHOT_DIR_PREFIX}{dead_pid}-abc"
+    mine = tmp_path / f"{backup.LEGACY_SNAPSHOT_DIR_PREFIX}{os.getpid()}-def"
     unrelated = tmp_path / "respaldos-snapshots-de-otro"
     for folder in (gone, mine, unrelated):
         folder.mkdir()
         (folder / "punto_de_venta.db").write_bytes(b"x" * 100)
-    removed = backup.remove_stale_dirs(tmp_path, backup.SNAPSHOT_DIR_PREFIX)
+    removed = backup.remove_stale_dirs(tmp_path, backup.LEGACY_SNAPSHOT_DIR_PREFIX)
     assert removed == [gone]
     assert not gone.exists() and mine.exists() and unrelated.exists()
 
@@ -587,7 +587,7 @@ def test_a_snapshot_folder_of_this_process_left_by_an_earlier_run_is_removed_by_
     (data / "a.txt").write_text("a")
     dest = tmp_path / "r"
     dest.mkdir()
-    left = dest / f"{backup.SNAPSHOT_DIR_PREFIX}{os.getpid()}-anterior"
+    left = dest / f"{backup.snapshot_dir_prefix(machine.current())}{os.getpid()}-anterior"
     left.mkdir()
     (left / "db0.sqlite").write_bytes(b"x" * 100)  # a full copy of the POS database, in real life
     result = backup.run_backup(make_config([data], dest))

@@ -41,6 +41,7 @@ from isal import isal_zlib
 
 from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
 from wizard.core.fsutil import fsync_dir
+from wizard.core.machine import manifest_machine
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -648,6 +649,9 @@ class Manifest:
     # Server databases dumped into the archive: engine, host, port, database or file, user (never a
     # password) and the member ("path") that holds the dump.
     databases: list[dict[str, object]] = field(default_factory=list)
+    # The installation that made it: {"id": uuid, "name": "Caja 1", "host": computer name}; None in archives
+    # made before installations had ids.
+    machine: dict[str, str] | None = None
 
     def to_json(self) -> bytes:
         data = {
@@ -657,6 +661,8 @@ class Manifest:
         }
         if self.databases:
             data["databases"] = self.databases
+        if self.machine:
+            data["machine"] = self.machine
         return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
     @classmethod
@@ -669,7 +675,8 @@ class Manifest:
                    created=str(data.get("created", "")), host=str(data.get("host", "")),
                    sources=list(data.get("sources", [])), files=files,
                    format=int(data.get("format", MANIFEST_FORMAT)),
-                   databases=[d for d in data.get("databases", []) if isinstance(d, dict)])
+                   databases=[d for d in data.get("databases", []) if isinstance(d, dict)],
+                   machine=manifest_machine(data.get("machine")))
 
 
 # -- reading --------------------------------------------------------------------------------------

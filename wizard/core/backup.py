@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 import filelock
 
 from wizard import __version__
-from wizard.core import dbsources, history, paths
+from wizard.core import dbsources, history, machine, paths
 from wizard.core.archive import (
     MANIFEST_NAME,
     ZIP64_LIMIT,
@@ -47,8 +46,11 @@ from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
 
-ARCHIVE_NAME_RE = re.compile(r"^respaldo_(\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d)\.zip$")
-PART_NAME_RE = re.compile(r"^respaldo_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.zip\.part$")
+# respaldo_YYYY-MM-DD_HH-MM-SS[_TAG].zip: TAG (ASCII letters, digits, hyphens) names the installation
+# (wizard.core.machine); archives made before installations had ids have none.
+ARCHIVE_NAME_RE = re.compile(r"^respaldo_(\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d)(?:_([A-Za-z0-9-]{1,40}))?\.zip$")
+PART_NAME_RE = re.compile(r"^respaldo_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(?:_([A-Za-z0-9-]{1,40}))?\.zip\.part$")
+LEGACY_PART_AGE = 3600  # an untagged .part (an older version's) is left alone this long: it may be in use
 NAME_TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
 READ_ATTEMPTS = 3
 LOCK_FILE_NAME = "respaldo.lock"
@@ -99,6 +101,7 @@ class ArchiveInfo:
     name: str
     created: datetime
     size: int
+    tag: str | None = None  # the installation's tag in the name; None for an archive made before ids
 
 
 class DestinationMissing(UserError):
@@ -113,8 +116,15 @@ class _SourceUnreadable(Exception):
         self.error = error
 
 
-def archive_name(when: datetime) -> str:
-    return f"respaldo_{when.strftime(NAME_TIME_FORMAT)}.zip"
+def archive_name(when: datetime, tag: str | None = None) -> str:
+    suffix = f"_{tag}" if tag else ""
+    return f"respaldo_{when.strftime(NAME_TIME_FORMAT)}{suffix}.zip"
+
+
+def archive_tag(name: str) -> str | None:
+    """The installation tag in an archive's (or its .part's) name; None without one."""
+    m = ARCHIVE_NAME_RE.match(name) or PART_NAME_RE.match(name)
+    return m.group(m.re.groups) if m else None
 
 
 def parse_archive_name(name: str) -> datetime | None:
@@ -142,9 +152,41 @@ def list_archives(folder: str | Path) -> list[ArchiveInfo]:
             size = entry.stat().st_size
         except OSError:
             continue
-        found.append(ArchiveInfo(Path(entry.path), entry.name, created, size))
-    found.sort(key=lambda a: a.created, reverse=True)
+        found.append(ArchiveInfo(Path(entry.path), entry.name, created, size, archive_tag(entry.name)))
+    found.sort(key=lambda a: (a.created, a.name), reverse=True)
     return found
+
+
+# (path, size, mtime_ns) -> the manifest's machine entry, for untagged archives (read once per process)
+_untagged_owner_cache: dict[tuple[str, int, int], dict[str, str] | None] = {}
+
+
+def manifest_machine_of(path: Path) -> dict[str, str] | None:
+    """The ``machine`` entry of an archive's manifest (None when it has none or cannot be read)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _untagged_owner_cache:
+        try:
+            _untagged_owner_cache[key] = read_manifest(path).machine
+        except (UserError, OSError):
+            _untagged_owner_cache[key] = None
+        if len(_untagged_owner_cache) > 4096:
+            _untagged_owner_cache.clear()
+    return _untagged_owner_cache[key]
+
+
+def is_own(archive: ArchiveInfo, me: machine.Machine) -> bool:
+    """Whether ``me`` made this archive: by the tag in its name; an untagged one by its manifest."""
+    owned = me.owns_tag(archive.tag)
+    return owned if owned is not None else me.owns_manifest(manifest_machine_of(archive.path))
+
+
+def own_archives(folder: str | Path, me: machine.Machine) -> list[ArchiveInfo]:
+    """This installation's finished archives in ``folder``, newest first."""
+    return [a for a in list_archives(folder) if is_own(a, me)]
 
 
 def check_destination(folder: str | Path) -> Path:
@@ -176,13 +218,15 @@ def _disk_full(folder: Path, needed: int | None = None) -> UserError:
                        "elige otra carpeta.").format(folder=folder))
 
 
-def estimate_archive_size(scan: Scan, dest: Path, dumps: Sequence[dbsources.PreparedDump] = ()) -> int:
-    """A cautious guess: the last archive's size plus 20 %, or 60 % of the data for a first backup.
+def estimate_archive_size(scan: Scan, dest: Path, dumps: Sequence[dbsources.PreparedDump] = (),
+                          me: machine.Machine | None = None) -> int:
+    """A cautious guess: this installation's last archive's size plus 20 %, or 60 % of the data for a first
+    backup.
 
     Server databases the last archive does not hold yet (all of them for a first backup) add 60 % of the
     size the server reports for them, or DUMP_ALLOWANCE when it reported none.
     """
-    previous = list_archives(dest)
+    previous = own_archives(dest, me) if me is not None else list_archives(dest)
     if previous:
         held = _dumps_in(previous[0].path)
         estimate = int(previous[0].size * 1.2) + (1 << 20)
@@ -213,26 +257,43 @@ def _sqlite_size_hint(item: Item) -> int:
     return item.size + wal
 
 
-SNAPSHOT_DIR_PREFIX = "respaldos-snap-"
+LEGACY_SNAPSHOT_DIR_PREFIX = "respaldos-snap-"  # before installations had ids: respaldos-snap-<pid>-...
+
+
+def snapshot_dir_prefix(me: machine.Machine) -> str:
+    """``respaldos-snapshot-<short id>-``: a folder beside the archives, on a disk other tills share, is
+    only ever cleaned up by the installation that made it."""
+    return f"respaldos-snapshot-{me.short}-"
+
 # Snapshot folders of the runs going on in this process: the only ones with this process's id to keep.
 _live_snapshot_dirs: set[Path] = set()
 
 
-def remove_leftovers(dest: Path) -> None:
+def remove_leftovers(dest: Path, me: machine.Machine) -> None:
     """What a run that was killed left: half-written archives (never a final name) and its private snapshot
     folder (a full copy of the databases, in the temp folder or beside the archives), removed on the next
     run. A folder whose process still runs (a backup of another user, or another destination) is kept,
     except this process's own from an earlier run whose snapshot could not be deleted then (on Windows, a
-    file another program, e.g. an antivirus, still had open): the window and the scheduler run for weeks."""
+    file another program, e.g. an antivirus, still had open): the window and the scheduler run for weeks.
+    Only this installation's: another till's .part in a shared folder may be being written right now. An
+    untagged .part (an older version's) goes once it is LEGACY_PART_AGE old."""
     for parent in (Path(tempfile.gettempdir()), dest):
-        remove_stale_dirs(parent, SNAPSHOT_DIR_PREFIX, max_age_without_pid=86400, keep_own=_live_snapshot_dirs)
+        remove_stale_dirs(parent, snapshot_dir_prefix(me), max_age_without_pid=86400, keep_own=_live_snapshot_dirs)
+    remove_stale_dirs(Path(tempfile.gettempdir()), LEGACY_SNAPSHOT_DIR_PREFIX, max_age_without_pid=86400)
     for entry in os.scandir(dest):
-        if PART_NAME_RE.match(entry.name):
-            try:
-                os.unlink(entry.path)
-                logger.info("removed leftover %s", entry.path)
-            except OSError as exc:
-                logger.warning("could not remove leftover %s: %s", entry.path, exc)
+        m = PART_NAME_RE.match(entry.name)
+        if not m:
+            continue
+        try:
+            owned = me.owns_tag(m.group(1))
+            if owned is None:
+                owned = time.time() - entry.stat().st_mtime > LEGACY_PART_AGE
+            if not owned:
+                continue
+            os.unlink(entry.path)
+            logger.info("removed leftover %s", entry.path)
+        except OSError as exc:
+            logger.warning("could not remove leftover %s: %s", entry.path, exc)
 
 
 class _Run:
@@ -252,6 +313,7 @@ class _Run:
         self.read_back: dict[str, ReadBack | None] = {}
         self.dumps: list[dbsources.PreparedDump] = []
         self._deleting: list[threading.Thread] = []
+        self.me = machine.current(config.machine.name)
 
     def report(self, phase: str, current: str = "") -> None:
         if self._report is None:
@@ -267,7 +329,7 @@ class _Run:
 
     def execute(self, started: datetime) -> tuple[Path, int]:
         dest = check_destination(self.config.destination.folder)
-        remove_leftovers(dest)
+        remove_leftovers(dest, self.me)
         self.report("scan")
         # Sources may be server databases only (no folders).
         scan = scan_sources(self.config.source.paths, self.config.source.exclude, dest) \
@@ -276,13 +338,13 @@ class _Run:
         # Each server database is reached before anything is written: a stopped server fails right away.
         self.dumps = dbsources.prepare_dumps(self.config.source.databases, {r["archive_path"] for r in scan.roots})
         self.total = scan.total_bytes + sum(d.expected_bytes for d in self.dumps)
-        needed = estimate_archive_size(scan, dest, self.dumps)
+        needed = estimate_archive_size(scan, dest, self.dumps, self.me)
         if shutil.disk_usage(dest).free < needed:
             raise _disk_full(dest, needed)
-        name = archive_name(started)
+        name = archive_name(started, self.me.tag)
         while (dest / name).exists():
             started += timedelta(seconds=1)
-            name = archive_name(started)
+            name = archive_name(started, self.me.tag)
         final = dest / name
         part = dest / f"{name}.part"
         try:
@@ -302,8 +364,8 @@ class _Run:
     def _write(self, part: Path, scan: Scan, started: datetime, dest: Path) -> Manifest:
         manifest = Manifest(app="Respaldos", version=__version__,
                             created=started.astimezone().isoformat(timespec="seconds"),
-                            host=socket.gethostname(), sources=scan.roots)
-        snap_dir = Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_DIR_PREFIX}{os.getpid()}-",
+                            host=self.me.host, sources=scan.roots, machine=self.me.manifest_entry())
+        snap_dir = Path(tempfile.mkdtemp(prefix=f"{snapshot_dir_prefix(self.me)}{os.getpid()}-",
                                          dir=self._snapshot_parent(scan, dest)))
         _live_snapshot_dirs.add(snap_dir.resolve())
         try:
@@ -495,9 +557,10 @@ class _Run:
 
 
 def apply_retention(config: Config, dest: Path, keep: Path | None = None) -> list[str]:
-    """Delete local archives no rule keeps; returns the names deleted. Other files are never touched.
-    Safety backups (made before a restore) are kept SAFETY_KEEP_DAYS days, outside the rules."""
-    archives = list_archives(dest)
+    """Delete this installation's archives no rule keeps; returns the names deleted. Other files, and other
+    installations' archives, are never touched nor counted. Safety backups (made before a restore) are kept
+    SAFETY_KEEP_DAYS days, outside the rules."""
+    archives = own_archives(dest, machine.current(config.machine.name))
     safety = {e.archive for e in history.read() if e.trigger == "before-restore" and e.succeeded and e.archive}
     expired = select_expired_with_safety([(a.created, a) for a in archives], config.retention,
                                          lambda a: a.name in safety, datetime.now())

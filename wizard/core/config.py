@@ -114,12 +114,18 @@ class CloudConfig:
 
 
 @dataclass
+class MachineConfig:
+    name: str = ""  # how this installation is called ("Caja 1"); empty: the computer's name
+
+
+@dataclass
 class Config:
     source: SourceConfig = field(default_factory=SourceConfig)
     destination: DestinationConfig = field(default_factory=DestinationConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     cloud: CloudConfig = field(default_factory=CloudConfig)
+    machine: MachineConfig = field(default_factory=MachineConfig)
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,9 @@ SECTIONS: dict[str, type] = {
     "schedule": ScheduleConfig,
     "retention": RetentionConfig,
     "cloud": CloudConfig,
+    "machine": MachineConfig,
 }
+MACHINE_NAME_MAX = 60
 REQUIRED_SECTIONS = ("source", "destination")
 
 
@@ -276,6 +284,15 @@ def validate_dict(data: dict[str, Any]) -> list[Problem]:
         folder = cloud.get("folder", "/Respaldos")
         if isinstance(folder, str) and not folder.strip("/ "):
             add("cloud.folder", _("indica el nombre de una carpeta, por ejemplo \"/Respaldos\""))
+
+    machine = data.get("machine") if isinstance(data.get("machine"), dict) else None
+    if machine is not None and "name" in machine:
+        name = machine["name"]
+        if not isinstance(name, str):
+            add("machine.name", _("debe ser un texto entre comillas"))
+        elif len(name.strip()) > MACHINE_NAME_MAX or any(ord(c) < 32 for c in name):
+            add("machine.name", _("{value} no sirve como nombre del equipo: usa hasta {count} letras, números y "
+                                  "espacios").format(value=_show(name), count=MACHINE_NAME_MAX))
     return problems
 
 
@@ -354,6 +371,8 @@ def to_dict(config: Config) -> dict[str, Any]:
     for key in ("account", "dropbox_app_key"):
         if not data["cloud"][key]:
             del data["cloud"][key]
+    if not data["machine"]["name"].strip():
+        del data["machine"]
     return data
 
 

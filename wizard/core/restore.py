@@ -43,7 +43,7 @@ from pathlib import Path
 
 from isal import isal_zlib
 
-from wizard.core import history, paths
+from wizard.core import history, machine, paths
 from wizard.core.archive import (
     Manifest,
     ManifestFile,
@@ -167,6 +167,9 @@ class BackupChoice:
     verified: bool | None = None  # True: verified when it was made (history); None: not known
     safety: bool = False  # made automatically before a restore
     in_cloud: bool = False  # a local archive that also has a copy in the cloud
+    mine: bool = True  # made by this installation (wizard.core.machine); others are listed apart
+    owner: str = ""  # for another installation's backup: its name ("Caja 2"), or its short id
+    owner_id: str = ""  # that installation's id when its manifest was read, else its short id from the name
 
     @property
     def local(self) -> bool:
@@ -188,17 +191,46 @@ def _history_marks() -> tuple[set[str], set[str]]:
     return verified, safety
 
 
+def _owner_fields(name: str, me: machine.Machine, path: Path | None = None) -> dict:
+    """``mine``/``owner``/``owner_id`` of a backup: by its name's tag; a local untagged one by its manifest."""
+    from wizard.core.backup import archive_tag, manifest_machine_of
+
+    tag = archive_tag(name)
+    owned = me.owns_tag(tag)
+    if owned is None:  # made before installations had ids, or renamed: only a local manifest can tell
+        found = manifest_machine_of(path) if path is not None else None
+        if me.owns_manifest(found):
+            return {"mine": True}
+        return {"mine": False, "owner": found["name"] or found["host"] or machine.short_id(found["id"]),
+                "owner_id": found["id"]}
+    if owned:
+        return {"mine": True}
+    found = manifest_machine_of(path) if path is not None else None
+    if found is not None and machine.short_id(found["id"]) == machine.tag_short(tag):
+        return {"mine": False, "owner": found["name"] or found["host"] or machine.tag_label(tag),
+                "owner_id": found["id"]}
+    return {"mine": False, "owner": machine.tag_label(tag), "owner_id": machine.tag_short(tag)}
+
+
+def _mine_first(choices: list[BackupChoice]) -> list[BackupChoice]:
+    """This installation's backups first, newest first; then the others', newest first."""
+    return sorted(choices, key=lambda c: (not c.mine, -c.created.timestamp(), c.name))
+
+
 def list_local_backups(config: Config) -> list[BackupChoice]:
-    """The backups in the destination folder, newest first (empty when the folder is not there)."""
+    """The backups in the destination folder, this installation's first, each part newest first (empty when
+    the folder is not there)."""
     from wizard.core.backup import list_archives
 
     folder = Path(os.path.expanduser(config.destination.folder)) if config.destination.folder else None
     if folder is None or not folder.is_dir():
         return []
     verified, safety = _history_marks()
-    return [BackupChoice(name=a.name, created=a.created, size=a.size, location="local", path=a.path,
-                         verified=True if a.name in verified else None, safety=a.name in safety)
-            for a in list_archives(folder)]
+    me = machine.current(config.machine.name)
+    return _mine_first([BackupChoice(name=a.name, created=a.created, size=a.size, location="local", path=a.path,
+                                     verified=True if a.name in verified else None, safety=a.name in safety,
+                                     **_owner_fields(a.name, me, a.path))
+                        for a in list_archives(folder)])
 
 
 def list_cloud_backups(config: Config) -> list[BackupChoice]:
@@ -216,14 +248,15 @@ def list_cloud_backups(config: Config) -> list[BackupChoice]:
         files = provider.list()
     finally:
         provider.close()
+    me = machine.current(config.machine.name)
     found = []
     for remote in files:
         created = parse_archive_name(remote.name)
         if created is not None:
             found.append(BackupChoice(name=remote.name, created=created, size=remote.size,
-                                      location=config.cloud.provider, verified=True))
-    found.sort(key=lambda c: c.created, reverse=True)
-    return found
+                                      location=config.cloud.provider, verified=True,
+                                      **_owner_fields(remote.name, me)))
+    return _mine_first(found)
 
 
 def merge_choices(local: list[BackupChoice], cloud: list[BackupChoice]) -> list[BackupChoice]:
@@ -232,8 +265,7 @@ def merge_choices(local: list[BackupChoice], cloud: list[BackupChoice]) -> list[
     merged = [replace(c, in_cloud=c.name in names) for c in local]
     have = {c.name for c in local}
     merged += [c for c in cloud if c.name not in have]
-    merged.sort(key=lambda c: c.created, reverse=True)
-    return merged
+    return _mine_first(merged)
 
 
 def downloads_dir() -> Path:
