@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
@@ -74,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-cloud", metavar="NOMBRE",
                    help=_("descarga de la nube el respaldo NOMBRE (respaldo_AAAA-MM-DD_HH-MM-SS.zip) y lo restaura"))
     p.add_argument("--force", action="store_true", help=_("permite restaurar en una carpeta que no está vacía"))
+    p = sub.add_parser("machine", parents=[config_opt], help=_("muestra el nombre y el identificador de este equipo"))
+    actions = p.add_subparsers(dest="machine_command", metavar="ACCIÓN", parser_class=_Parser)
+    p = actions.add_parser("adopt", parents=[config_opt],
+                           help=_("este equipo reemplaza a otro: sigue con sus respaldos (su identificador y nombre)"))
+    p.add_argument("id", metavar="ID", help=_("el identificador del otro equipo (respaldos list lo muestra)"))
+    p.add_argument("--name", metavar="NOMBRE", help=_("el nombre que tendrá este equipo (si no, el del otro)"))
     sub.add_parser("run", parents=[config_opt],
                    help=_("mantiene los respaldos programados sin ventana (Ctrl+C para salir)"))
     _add_db_parsers(sub, config_opt)
@@ -177,18 +184,58 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from wizard.core.backup import check_destination, format_size, list_archives
+    """This installation's backups first, as before; other installations' apart, each named."""
+    from wizard.core.backup import check_destination, format_size
+    from wizard.core.restore import list_local_backups
 
     config = _load_config(args)
     dest = check_destination(config.destination.folder)
-    archives = list_archives(dest)
-    if not archives:
+    choices = list_local_backups(config)
+    if not choices:
         print(_("No hay respaldos en {folder}.").format(folder=dest))
         return EXIT_OK
-    for a in archives:
-        print(f"{a.created:%Y-%m-%d %H:%M:%S}  {format_size(a.size):>10}  {a.name}")
-    print(ngettext("{count} respaldo en {folder}.", "{count} respaldos en {folder}.", len(archives)).format(
-        count=len(archives), folder=dest))
+    mine = [c for c in choices if c.mine]
+    others = [c for c in choices if not c.mine]
+    for c in mine:
+        print(f"{c.created:%Y-%m-%d %H:%M:%S}  {format_size(c.size):>10}  {c.name}")
+    if mine:
+        print(ngettext("{count} respaldo en {folder}.", "{count} respaldos en {folder}.", len(mine)).format(
+            count=len(mine), folder=dest))
+    else:
+        print(_("No hay respaldos de este equipo en {folder}.").format(folder=dest))
+    if others:
+        print()
+        print(_("De otros equipos (este equipo no los borra ni los cuenta):"))
+        for c in others:
+            print(f"{c.created:%Y-%m-%d %H:%M:%S}  {format_size(c.size):>10}  {c.name}  "
+                  + _("de {name}").format(name=c.owner))
+        owners: dict[str, str] = {}
+        for c in others:
+            owners.setdefault(c.owner_id, c.owner)
+        for owner_id, name in owners.items():
+            print("  " + _("{name}: identificador {id}").format(name=name, id=owner_id))
+    return EXIT_OK
+
+
+def cmd_machine(args: argparse.Namespace) -> int:
+    """``machine``: this installation's name and id; ``machine adopt ID``: this computer replaces another."""
+    from wizard.core import machine
+    from wizard.core.backup import installations_in
+
+    config = _load_config(args)
+    if args.machine_command == "adopt":
+        folder = Path(os.path.expanduser(config.destination.folder))
+        known = installations_in(folder) if folder.is_dir() else {}
+        previous = machine.current(config.machine.name)
+        me = machine.adopt_installation(config, _config_path(args), args.id, known, name=args.name)
+        print(_("Este equipo reemplaza a {name}: sus respaldos nuevos siguen con los de ese equipo (identificador "
+                "{id}) y las reglas de conservación se aplican a ellos. El identificador anterior de este equipo "
+                "era {previous}.").format(name=me.name, id=me.id, previous=previous.id))
+        return EXIT_OK
+    me = machine.current(config.machine.name)
+    print(_("Este equipo: {name} (computadora {host})").format(name=me.name, host=me.host))
+    print(_("Identificador: {id}").format(id=me.id))
+    print(_("Sus respaldos se llaman respaldo_AAAA-MM-DD_HH-MM-SS_{tag}.zip").format(tag=me.tag))
     return EXIT_OK
 
 
@@ -413,7 +460,7 @@ def _commands() -> dict:
     from wizard.core.cloud import commands as cloud_commands
 
     return {"backup": cmd_backup, "list": cmd_list, "verify": cmd_verify, "restore": cmd_restore,
-            "run": cmd_run, "db": cmd_db, **cloud_commands.COMMANDS}
+            "run": cmd_run, "db": cmd_db, "machine": cmd_machine, **cloud_commands.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from wizard.core.archive import read_manifest
 
 PERCENT_LINE = re.compile(r"^\s*(\d{1,3})%$")
 RESULT_LINE = re.compile(
-    r"^Respaldo guardado y verificado: (respaldo_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.zip) "
+    r"^Respaldo guardado y verificado: (respaldo_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(?:_[A-Za-z0-9-]+)?\.zip) "
     r"\(\d+(\.\d)? (B|KB|MB|GB)\) en \d+\.\d s\.$")
 GUI_MODULES = ("tkinter", "_tkinter", "ttkbootstrap", "wizard.ui")
 
@@ -177,7 +177,7 @@ def test_list_shows_each_backup_with_date_and_size_newest_first_and_ignores_othe
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     stamp = newest.name.removeprefix("respaldo_").removesuffix(".zip")
-    day, clock = stamp.split("_")
+    day, clock = stamp.split("_")[:2]
     assert [line.split() for line in lines[:3]] == [
         [day, clock.replace("-", ":"), *size_text.split(), newest.name],
         ["2026-11-20", "20:00:00", *size_text.split(), older.name],

@@ -189,6 +189,17 @@ def own_archives(folder: str | Path, me: machine.Machine) -> list[ArchiveInfo]:
     return [a for a in list_archives(folder) if is_own(a, me)]
 
 
+def installations_in(folder: str | Path) -> dict[str, dict[str, str]]:
+    """The installations whose archives are in ``folder``, by id, each with the name and host of its newest
+    archive's manifest (archives made before ids are left out)."""
+    found: dict[str, dict[str, str]] = {}
+    for archive in list_archives(folder):  # newest first: the first seen of each is its newest
+        entry = manifest_machine_of(archive.path)
+        if entry is not None and entry["id"] not in found:
+            found[entry["id"]] = entry
+    return found
+
+
 def check_destination(folder: str | Path) -> Path:
     """The destination must exist already; it is never created here."""
     path = Path(os.path.expanduser(str(folder)))

@@ -23,6 +23,8 @@ from pathlib import Path
 import filelock
 
 from wizard.core import paths
+from wizard.core.config import Config
+from wizard.core.config import save as save_config
 from wizard.core.errors import UserError
 from wizard.core.fsutil import atomic_write_bytes
 from wizard.i18n import _
@@ -143,11 +145,7 @@ def current(name: str = "") -> Machine:
 def adopt(machine_id: str) -> str:
     """Take over another installation's id (this computer replaces it); returns the previous id, which is
     kept in the file so that nothing is forgotten."""
-    new_id = _valid_id(machine_id.strip())
-    if new_id is None:
-        raise UserError(_("«{value}» no es el identificador de un equipo (se espera algo como "
-                          "3f2a9c1b-0d4e-4a8b-9c1d-2e3f4a5b6c7d; respaldos list --all lo muestra).").format(
-            value=machine_id))
+    new_id = resolve_id(machine_id, {})
     previous = installation_id()
     with filelock.FileLock(str(machine_file()) + ".lock", timeout=30):
         data = _read_file()
@@ -165,3 +163,31 @@ def manifest_machine(raw: object) -> dict[str, str] | None:
     if not isinstance(raw, dict) or not _valid_id(raw.get("id")):
         return None
     return {"id": str(raw["id"]), "name": str(raw.get("name", "")), "host": str(raw.get("host", ""))}
+
+
+def resolve_id(value: str, known: dict[str, dict[str, str]]) -> str:
+    """A full id from what the user typed: the id itself, or the 8-digit short id of one of ``known``
+    (the installations whose backups were found)."""
+    value = value.strip()
+    full = _valid_id(value)
+    if full:
+        return full
+    matches = [i for i in known if short_id(i) == value.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    raise UserError(_("«{value}» no es el identificador de un equipo (se espera algo como "
+                      "3f2a9c1b-0d4e-4a8b-9c1d-2e3f4a5b6c7d; respaldos list lo muestra).").format(value=value))
+
+
+def adopt_installation(cfg: Config, config_path: Path, value: str, known: dict[str, dict[str, str]],
+                       name: str | None = None) -> Machine:
+    """This computer replaces another installation: take its id and (unless ``name`` is given) the name its
+    newest backup in ``known`` recorded, saved in the config. Its backups are then this installation's: their
+    keep rules apply, and new backups carry its tag."""
+    full = resolve_id(value, known)
+    new_name = name if name is not None else known.get(full, {}).get("name", "") or cfg.machine.name
+    if new_name != cfg.machine.name:
+        cfg.machine.name = new_name
+        save_config(cfg, config_path)  # first: a name the validator refuses changes nothing
+    adopt(full)
+    return current(cfg.machine.name)

@@ -32,6 +32,7 @@ class Step(ttk.Frame):
     """One page of the wizard. Subclasses build their fields in ``build`` and set ``section``."""
 
     section = ""  # the config section this step edits ("source", "destination", ...)
+    also_sections: tuple[str, ...] = ()  # other sections with a field on this step ("machine")
     short_title = ""  # in the step list on the left
     heading = ""  # the question at the top of the page
     intro = ""  # one or two sentences under it

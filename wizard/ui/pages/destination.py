@@ -8,7 +8,7 @@ from pathlib import Path
 
 import ttkbootstrap as ttk
 
-from wizard.core import drives
+from wizard.core import drives, machine
 from wizard.core.config import Config, Problem
 from wizard.i18n import _
 from wizard.ui.pages.base import Step
@@ -21,6 +21,7 @@ DESCRIBE_DELAY_MS = 350  # wait for the user to stop typing before probing the f
 
 class DestinationStep(Step):
     section = "destination"
+    also_sections = ("machine",)
     short_title = _("Dónde guardar")
     heading = _("¿Dónde guardar los respaldos?")
     intro = _(
@@ -75,13 +76,34 @@ class DestinationStep(Step):
         self.advice_notice = Notice(box, bootstyle="warning")
         self.folder_var.trace_add("write", self._folder_changed)
 
+        # Several tills or stores may share one USB disk or one Dropbox: each needs its own name.
+        named = ttk.Frame(box, padding=(0, 14, 0, 0))
+        named.grid(row=6, column=0, sticky="ew")
+        named.columnconfigure(1, weight=1)
+        ttk.Label(named, text=_("Nombre de este equipo:"), font=BOLD_FONT).grid(row=0, column=0, padx=(0, 8))
+        self.machine_var = ttk.StringVar()
+        self.machine_entry = ttk.Entry(named, textvariable=self.machine_var, width=30)
+        self.machine_entry.grid(row=0, column=1, sticky="w")
+        WrapLabel(named, text=_("Si varias cajas o tiendas guardan en la misma memoria USB o en la misma cuenta "
+                                "de la nube, pon a cada una su nombre (por ejemplo «Caja 1»): cada equipo solo "
+                                "borra sus propios respaldos."), bootstyle="secondary").grid(
+            row=1, column=0, columnspan=2, sticky="ew", pady=(4, 0))
+        self.machine_problem = ProblemLabel(named)
+        self.machine_problem.grid(row=2, column=0, columnspan=2, sticky="ew")
+        self.problem_labels["machine.name"] = self.machine_problem
+        self.machine_var.trace_add("write", self.changed)
+
     # -- config ---------------------------------------------------------------------------------
 
     def load(self, config: Config) -> None:
         self.folder_var.set(config.destination.folder)
+        self.machine_var.set(config.machine.name.strip() or machine.computer_name())
 
     def store(self, config: Config) -> None:
         config.destination.folder = self.folder_var.get().strip()
+        name = self.machine_var.get().strip()
+        # The computer's name is the default: left as is, the config follows a rename of the computer.
+        config.machine.name = "" if name == machine.computer_name() else name
 
     @property
     def busy(self) -> bool:

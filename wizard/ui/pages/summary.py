@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
 
-from wizard.core import drives, history, state
+from wizard.core import drives, history, machine, state
 from wizard.core.config import Config
 from wizard.core.schedule import describe, describe_overdue, format_next_run, local_now, next_run, overdue
 from wizard.i18n import _, ngettext
@@ -141,6 +141,7 @@ class SummaryPage(ttk.Frame):
         card.columnconfigure(1, weight=1)
         self.config_lines: dict[str, WrapLabel] = {}
         rows = [
+            ("machine", _("Equipo:")),
             ("source", _("Qué:")),
             ("destination", _("Dónde:")),
             ("schedule", _("Cuándo:")),
@@ -291,6 +292,7 @@ class SummaryPage(ttk.Frame):
     def refresh(self) -> None:
         """Re-read everything shown: config lines, next run, last backup, history table."""
         config = self.config
+        self.config_lines["machine"].configure(text=config.machine.name.strip() or machine.computer_name())
         self.config_lines["source"].configure(text=describe_sources(config.source))
         self._show_destination()
         self.config_lines["schedule"].configure(text=schedule_sentence(config))

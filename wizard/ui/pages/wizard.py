@@ -145,8 +145,9 @@ class WizardPage(ttk.Frame):
 
     def problems_for(self, step: Step) -> list[Problem]:
         step.store(self.draft)
-        section = step.section
-        problems = [p for p in validate(self.draft) if p.key == section or p.key.startswith(section + ".")]
+        sections = (step.section, *step.also_sections)
+        problems = [p for p in validate(self.draft)
+                    if any(p.key == s or p.key.startswith(s + ".") for s in sections)]
         return problems + step.extra_problems(self.draft)
 
     def revalidate(self) -> bool:
