@@ -9,6 +9,7 @@ import pytest
 
 from tests.ui.conftest import pump
 from wizard.core import config as config_mod
+from wizard.core import machine
 
 
 def next_enabled(wizard) -> bool:
@@ -192,6 +193,30 @@ def test_destination_inside_the_data_is_allowed_with_a_note(tk_root, open_window
 
 
 # -- step 3 -----------------------------------------------------------------------------------------
+
+
+def test_the_destination_step_asks_this_computers_name_prefilled_and_the_summary_shows_it(
+    tk_root, open_window, dialogs, pos_data, usb
+):
+    window = open_window()
+    wizard = window.wizard
+    go_to_step(tk_root, wizard, dialogs, 1, pos_data, usb)
+    step = wizard.steps[1]
+    step.folder_var.set(str(usb))
+    assert wait_step_ready(tk_root, wizard)
+    assert step.machine_var.get() == machine.computer_name()
+    step.machine_var.set("Caja\t1")
+    pump(tk_root, timeout=0.05)
+    assert not next_enabled(wizard)
+    assert "no sirve como nombre del equipo" in step.machine_problem.text
+    step.machine_var.set("Caja 1")
+    pump(tk_root, timeout=0.05)
+    assert next_enabled(wizard) and step.machine_problem.text == ""
+    for _ in range(4):
+        wizard.next()
+    assert window.summary is not None
+    assert config_mod.load(window.config_path).machine.name == "Caja 1"
+    assert window.summary.config_lines["machine"].cget("text") == "Caja 1"
 
 
 def test_schedule_sentence_and_invalid_time_and_weekly_without_days(
