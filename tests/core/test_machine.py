@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, make_sales_db, respaldos_cmd, write_config
-from wizard.core import backup, config, machine
+from wizard.core import backup, config, machine, ownership
 from wizard.core.archive import read_manifest
 
 KEEP_TWO = "[retention]\nkeep_last = 2\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\n"
@@ -243,3 +243,21 @@ def _rewrite_without_machine(source: Path, target: Path) -> None:
                 raw.pop("machine")
                 data = json.dumps(raw).encode()
             zout.writestr(info, data)
+
+
+def test_what_a_manifest_said_is_remembered_so_later_runs_read_no_manifest(shop, monkeypatch):
+    one, two, dest = shop
+    renamed = dest / "respaldo_2020-01-01_00-00-00.zip"
+    two.back_up().rename(renamed)
+    two_id = two.me().id
+    me = one.me()
+    assert backup.own_archives(dest, me) == []
+    cached = json.loads((one.data_dir / ownership.CACHE_FILE_NAME).read_text())
+    assert cached[str(renamed)][2]["id"] == two_id
+
+    def no_reading(path, zf=None):
+        raise AssertionError(f"manifest of {path} read again")
+
+    monkeypatch.setattr(ownership, "read_manifest", no_reading)
+    ownership._cache._entries = None  # as a new process: loaded from the file
+    assert backup.own_archives(dest, me) == []

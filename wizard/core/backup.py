@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -40,18 +39,24 @@ from wizard.core.archive import (
 from wizard.core.config import Config
 from wizard.core.errors import Cancelled, UserError
 from wizard.core.fsutil import fsync_dir, remove_stale_dirs
+from wizard.core.names import (  # noqa: F401 - re-exported: callers know them as backup.*
+    ARCHIVE_NAME_RE,
+    NAME_TIME_FORMAT,
+    PART_NAME_RE,
+    ArchiveInfo,
+    archive_name,
+    archive_tag,
+    list_archives,
+    parse_archive_name,
+)
+from wizard.core.ownership import installations_in, is_own, manifest_machine_of, own_archives  # noqa: F401
 from wizard.core.retention import select_expired_with_safety
 from wizard.core.snapshot import Item, Scan, check_snapshot, scan_sources, snapshot_sqlite
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
 
-# respaldo_YYYY-MM-DD_HH-MM-SS[_TAG].zip: TAG (ASCII letters, digits, hyphens) names the installation
-# (wizard.core.machine); archives made before installations had ids have none.
-ARCHIVE_NAME_RE = re.compile(r"^respaldo_(\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d)(?:_([A-Za-z0-9-]{1,40}))?\.zip$")
-PART_NAME_RE = re.compile(r"^respaldo_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(?:_([A-Za-z0-9-]{1,40}))?\.zip\.part$")
 LEGACY_PART_AGE = 3600  # an untagged .part (an older version's) is left alone this long: it may be in use
-NAME_TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
 READ_ATTEMPTS = 3
 LOCK_FILE_NAME = "respaldo.lock"
 COMPRESS_SHARE = 85.0  # percent of the progress bar for reading+compressing; the rest is verification
@@ -95,15 +100,6 @@ class BackupResult:
         return self.status in ("ok", "warning")
 
 
-@dataclass
-class ArchiveInfo:
-    path: Path
-    name: str
-    created: datetime
-    size: int
-    tag: str | None = None  # the installation's tag in the name; None for an archive made before ids
-
-
 class DestinationMissing(UserError):
     pass
 
@@ -114,90 +110,6 @@ class _SourceUnreadable(Exception):
     def __init__(self, error: OSError):
         super().__init__(str(error))
         self.error = error
-
-
-def archive_name(when: datetime, tag: str | None = None) -> str:
-    suffix = f"_{tag}" if tag else ""
-    return f"respaldo_{when.strftime(NAME_TIME_FORMAT)}{suffix}.zip"
-
-
-def archive_tag(name: str) -> str | None:
-    """The installation tag in an archive's (or its .part's) name; None without one."""
-    m = ARCHIVE_NAME_RE.match(name) or PART_NAME_RE.match(name)
-    return m.group(m.re.groups) if m else None
-
-
-def parse_archive_name(name: str) -> datetime | None:
-    m = ARCHIVE_NAME_RE.match(name)
-    if not m:
-        return None
-    try:
-        return datetime.strptime(m.group(1), NAME_TIME_FORMAT)
-    except ValueError:
-        return None
-
-
-def list_archives(folder: str | Path) -> list[ArchiveInfo]:
-    """Finished archives in ``folder`` (exact name pattern only), newest first."""
-    found = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return []
-    for entry in entries:
-        created = parse_archive_name(entry.name)
-        if created is None or not entry.is_file():
-            continue
-        try:
-            size = entry.stat().st_size
-        except OSError:
-            continue
-        found.append(ArchiveInfo(Path(entry.path), entry.name, created, size, archive_tag(entry.name)))
-    found.sort(key=lambda a: (a.created, a.name), reverse=True)
-    return found
-
-
-# (path, size, mtime_ns) -> the manifest's machine entry, for untagged archives (read once per process)
-_untagged_owner_cache: dict[tuple[str, int, int], dict[str, str] | None] = {}
-
-
-def manifest_machine_of(path: Path) -> dict[str, str] | None:
-    """The ``machine`` entry of an archive's manifest (None when it has none or cannot be read)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key not in _untagged_owner_cache:
-        try:
-            _untagged_owner_cache[key] = read_manifest(path).machine
-        except (UserError, OSError):
-            _untagged_owner_cache[key] = None
-        if len(_untagged_owner_cache) > 4096:
-            _untagged_owner_cache.clear()
-    return _untagged_owner_cache[key]
-
-
-def is_own(archive: ArchiveInfo, me: machine.Machine) -> bool:
-    """Whether ``me`` made this archive: by the tag in its name; an untagged one by its manifest."""
-    owned = me.owns_tag(archive.tag)
-    return owned if owned is not None else me.owns_manifest(manifest_machine_of(archive.path))
-
-
-def own_archives(folder: str | Path, me: machine.Machine) -> list[ArchiveInfo]:
-    """This installation's finished archives in ``folder``, newest first."""
-    return [a for a in list_archives(folder) if is_own(a, me)]
-
-
-def installations_in(folder: str | Path) -> dict[str, dict[str, str]]:
-    """The installations whose archives are in ``folder``, by id, each with the name and host of its newest
-    archive's manifest (archives made before ids are left out)."""
-    found: dict[str, dict[str, str]] = {}
-    for archive in list_archives(folder):  # newest first: the first seen of each is its newest
-        entry = manifest_machine_of(archive.path)
-        if entry is not None and entry["id"] not in found:
-            found[entry["id"]] = entry
-    return found
 
 
 def check_destination(folder: str | Path) -> Path:
