@@ -14,10 +14,11 @@ MiB = 1 << 20
 FOLDER = "/Respaldos"
 
 
-def make_archive(folder: Path, when: datetime, size: int, seed: int = 0) -> Path:
-    """A file named like a backup with ``size`` pseudo-random bytes (incompressible, like a ZIP)."""
+def make_archive(folder: Path, when: datetime, size: int, seed: int = 0, tag: str | None = None) -> Path:
+    """A file named like a backup (of the installation ``tag``, if given) with ``size`` pseudo-random bytes
+    (incompressible, like a ZIP)."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / archive_name(when)
+    path = folder / archive_name(when, tag)
     path.write_bytes(random.Random(seed).randbytes(size))
     os.utime(path, (when.timestamp(), when.timestamp()))
     return path

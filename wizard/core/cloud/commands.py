@@ -156,7 +156,35 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(_("Última subida: ninguna todavía"))
     if st.last_error and st.pending:
         print(_("Último problema: {message}").format(message=st.last_error["message"]))
+    if st.signed_in:
+        _print_cloud_owners(cfg)
     return EXIT_OK
+
+
+def _print_cloud_owners(cfg: Config) -> None:
+    """How many backups in the cloud folder are this installation's and, apart, each other one's (the only
+    lines of ``cloud status`` that need the network: printed last)."""
+    from wizard.core.cloud.base import CloudError, Offline
+    from wizard.core.restore import list_cloud_backups
+
+    sys.stdout.flush()
+    try:
+        backups = list_cloud_backups(cfg)
+    except Offline:
+        print(_("Respaldos en la nube: no se pudieron contar (sin conexión)."))
+        return
+    except CloudError as exc:
+        print(_("Respaldos en la nube: no se pudieron contar. {error}").format(error=exc))
+        return
+    print(_("Respaldos de este equipo en la nube: {count}").format(count=sum(b.mine for b in backups)))
+    others: dict[str, list] = {}  # owner id -> [name, count]
+    for backup in backups:
+        if not backup.mine:
+            others.setdefault(backup.owner_id, [backup.owner, 0])[1] += 1
+    if others:
+        print(_("De otros equipos (este equipo no los borra ni los cuenta): {owners}").format(
+            owners=", ".join(f"{name} ({count})" for name, count in sorted(
+                others.values(), key=lambda entry: entry[0].casefold()))))
 
 
 def cmd_logout(args: argparse.Namespace) -> int:

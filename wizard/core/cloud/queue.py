@@ -8,8 +8,11 @@ Nothing here raises for a network or account problem: callers get a ``CloudOutco
 is the line for the summary ("Nube: 2 respaldos pendientes de subir (sin conexión)"). The local backup
 never depends on it.
 
-After an upload, the same keep rules as for the local folder are applied to the cloud folder, to files
-named exactly like a backup (``respaldo_YYYY-MM-DD_HH-MM-SS.zip``) and nothing else.
+After an upload, the same keep rules as for the local folder are applied to the cloud folder, to this
+installation's backups only: files named exactly like a backup (``respaldo_YYYY-MM-DD_HH-MM-SS[_TAG].zip``)
+whose tag is this installation's, or that have none (made before installations had ids). Other
+installations sharing the folder keep theirs: making room, skipping old uploads and retention never count,
+delete or rename another installation's backup.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from typing import Any
 
 import filelock
 
-from wizard.core import paths
-from wizard.core.backup import parse_archive_name
+from wizard.core import machine, paths
+from wizard.core.backup import archive_tag, parse_archive_name
 from wizard.core.cloud import get_provider
 from wizard.core.cloud.base import (
     CloudError,
@@ -226,6 +229,12 @@ def sync_pending(config: Config, report: Callable[[object], None] | None = None,
     return _guarded(config, report, cancel)
 
 
+def is_own_remote(name: str, me: machine.Machine) -> bool:
+    """Whether a backup in the cloud folder is this installation's, by the tag in its name. An untagged one
+    (made before installations had ids) counts as this installation's: its manifest cannot be read there."""
+    return me.owns_tag(archive_tag(name)) is not False
+
+
 # -- processing -------------------------------------------------------------------------------------------
 
 def _guarded(config: Config, report, cancel) -> CloudOutcome:
@@ -291,6 +300,8 @@ class _Pass:
         self.cancel = cancel
         self.uploaded: list[str] = []
         self.deleted: list[str] = []
+        self.me = machine.current(config.machine.name)
+        self.others: list[str] = []  # names of the other installations with backups in the cloud folder
 
     def run(self) -> CloudOutcome:
         items = self._available(_items(_read()))
@@ -302,6 +313,8 @@ class _Pass:
         current: PendingUpload | None = None
         try:
             remote = {f.name: f for f in self.provider.list()}
+            self.others = sorted({machine.tag_label(tag) for name in remote if parse_archive_name(name)
+                                  and not is_own_remote(name, self.me) and (tag := archive_tag(name))})
             items = self._worth_uploading(items, remote)
             for index, item in enumerate(items, 1):
                 if self.cancel.is_set():
@@ -316,8 +329,9 @@ class _Pass:
             return CloudOutcome("cancelled", _pending_line(left) + " " + _("(subida cancelada)"), left,
                                 self.uploaded, self.deleted, reason="cancelled")
         except CloudError as exc:
-            self._record_failure(current, exc)
-            return self._outcome_pending(len(_items(_read())), exc.reason, str(exc),
+            text = self._error_text(exc)
+            self._record_failure(current, exc, text)
+            return self._outcome_pending(len(_items(_read())), exc.reason, text,
                                          needs_login=isinstance(exc, NeedsLogin))
         left = len(_items(_read()))
         if left:
@@ -339,15 +353,17 @@ class _Pass:
                 logger.info("folder of %s not available now; upload postponed", path)
         return ready
 
-    def _archives(self, names) -> list[tuple[datetime, str]]:
-        return [(when, name) for name in names if (when := parse_archive_name(name)) is not None]
+    def _own_archives(self, names) -> list[tuple[datetime, str]]:
+        """This installation's backups among ``names``, with their times; another's are never counted."""
+        return [(when, name) for name in names
+                if (when := parse_archive_name(name)) is not None and is_own_remote(name, self.me)]
 
     def _worth_uploading(self, items: list[PendingUpload], remote: dict[str, RemoteFile]) -> list[PendingUpload]:
         """Leave out archives already in the cloud with the same content (an earlier run uploaded them
         and stopped before saying so) and old ones the keep rules would delete right after uploading."""
         from wizard.core.retention import select_expired
 
-        expired = set(select_expired(self._archives(set(remote) | {i.name for i in items}),
+        expired = set(select_expired(self._own_archives(set(remote) | {i.name for i in items}),
                                      self.config.retention))
         worth = []
         for item in items:
@@ -381,15 +397,16 @@ class _Pass:
 
     def _make_room(self, item: PendingUpload, remote: dict[str, RemoteFile]) -> None:
         """When the account lacks room, first delete what the keep rules would delete anyway once this
-        archive is up (never the newest one in the cloud); if that is not enough, CloudFull."""
+        archive is up (never this installation's newest one in the cloud), and only this installation's
+        backups; if that is not enough, CloudFull."""
         from wizard.core.retention import select_expired
 
         free = self.provider.free_space()
         if free is None or free >= item.size:
             return
-        present = self._archives(remote)
+        present = self._own_archives(remote)
         newest = max(present)[1] if present else None
-        expired = select_expired(present + self._archives([item.name]), self.config.retention)
+        expired = select_expired(present + self._own_archives([item.name]), self.config.retention)
         expendable = sorted((n for n in expired if n in remote and n != newest),
                             key=lambda n: parse_archive_name(n) or datetime.min)
         if free + sum(remote[n].size for n in expendable) < item.size:
@@ -403,7 +420,8 @@ class _Pass:
                 return
 
     def _retention(self, remote: dict[str, RemoteFile]) -> None:
-        """The local keep rules, applied to the backups in the cloud folder; other files are left alone."""
+        """The local keep rules, applied to this installation's backups in the cloud folder; other files,
+        and other installations' backups, are left alone."""
         from wizard.core.retention import select_expired
 
         try:
@@ -411,7 +429,7 @@ class _Pass:
         except (CloudError, Cancelled) as exc:
             logger.warning("cloud retention skipped: %s", exc)
             return
-        for name in select_expired(self._archives(present), self.config.retention):
+        for name in select_expired(self._own_archives(present), self.config.retention):
             try:
                 self.provider.delete(name)
             except (CloudError, Cancelled) as exc:
@@ -421,15 +439,25 @@ class _Pass:
             remote.pop(name, None)
             self.deleted.append(name)
 
-    def _record_failure(self, current: PendingUpload | None, exc: CloudError) -> None:
-        logger.warning("cloud upload postponed (%s): %s", exc.reason, exc)
+    def _error_text(self, exc: CloudError) -> str:
+        """The error's sentence; for a full account whose folder also holds other installations' backups,
+        which this one never deletes to make room, it says so."""
+        text = str(exc)
+        if isinstance(exc, CloudFull) and self.others:
+            text += " " + _("La carpeta {folder} también tiene respaldos de otros equipos ({names}), que este "
+                            "equipo no borra: para liberar ese espacio, conserva menos respaldos en esos "
+                            "equipos.").format(folder=self.provider.folder, names=", ".join(self.others))
+        return text
+
+    def _record_failure(self, current: PendingUpload | None, exc: CloudError, text: str) -> None:
+        logger.warning("cloud upload postponed (%s): %s", exc.reason, text)
         with _edit() as data:
             for raw in data["items"]:
                 raw["reason"] = exc.reason
                 if current is not None and raw.get("name") == current.name:
-                    raw["last_error"] = str(exc)
+                    raw["last_error"] = text
             data["last_error"] = {"at": datetime.now().isoformat(timespec="seconds"), "reason": exc.reason,
-                                  "message": str(exc)}
+                                  "message": text}
 
     def _outcome_pending(self, count: int, reason: str, text: str, needs_login: bool = False) -> CloudOutcome:
         title = self.provider.title
