@@ -207,9 +207,13 @@ def test_the_size_estimate_uses_this_installations_last_archive(shop):
 # -- this computer replaces another -----------------------------------------------------------------------
 def test_machine_adopt_takes_the_other_installations_id_and_name_and_its_backups(shop):
     one, two, dest = shop
-    theirs = [two.back_up(), two.back_up()]
+    theirs = []
+    for day in (1, 2):  # made days ago: names one second apart would make the order below a matter of luck
+        made = two.back_up()
+        theirs.append(made.rename(dest / made.name.replace(made.name[9:28], f"2026-01-0{day}_20-00-00")))
     two_id = two.me().id
     new = Till(dest.parent, "Equipo nuevo", dest.parent / "datos", dest, one.monkeypatch)
+    made_before = new.back_up()  # a backup of the new computer before it took over
     before = new.cli("list").stdout
     assert "De otros equipos" in before and two_id in before
 
@@ -220,9 +224,10 @@ def test_machine_adopt_takes_the_other_installations_id_and_name_and_its_backups
     shown = new.cli("machine")
     assert f"Identificador: {two_id}" in shown.stdout
     after = new.cli("list").stdout
-    assert "De otros equipos" not in after and all(p.name in after for p in theirs)
-    new.back_up()  # its keep rules now count the adopted backups: keep_last = 2
-    assert [p.name for p in theirs if p.exists()] == [theirs[1].name]
+    # the adopted backups and its own earlier one (its previous id stays its own)
+    assert "De otros equipos" not in after and all(p.name in after for p in [*theirs, made_before])
+    newest = new.back_up()  # its keep rules now count all of them: keep_last = 2
+    assert sorted(p.name for p in dest.iterdir()) == sorted([made_before.name, newest.name])
 
 
 def test_machine_adopt_refuses_what_is_not_an_id(shop):

@@ -67,10 +67,15 @@ class Machine:
     id: str
     name: str
     host: str
+    previous: tuple[str, ...] = ()  # ids this installation had before it adopted another's (still its own)
 
     @property
     def short(self) -> str:
         return short_id(self.id)
+
+    @property
+    def shorts(self) -> set[str]:
+        return {self.short, *(short_id(i) for i in self.previous)}
 
     @property
     def tag(self) -> str:
@@ -84,13 +89,13 @@ class Machine:
         """True/False for a tagged name; None for an untagged (older) one, whose manifest decides."""
         if tag is None:
             return None
-        return tag_short(tag) == self.short
+        return tag_short(tag) in self.shorts
 
     def owns_manifest(self, machine: dict | None) -> bool:
         """An archive without ``machine`` in its manifest is older than ids: this installation's."""
         if not machine or not machine.get("id"):
             return True
-        return short_id(str(machine["id"])) == self.short
+        return short_id(str(machine["id"])) in self.shorts
 
 
 def machine_file() -> Path:
@@ -139,7 +144,9 @@ def installation_id() -> str:
 def current(name: str = "") -> Machine:
     """This installation: its id, the configured name (default: the computer's name) and the host."""
     host = computer_name()
-    return Machine(installation_id(), name.strip() or host, host)
+    own_id = installation_id()
+    previous = tuple(i for i in _read_file().get("previous", []) if isinstance(i, str) and _valid_id(i))
+    return Machine(own_id, name.strip() or host, host, previous)
 
 
 def adopt(machine_id: str) -> str:
