@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-cloud", metavar="NOMBRE",
                    help=_("descarga de la nube el respaldo NOMBRE (respaldo_AAAA-MM-DD_HH-MM-SS.zip) y lo restaura"))
     p.add_argument("--force", action="store_true", help=_("permite restaurar en una carpeta que no está vacía"))
+    p.add_argument("--from-other-machine", action="store_true",
+                   help=_("con --to-original: restaura el respaldo de otro equipo, al que este reemplaza, encima de "
+                          "las carpetas que ese respaldo indica"))
     p = sub.add_parser("machine", parents=[config_opt], help=_("muestra el nombre y el identificador de este equipo"))
     actions = p.add_subparsers(dest="machine_command", metavar="ACCIÓN", parser_class=_Parser)
     p = actions.add_parser("adopt", parents=[config_opt],
@@ -257,6 +260,8 @@ class UsageError(UserError):
 def cmd_restore(args: argparse.Namespace) -> int:
     if (args.archive is None) == (args.from_cloud is None):
         raise UsageError(_("respaldos restore: indica un ARCHIVO o --from-cloud NOMBRE (uno de los dos)."))
+    if args.from_other_machine and not args.to_original:
+        raise UsageError(_("respaldos restore: --from-other-machine solo sirve con --to-original."))
     if args.to_original or args.from_cloud is not None:
         return _restore_with_checks(args)
     from wizard.core.archive import restore_archive
@@ -311,9 +316,15 @@ def _restore_with_checks(args: argparse.Namespace) -> int:
     try:
         with source as archive:
             if args.to_original:
+                if args.from_other_machine:  # say whose backup goes over which folders before doing it
+                    owner, folders = restore.folders_to_overwrite(archive, config)
+                    if not owner.mine:
+                        printer.finish()
+                        print(restore.other_machine_sentence(archive, owner, folders), flush=True)
                 report = restore.restore_to_original(archive, config, report=printer, cancel=cancel,
                                                      download_steps=extra, config_path=_config_path(args),
-                                                     from_cloud=args.from_cloud)
+                                                     from_cloud=args.from_cloud,
+                                                     from_other_machine=args.from_other_machine)
             else:
                 report = restore.restore_to_folder(archive, args.to, force=args.force, report=printer,
                                                    cancel=cancel, download_steps=extra)

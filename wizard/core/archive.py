@@ -693,6 +693,70 @@ def unsafe_member_reason(name: str) -> str | None:
     return None
 
 
+def unrestorable_member_reason(name: str) -> str | None:
+    """Why a member name must not be restored, or None: ``unsafe_member_reason``, or a ':' in any part
+    (``datos/D:x`` is a drive-relative path on Windows, ``a.txt:s`` a hidden stream). Not a verification
+    check: a Linux file may have a ':' in its name and its backup is still whole."""
+    reason = unsafe_member_reason(name)
+    if reason:
+        return reason
+    if any(":" in part for part in name.replace("\\", "/").split("/")):
+        return "':' in a name"
+    return None
+
+
+def colliding_members(targets: Iterable[tuple[str, Path]]) -> tuple[str, str] | None:
+    """The first two members (name, target) that would overwrite each other on Windows: targets equal but
+    for case, or one member's file where another needs a folder. None when there are none."""
+    targets = list(targets)
+    files: dict[str, str] = {}
+    for name, target in targets:
+        key = str(target).casefold()
+        if key in files:
+            return files[key], name
+        files[key] = name
+    for name, target in targets:
+        for parent in target.parents:
+            other = files.get(str(parent).casefold())
+            if other is not None:
+                return other, name
+    return None
+
+
+def _real(path: Path) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def stays_inside(target: Path, root: Path) -> bool:
+    """Whether ``target``, every link on its way followed, is ``root`` or inside it (as the OS compares)."""
+    real_root, real = _real(root), _real(target)
+    try:
+        return os.path.commonpath([real_root, real]) == real_root
+    except ValueError:  # another drive
+        return False
+
+
+def check_restore_targets(archive: Path, targets: list[tuple[str, Path, Path]]) -> None:
+    """Refuse, naming the member, before anything is written: each (member, target, root) must have a name
+    ``unrestorable_member_reason`` accepts, no two may be the same file on Windows, and each target must stay
+    inside its root."""
+    for name, _target, _root in targets:
+        if unrestorable_member_reason(name):
+            raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); no se restauró "
+                              "nada.").format(archive=archive.name, name=name))
+    pair = colliding_members((name, target) for name, target, _root in targets)
+    if pair:
+        raise UserError(_("El respaldo {archive} contiene {first} y {second}, que se escribirían uno encima "
+                          "del otro (Windows no distingue mayúsculas de minúsculas); no se restauró "
+                          "nada.").format(archive=archive.name, first=pair[0], second=pair[1]))
+    for name, target, root in targets:
+        if not stays_inside(target, root):
+            raise UserError(_("El respaldo {archive} escribiría {name} en {path}, fuera de {folder}, porque un "
+                              "enlace de esa carpeta apunta fuera de ella; no se restauró nada. Quita el enlace "
+                              "o restaura en otra carpeta.").format(archive=archive.name, name=name,
+                                                                   path=os.path.realpath(target), folder=root))
+
+
 def _damaged(archive: Path, member: str | None, what: str) -> ArchiveDamaged:
     if member:
         text = _("El respaldo {archive} está dañado: {member} {what}. Usa otro respaldo.").format(
@@ -962,7 +1026,9 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
     """Extract into ``to_dir``, verifying each file's sha256. Nothing is ever written outside ``to_dir``.
 
     Each file is written under a temporary name, checked, fsynced and only then renamed, so a file in
-    ``to_dir`` is always either absent, the old one, or the whole restored one.
+    ``to_dir`` is always either absent, the old one, or the whole restored one. An archive with a name that
+    could leave ``to_dir`` or that Windows cannot hold, two members that would be one file, or a link in
+    ``to_dir`` leading out is refused before anything (``to_dir`` included) is created.
     """
     archive = Path(archive)
     to_dir = Path(to_dir)
@@ -976,26 +1042,25 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
         manifest = read_manifest(archive, zf)
         infos = {i.filename: i for i in zf.infolist()}
         wanted = set(members) if members is not None else None
-        # Refuse the whole archive before writing anything if any name could escape to_dir.
+        # Refuse the whole archive before writing anything (to_dir included) if any name could escape to_dir.
         for name in list(infos) + [f.path for f in manifest.files]:
-            reason = unsafe_member_reason(name)
+            reason = unrestorable_member_reason(name)
             if reason:
                 raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); no se "
                                   "restauró nada.").format(archive=archive.name, name=name))
+        targets = [(mf, to_dir.joinpath(*mf.path.replace("\\", "/").split("/"))) for mf in manifest.files
+                   if wanted is None or mf.path in wanted]
+        check_restore_targets(archive, [(mf.path, target, to_dir) for mf, target in targets])
         to_dir.mkdir(parents=True, exist_ok=True)
-        root = to_dir.resolve()
         with open(archive, "rb") as fp:
-            for mf in manifest.files:
-                if wanted is not None and mf.path not in wanted:
-                    continue
+            for mf, target in targets:
                 info = infos.get(mf.path)
                 if info is None:
                     raise _damaged(archive, mf.path, _("falta en el archivo"))
-                target = to_dir.joinpath(*mf.path.replace("\\", "/").split("/"))
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if root not in target.parent.resolve().parents and target.parent.resolve() != root:
+                if not stays_inside(target, to_dir):  # a link made while we were writing
                     raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); "
                                       "no se restauró.").format(archive=archive.name, name=mf.path))
+                target.parent.mkdir(parents=True, exist_ok=True)
                 if target.is_symlink() or (target.exists() and not target.is_file()):
                     raise UserError(_("{path} existe y no es un archivo; no se restauró.").format(path=target))
                 tmp = target.with_name(f".{target.name}.restaurando")

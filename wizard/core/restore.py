@@ -3,6 +3,11 @@
 Putting data back "in its original place" overwrites the shop's live files, so it goes step by step and
 touches nothing until every check passed:
 
+0. nothing in the archive is trusted unchecked: this installation's backup goes back only into the folders
+   the configuration names; another installation's (this computer replaces it) only after the user saw
+   whose it is and every folder it overwrites (``folders_to_overwrite``, ``OtherMachineBackup``); a member
+   whose name climbs out, holds a ':' or would be the same file as another on Windows, or whose target a
+   link leads out of its folder, is refused (``wizard.core.archive.check_restore_targets``);
 1. the whole archive is verified (every member's CRC and SHA-256): a damaged one changes nothing;
 2. the POS must not be using a database that would be overwritten (an exclusive SQLite lock cannot be
    taken, the -wal survives our own close, or, on Linux, another process has the file open):
@@ -47,11 +52,13 @@ from wizard.core import history, machine, paths
 from wizard.core.archive import (
     Manifest,
     ManifestFile,
+    check_restore_targets,
     iter_member,
     open_zip,
     read_manifest,
     restore_archive,
-    unsafe_member_reason,
+    stays_inside,
+    unrestorable_member_reason,
     verify_archive,
 )
 from wizard.core.config import CloudConfig, Config, DatabaseSource, RetentionConfig, SourceConfig
@@ -83,10 +90,11 @@ DOWNLOADS_DIR_NAME = "descargas"
 Report = Callable[["RestoreProgress"], None]
 
 __all__ = [
-    "SAFETY_KEEP_DAYS", "BackupChoice", "BackupContents", "DatabaseCheck", "OnlyServerDatabases", "PosInUse",
-    "RestoreFailed", "RestoreProgress", "RestoreReport", "ServerDump", "TableCount", "changes_lost_sentence",
-    "cloud_download_name", "count_rows", "count_rows_in_archive", "database_in_use", "download_backup",
-    "dumps_named", "list_cloud_backups", "list_local_backups", "original_targets", "read_contents",
+    "SAFETY_KEEP_DAYS", "ArchiveOwner", "BackupChoice", "BackupContents", "DatabaseCheck", "OnlyServerDatabases",
+    "OtherMachineBackup", "PosInUse", "RestoreFailed", "RestoreProgress", "RestoreReport", "ServerDump",
+    "TableCount", "archive_owner", "changes_lost_sentence", "cloud_download_name", "count_rows",
+    "count_rows_in_archive", "database_in_use", "download_backup", "dumps_named", "folders_to_overwrite",
+    "list_cloud_backups", "list_local_backups", "original_targets", "other_machine_sentence", "read_contents",
     "restore_dump_from_cloud", "restore_to_folder", "restore_to_original", "server_dumps", "when_phrase",
 ]
 
@@ -104,6 +112,18 @@ class PosInUse(UserError):
 
 class OnlyServerDatabases(UserError):
     """Restoring in place was asked of a backup that holds only server-database dumps."""
+
+
+class OtherMachineBackup(UserError):
+    """Restoring in place was asked of another installation's backup without saying that this computer
+    replaces it; ``owner`` and ``folders`` (what would be overwritten) let the window ask for itself."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, owner: ArchiveOwner, folders: list[Path]):
+        super().__init__(message)
+        self.owner = owner
+        self.folders = folders
 
 
 class RestoreFailed(UserError):
@@ -411,24 +431,87 @@ def count_rows_in_archive(archive: Path, member: str, *, limit: int = ROW_COUNT_
                 return None
 
 
-# -- where files go back to ---------------------------------------------------------------------------------
+# -- whose backup, and where files go back to ----------------------------------------------------------------
 
-def original_targets(manifest: Manifest, archive: Path) -> list[tuple[ManifestFile, Path]]:
-    """Each archived file with the path it came from, using the source roots the manifest recorded."""
+@dataclass
+class ArchiveOwner:
+    """Whose backup an archive is (``wizard.core.machine``), for a restore in its original place."""
+
+    mine: bool
+    id: str  # the full id when the manifest has it, else the short id of the name's tag; "" for an older own one
+    name: str  # for people: the manifest's machine name (or host), else what the name's tag tells
+
+    @property
+    def label(self) -> str:
+        """ "Caja 2 (3f2a9c1b-...)", or the one of the two there is."""
+        if self.name and self.id and self.name != self.id:
+            return f"{self.name} ({self.id})"
+        return self.name or self.id
+
+
+def archive_owner(archive: Path, manifest: Manifest, config: Config) -> ArchiveOwner:
+    """The manifest's ``machine`` decides when it has one; else the tag in the name; else (an archive older
+    than installation ids) it is this installation's."""
+    from wizard.core.backup import archive_tag
+
+    me = machine.current(config.machine.name)
+    found = manifest.machine
+    if found:
+        return ArchiveOwner(me.owns_manifest(found), found["id"],
+                            found.get("name") or found.get("host") or machine.short_id(found["id"]))
+    tag = archive_tag(Path(archive).name)
+    if tag is None:
+        return ArchiveOwner(True, "", me.name)
+    return ArchiveOwner(bool(me.owns_tag(tag)), machine.tag_short(tag), machine.tag_label(tag))
+
+
+def _path_key(path: Path | str) -> str:
+    """A path as the OS compares it: absolute, links followed, without a trailing separator, case-folded on
+    Windows."""
+    return os.path.normcase(os.path.realpath(os.path.expanduser(str(path))))
+
+
+def _manifest_roots(manifest: Manifest, archive: Path) -> dict[str, tuple[Path, str]]:
+    """The manifest's sources, checked: top folder in the archive -> (original absolute path, its type)."""
     roots: dict[str, tuple[Path, str]] = {}
     for source in manifest.sources:
         top = str(source.get("archive_path", ""))
         raw = str(source.get("path", ""))
-        if not top or "/" in top or "\\" in top or unsafe_member_reason(top) or not raw:
+        if (not top or "/" in top or "\\" in top or unrestorable_member_reason(top) or not raw
+                or top.casefold() in (t.casefold() for t in roots)):
             raise UserError(_("El respaldo {archive} no indica bien de dónde salieron sus archivos; "
                               "restáuralo en otra carpeta.").format(archive=archive.name))
-        roots[top] = (Path(raw), str(source.get("type", "folder")))
+        if not Path(raw).is_absolute():
+            raise UserError(_("El respaldo {archive} guarda una ruta de origen incompleta ({path}); "
+                              "restáuralo en otra carpeta.").format(archive=archive.name, path=raw))
+        roots[top] = (Path(os.path.normpath(raw)), str(source.get("type", "folder")))
+    return roots
+
+
+def _check_configured(archive: Path, roots: dict[str, tuple[Path, str]], config: Config) -> None:
+    """This installation's backup goes back only into what the configuration backs up now (a single file
+    only over that same file)."""
+    configured = {_path_key(p) for p in config.source.paths if p.strip()}
+    for path, _kind in roots.values():
+        if _path_key(path) not in configured:
+            cloud = cloud_download_name(archive)
+            command = (f"respaldos restore --from-cloud {cloud} --to CARPETA" if cloud
+                       else f'respaldos restore "{archive}" --to CARPETA')
+            raise UserError(_("El respaldo {archive} guarda datos de {path}, que no está entre lo que respalda "
+                              "este equipo, así que no se restauró nada en su lugar original. Restáuralo en otra "
+                              "carpeta ({command}) o agrega {path} a la configuración.").format(
+                archive=archive.name, path=path, command=command))
+
+
+def _targets(manifest: Manifest, archive: Path) -> list[tuple[ManifestFile, Path, Path]]:
+    """Each archived file with the path it came from and the source root that must hold it, all checked by
+    ``check_restore_targets`` (server dumps left out: they go back into their server)."""
+    roots = _manifest_roots(manifest, archive)
     targets = []
     for mf in manifest.files:
         if mf.kind in DUMP_KINDS:
             continue  # a server database's dump goes back into the server: "respaldos db restore"
-        reason = unsafe_member_reason(mf.path)
-        if reason:
+        if unrestorable_member_reason(mf.path):
             raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); no se restauró "
                               "nada.").format(archive=archive.name, name=mf.path))
         top, _sep, rest = mf.path.replace("\\", "/").partition("/")
@@ -437,17 +520,43 @@ def original_targets(manifest: Manifest, archive: Path) -> list[tuple[ManifestFi
             raise UserError(_("El respaldo {archive} no indica dónde estaba {name}; restáuralo en otra "
                               "carpeta.").format(archive=archive.name, name=mf.path))
         base, kind = root
-        if not base.is_absolute():
-            raise UserError(_("El respaldo {archive} guarda una ruta de origen incompleta ({path}); "
-                              "restáuralo en otra carpeta.").format(archive=archive.name, path=base))
         parts = [p for p in rest.split("/") if p not in ("", ".")]
-        target = base if kind == "file" else base.joinpath(*parts)
-        targets.append((mf, target))
+        targets.append((mf, base if kind == "file" else base.joinpath(*parts), base))
+    check_restore_targets(archive, [(mf.path, target, base) for mf, target, base in targets])
     return targets
 
 
-def source_roots(manifest: Manifest) -> list[Path]:
-    return [Path(str(s.get("path"))) for s in manifest.sources if s.get("path")]
+def original_targets(manifest: Manifest, archive: Path) -> list[tuple[ManifestFile, Path]]:
+    """Each archived file with the path it came from, using the source roots the manifest recorded; raises
+    UserError naming the member when any would not stay inside its root (see ``_targets``)."""
+    return [(mf, target) for mf, target, _root in _targets(manifest, Path(archive))]
+
+
+def _owner_and_folders(archive: Path, manifest: Manifest, config: Config) -> tuple[ArchiveOwner, list[Path]]:
+    owner = archive_owner(archive, manifest, config)
+    roots = _manifest_roots(manifest, archive)
+    if owner.mine:
+        _check_configured(archive, roots, config)
+    return owner, [path for path, _kind in roots.values()]
+
+
+def folders_to_overwrite(archive: Path, config: Config) -> tuple[ArchiveOwner, list[Path]]:
+    """Whose backup ``archive`` is and the folders (or single files) restoring it in its original place would
+    write into, from its manifest (not verified). This installation's own backups must name only what the
+    configuration backs up; an unsafe manifest or member name raises UserError."""
+    archive = Path(archive)
+    manifest = read_manifest(archive)
+    found = _owner_and_folders(archive, manifest, config)
+    _targets(manifest, archive)
+    return found
+
+
+def other_machine_sentence(archive: Path, owner: ArchiveOwner, folders: list[Path]) -> str:
+    """Whose backup it is and every folder a restore in place would overwrite, one per line."""
+    lines = [_("El respaldo {archive} es de otro equipo, {owner}. Restaurarlo en su lugar original escribe "
+               "encima de lo que hay en este equipo en:").format(archive=Path(archive).name, owner=owner.label)]
+    lines += [f"  {folder}" for folder in folders]
+    return "\n".join(lines)
 
 
 @dataclass
@@ -843,10 +952,13 @@ def _set_mtime(target: Path, iso: str) -> None:
         os.utime(target, (ts, ts))
 
 
-def _put_back(archive: Path, targets: list[tuple[ManifestFile, Path]], steps: _Steps,
+def _put_back(archive: Path, targets: list[tuple[ManifestFile, Path, Path]], steps: _Steps,
               restored: list[Path], checks: list[DatabaseCheck]) -> None:
-    """Each file: temporary name beside it, checked, fsynced, databases integrity-checked, then renamed."""
-    total = max(sum(mf.size for mf, _t in targets), 1)
+    """Each file: temporary name beside it, checked, fsynced, databases integrity-checked, then renamed.
+    Every target is checked again to stay inside its root (a link may have appeared since), each one again
+    just before its folder is made."""
+    check_restore_targets(archive, [(mf.path, target, root) for mf, target, root in targets])
+    total = max(sum(mf.size for mf, _t, _r in targets), 1)
     done = 0
 
     def progress(n: int) -> None:
@@ -856,13 +968,16 @@ def _put_back(archive: Path, targets: list[tuple[ManifestFile, Path]], steps: _S
 
     with open_zip(archive) as zf, open(archive, "rb") as fp:
         infos = {i.filename: i for i in zf.infolist()}
-        for mf, target in targets:
+        for mf, target, root in targets:
             steps.check_cancel()
             current = mf.path
             info = infos.get(mf.path)
             if info is None:
                 raise ArchiveDamaged(_("El respaldo {archive} está dañado: {member} falta en el archivo. Usa otro "
                                        "respaldo.").format(archive=archive.name, member=mf.path), member=mf.path)
+            if not stays_inside(target, root):
+                raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); no se "
+                                  "restauró.").format(archive=archive.name, name=mf.path))
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_symlink() or (target.exists() and not target.is_file()):
                 raise UserError(_("{path} existe y no es un archivo; no se restauró.").format(path=target))
@@ -893,8 +1008,14 @@ def _put_back(archive: Path, targets: list[tuple[ManifestFile, Path]], steps: _S
 
 def restore_to_original(archive: Path, config: Config, *, report: Report | None = None,
                         cancel: threading.Event | None = None, download_steps: int = 0,
-                        config_path: Path | None = None, from_cloud: str | None = None) -> RestoreReport:
+                        config_path: Path | None = None, from_cloud: str | None = None,
+                        from_other_machine: bool = False) -> RestoreReport:
     """Put every file of ``archive`` back where it was backed up from (the manifest's source paths).
+
+    This installation's backup goes back only into what the configuration backs up now. Another
+    installation's (this computer replaces it) only with ``from_other_machine``, after the user saw its
+    ``folders_to_overwrite``; without it OtherMachineBackup is raised. Every target must stay inside its
+    source folder, links followed, and no two members may be one file on Windows (``_targets``).
 
     Server-database dumps are not files of a place: they are left to ``respaldos db restore`` and listed in
     the report's ``skipped_dumps`` / ``dumps_warning`` (with ``config_path`` in the commands). An archive with
@@ -902,10 +1023,10 @@ def restore_to_original(archive: Path, config: Config, *, report: Report | None 
     ``from_cloud`` (default: known from ``cloud_download_name``), the commands load the dumps with
     ``--from-cloud``, since the download is deleted afterwards.
 
-    Raises before touching anything: OnlyServerDatabases, ArchiveDamaged, PosInUse, UserError (no safety
-    backup possible), Cancelled. Once files are being replaced, any failure (or cancel) raises RestoreFailed,
-    whose text says where the safety backup is. ``download_steps`` counts a download done before (for
-    "paso 2 de 5").
+    Raises before touching anything: OnlyServerDatabases, OtherMachineBackup, ArchiveDamaged, PosInUse,
+    UserError (a folder not in the configuration, an unsafe name, no safety backup possible), Cancelled.
+    Once files are being replaced, any failure (or cancel) raises RestoreFailed, whose text says where the
+    safety backup is. ``download_steps`` counts a download done before (for "paso 2 de 5").
     """
     t0 = time.monotonic()
     archive = Path(archive)
@@ -922,22 +1043,32 @@ def restore_to_original(archive: Path, config: Config, *, report: Report | None 
             "una base de datos nueva; con --replace, encima de la original, con el punto de venta cerrado):",
             len(dumps)).format(archive=archive.name, names=dumps_named(dumps)),
             *(f"  {d.command(archive, config_path)}" for d in dumps)]))
+    owner, folders = _owner_and_folders(archive, listed, config)
+    if not owner.mine and not from_other_machine:
+        raise OtherMachineBackup("\n".join([
+            other_machine_sentence(archive, owner, folders),
+            _("Si este equipo reemplaza a {name}, vuelve a intentarlo con --from-other-machine.").format(
+                name=owner.name or owner.id)]), owner, folders)
+    _targets(listed, archive)  # a bad name or a link leading out is refused before the long verification
     steps = _Steps(report, 4 + download_steps, cancel or threading.Event())
     steps.step = download_steps
     steps.next("verify")
     manifest = _verify(archive, steps)
-    targets = original_targets(manifest, archive)
-    for _mf, target in targets:
+    if _owner_and_folders(archive, manifest, config) != (owner, folders):
+        raise UserError(_("El respaldo {archive} cambió mientras se verificaba; no se restauró nada. Vuelve a "
+                          "intentar.").format(archive=archive.name))
+    targets = _targets(manifest, archive)
+    for _mf, target, _root in targets:
         if target.is_symlink() or (target.exists() and not target.is_file()):
             raise UserError(_("{path} existe y no es un archivo; no se restauró nada.").format(path=target))
-    databases = [t for mf, t in targets if t.is_file() and (mf.kind == "sqlite" or is_sqlite(t))]
+    databases = [t for mf, t, _r in targets if t.is_file() and (mf.kind == "sqlite" or is_sqlite(t))]
     steps.next("check")
     check_not_in_use(databases)
     steps.check_cancel()
     steps.next("safety")
-    safety = _safety_backup(config, source_roots(manifest), steps)
+    safety = _safety_backup(config, folders, steps)
     created = _archive_created(archive, manifest)
-    result = RestoreReport(archive, created, True, source_roots(manifest), safety_backup=safety,
+    result = RestoreReport(archive, created, True, folders, safety_backup=safety,
                            skipped_dumps=server_dumps(manifest, from_cloud=from_cloud), config_path=config_path)
     lock = _lock_for_restore()
     try:
