@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import tkinter
 import traceback
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+OTHERS_ROW = "otros"  # the line above other installations' backups in the list
 MAX_FILES_SHOWN = 2000  # in the contents tree; a POS folder with more images gets a "y N más" line
 SIZE = (820, 640)
 
@@ -43,12 +45,13 @@ class RestoreJob(_Bridge):
 
     def __init__(self, widget: tkinter.Misc, func: Callable[[Callable[[Any], None], threading.Event], Any], *,
                  on_progress: Callable[[Any], None], on_done: Callable[[Any], None],
-                 on_error: Callable[[BaseException], None]):
+                 on_error: Callable[[BaseException], None], on_ask: Callable[[Any], bool] | None = None):
         super().__init__(widget)
         self.func = func
         self.on_progress = on_progress
         self.on_done = on_done
         self.on_error = on_error
+        self.on_ask = on_ask
         self.cancel_event = threading.Event()
         self.thread = threading.Thread(target=self._run, name="restauracion", daemon=True)
 
@@ -68,6 +71,17 @@ class RestoreJob(_Bridge):
         """Called by the engine on the worker thread: only a queue put."""
         self.events.put(("progress", event))
 
+    def ask(self, payload: Any) -> bool:
+        """Worker thread: ``on_ask(payload)``'s answer on the Tk thread (False once cancelled)."""
+        reply: queue.Queue[bool] = queue.Queue(maxsize=1)
+        self.events.put(("ask", (payload, reply)))
+        while not self.cancel_event.is_set():
+            try:
+                return reply.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        return False
+
     def _run(self) -> None:
         try:
             result = self.func(self.report, self.cancel_event)
@@ -85,10 +99,13 @@ class RestoreJob(_Bridge):
             self.on_done(payload)
         elif kind == "error":
             self.on_error(payload)
+        elif kind == "ask":
+            question, reply = payload
+            reply.put(bool(self.on_ask(question)) if self.on_ask is not None else False)
 
 
 def _state_text(choice: restore.BackupChoice) -> str:
-    parts = []
+    parts = [] if choice.mine else [_("De {name}").format(name=choice.owner)]
     if choice.safety:
         parts.append(_("Antes de restaurar"))
     parts.append(_("Verificado") if choice.verified else _("Sin verificar"))
@@ -161,6 +178,7 @@ class RestoreDialog(ttk.Toplevel):
         self.target_folder: Path | None = None
         self.skipped_dumps: list[restore.ServerDump] = []  # dumps a restore to the original place left alone
         self.restored_database: dbsources.RestoredDatabase | None = None
+        self.other_owner: restore.ArchiveOwner | None = None  # another installation's backup, once confirmed
         self._db_bytes = (0, 1)  # (loaded so far, size of the dump) while a database is restored
         self._calls: list[BackgroundCall] = []
         self._cloud_call: BackgroundCall | None = None
@@ -260,6 +278,7 @@ class RestoreDialog(ttk.Toplevel):
         self.backups.configure(yscrollcommand=scroll.set)
         self.backups.bind("<<TreeviewSelect>>", lambda _e: self._selected(), add="+")
         self.backups.bind("<Double-1>", lambda _e: self.restore_original(), add="+")
+        self.backups.tag_configure("group", font=BOLD_FONT)
 
         self.list_status = ttk.Label(view, text="", bootstyle="secondary", font=SMALL_FONT)
         self.list_status.grid(row=2, column=0, sticky="w", pady=(4, 0))
@@ -337,17 +356,25 @@ class RestoreDialog(ttk.Toplevel):
             provider=provider_text(self.config.cloud.provider), reason=reason))
 
     def _fill(self, keep_selection: bool = False) -> None:
+        """This installation's backups first; other installations' after a line of their own, never chosen
+        unless the user chose one."""
         selected = self.selected.name if keep_selection and self.selected is not None else None
         self.choices = self.extra + restore.merge_choices(self.local, self.cloud)
         self.backups.delete(*self.backups.get_children())
         for i, choice in enumerate(self.choices):
+            if i >= len(self.extra) and not choice.mine and not self.backups.exists(OTHERS_ROW):
+                self.backups.insert("", "end", iid=OTHERS_ROW, tags=("group",), values=(
+                    _("De otros equipos:"), "", "", _("este equipo no los borra")))
             self.backups.insert("", "end", iid=str(i), values=(
                 format_when(choice.created), _where_text(choice, i < len(self.extra), self.config.cloud.provider),
                 format_bytes(choice.size), _state_text(choice)))
-        if not self.choices:
+        index = next((i for i, c in enumerate(self.choices) if c.name == selected), None)
+        if index is None:
+            index = next((i for i, c in enumerate(self.choices) if c.mine or i < len(self.extra)), None)
+        if index is None:
+            self.backups.selection_set(())
             self._selected()
             return
-        index = next((i for i, c in enumerate(self.choices) if c.name == selected), 0)
         self.select(index)
 
     def select(self, index: int) -> None:
@@ -359,7 +386,7 @@ class RestoreDialog(ttk.Toplevel):
     @property
     def selected(self) -> restore.BackupChoice | None:
         sel = self.backups.selection() if hasattr(self, "backups") else ()
-        if not sel:
+        if not sel or sel[0] == OTHERS_ROW:
             return None
         index = int(sel[0])
         return self.choices[index] if index < len(self.choices) else None
@@ -709,6 +736,9 @@ class RestoreDialog(ttk.Toplevel):
         question = "\n\n".join([
             _("¿Restaurar el respaldo {when} en su lugar original?").format(
                 when=restore.when_phrase(choice.created)),
+            *([] if choice.mine else [_(
+                "Es un respaldo de otro equipo, {name}. Antes de escribir nada se te mostrará qué carpetas de este "
+                "equipo reemplaza.").format(name=choice.owner)]),
             choice.changes_lost(),
             _("Antes se guardará un respaldo de seguridad de los datos actuales en {folder}.").format(
                 folder=self.config.destination.folder),
@@ -737,6 +767,7 @@ class RestoreDialog(ttk.Toplevel):
         self.error = None
         self.skipped_dumps = []
         self.restored_database = None
+        self.other_owner = None
         extra = 0 if choice.local else 1
         steps = (4 if folder is None else 2) + extra
 
@@ -747,8 +778,14 @@ class RestoreDialog(ttk.Toplevel):
                       else restore.downloaded(config, choice.name, report=report, cancel=cancel, steps=steps))
             with source as archive:
                 if folder is None:
+                    # Another installation's backup: the folders it would overwrite are shown and confirmed
+                    # first (after the download for a cloud copy: only its manifest names them).
+                    owner, folders = restore.folders_to_overwrite(archive, config)
+                    if not owner.mine and not job.ask((archive, owner, folders)):
+                        raise Cancelled()
                     return restore.restore_to_original(archive, config, report=report, cancel=cancel,
-                                                       download_steps=extra, config_path=config_path)
+                                                       download_steps=extra, config_path=config_path,
+                                                       from_other_machine=not owner.mine)
                 return restore.restore_to_folder(archive, folder, report=report, cancel=cancel,
                                                  download_steps=extra)
 
@@ -762,9 +799,22 @@ class RestoreDialog(ttk.Toplevel):
         self.cancel_button.configure(text=_("Cancelar"))
         self.show("progress")
         archive_name = choice.path if choice.local and choice.path is not None else choice.name
-        self.job = RestoreJob(self, work, on_progress=self._progress,
-                              on_done=lambda done: self._done(done, archive_name),
-                              on_error=self._failed).start()
+        job = RestoreJob(self, work, on_progress=self._progress, on_done=lambda done: self._done(done, archive_name),
+                         on_error=self._failed, on_ask=self._confirm_other_machine)
+        self.job = job
+        job.start()
+
+    def _confirm_other_machine(self, question: tuple[Path, restore.ArchiveOwner, list[Path]]) -> bool:
+        archive, owner, folders = question
+        text = "\n\n".join([
+            restore.other_machine_sentence(archive, owner, folders),
+            _("Hazlo solo si este equipo reemplaza a {name} (por ejemplo, porque aquel se dañó). Antes se guardará "
+              "un respaldo de seguridad de lo que hay ahora en esas carpetas.").format(name=owner.name),
+        ])
+        if not self.app.dialogs.confirm(text, _("Respaldo de otro equipo"), yes=_("Restaurar"), no=_("Cancelar")):
+            return False
+        self.other_owner = owner
+        return True
 
     # -- progress ------------------------------------------------------------------------------------
 
@@ -821,6 +871,7 @@ class RestoreDialog(ttk.Toplevel):
                                       command=self.back_to_list)
         self.done_button = ttk.Button(buttons, text=_("Cerrar"), bootstyle="primary", command=self.close)
         self.done_button.pack(side="right")
+        self.adopt_button = ttk.Button(buttons, text="", bootstyle="success", command=self.adopt_other_machine)
 
     @property
     def result_text(self) -> str:
@@ -837,11 +888,43 @@ class RestoreDialog(ttk.Toplevel):
             text += "\n\n" + self._skipped_text(archive or report.archive)
         self.result_notice.set(text, style)
         self.back_button.pack_forget()
+        self.adopt_button.pack_forget()
         self.open_button.pack(side="left")
         if self.skipped_dumps:  # the text sends the user back to the list for them
             self.back_button.pack(side="left", padx=8)
+        owner = self.other_owner
+        if owner is not None and report.to_original:
+            text += "\n\n" + _("Si este equipo reemplaza a {name}, pulsa «Este equipo reemplaza a {name}»: sus "
+                               "respaldos seguirán con los de ese equipo, con su nombre.").format(name=owner.name)
+            self.result_notice.set(text, style)
+            self.adopt_button.configure(text=_("Este equipo reemplaza a {name}").format(name=owner.name))
+            self.adopt_button.pack(side="left", padx=8)
         self.show("result")
         self._refresh_summary()
+
+    def adopt_other_machine(self) -> None:
+        """Continue the other computer's backups: its id and name become this installation's."""
+        from wizard.core import machine
+
+        owner = self.other_owner
+        if owner is None:
+            return
+        try:
+            me = machine.adopt_installation(self.config, self.app.config_path, owner.id,
+                                            {owner.id: {"name": owner.name}})
+        except UserError as exc:
+            self.app.dialogs.warning(str(exc))
+            return
+        self.other_owner = None
+        self.adopt_button.pack_forget()
+        self.result_notice.set(_("Listo: este equipo se llama ahora {name} y sus respaldos siguen con los de ese "
+                                 "equipo.").format(name=me.name), "success")
+        summary = self.app.summary
+        if summary is not None:
+            try:
+                summary.refresh()
+            except tkinter.TclError:
+                pass
 
     def _failed(self, exc: BaseException) -> None:
         self.error = exc
