@@ -109,12 +109,14 @@ def test_the_destination_inside_the_data_and_older_backups_are_never_included(tm
     old_elsewhere = data / "viejos"
     old_elsewhere.mkdir()
     (old_elsewhere / "respaldo_2026-01-01_10-00-00.zip").write_bytes(b"PK old")
+    (old_elsewhere / "respaldo_2026-12-01_10-00-00_Caja-2-9a8b7c6d.zip").write_bytes(b"PK another till's")
+    (old_elsewhere / "respaldo_2026-12-01_10-00-00_Caja-2-9a8b7c6d.zip.part").write_bytes(b"PK half")
     first = backup.run_backup(make_config([data], dest))
     second = backup.run_backup(make_config([data], dest))
     assert first.status == second.status == "ok"
     names = zipfile.ZipFile(second.archive).namelist()
     assert "SICAR/datos/a.txt" in names
-    assert not [n for n in names if "Respaldos" in n or n.endswith(".zip")]
+    assert not [n for n in names if "Respaldos" in n or ".zip" in n]
 
 
 def test_unicode_and_spaces_in_every_path(tmp_path):

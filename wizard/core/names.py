@@ -17,6 +17,9 @@ from pathlib import Path
 ARCHIVE_NAME_RE = re.compile(r"^respaldo_(\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d)(?:_([A-Za-z0-9-]{1,40}))?\.zip$")
 PART_NAME_RE = re.compile(r"^respaldo_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(?:_([A-Za-z0-9-]{1,40}))?\.zip\.part$")
 NAME_TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
+# Any installation's files, wherever they are (never backed up): finished archives, half-written ones, and
+# the temporary files of a restore (".respaldo_….zip").
+OWN_FILE_RE = re.compile(r"^\.?respaldo_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(?:_[A-Za-z0-9-]{1,40})?\.zip(\.part)?$")
 
 
 @dataclass

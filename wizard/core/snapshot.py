@@ -10,13 +10,13 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
-import re
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from wizard.core.errors import UserError
+from wizard.core.names import OWN_FILE_RE
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -24,8 +24,6 @@ logger = logging.getLogger(__name__)
 SQLITE_HEADER = b"SQLite format 3\x00"
 SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
 SNAPSHOT_PAGE_SIZE = 65536  # the largest SQLite page: the snapshot is written in pieces this size
-# Our own files, wherever they are: finished archives and half-written ones.
-OWN_FILE_RE = re.compile(r"^\.?respaldo_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.zip(\.part)?$")
 SOURCE_BUSY_TIMEOUT = 30.0  # seconds SQLite waits for the POS's lock at each attempt
 SOURCE_LOCK_WAIT = 120.0  # after this long without getting a read lock, the snapshot gives up
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
