@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", parents=[config_opt],
                    help=_("mantiene los respaldos programados sin ventana (Ctrl+C para salir)"))
     _add_db_parsers(sub, config_opt)
-    from wizard.core.cloud import commands as cloud_commands
+    from wizard import cli_cloud as cloud_commands
 
     cloud_commands.add_parsers(sub, config_opt)
     return parser
@@ -468,7 +468,7 @@ def cmd_window(args: argparse.Namespace) -> int:
 
 
 def _commands() -> dict:
-    from wizard.core.cloud import commands as cloud_commands
+    from wizard import cli_cloud as cloud_commands
 
     return {"backup": cmd_backup, "list": cmd_list, "verify": cmd_verify, "restore": cmd_restore,
             "run": cmd_run, "db": cmd_db, "machine": cmd_machine, **cloud_commands.COMMANDS}

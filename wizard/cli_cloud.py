@@ -2,7 +2,8 @@
 
 ``add_parsers`` adds them to the main parser; ``COMMANDS`` maps each subcommand to its handler, which
 returns the exit code (0 ok, 1 failed, 2 bad usage or config). UserError is left to the caller
-(``wizard.cli.main`` prints it and exits with its code).
+(``wizard.cli.main`` prints it and exits with its code). The backup, queue and restore modules are imported
+inside the commands that use them, so that building the parser for every command stays cheap.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import sys
 import threading
 from pathlib import Path
 
-from wizard.core import paths
+from wizard.core import config, paths
 from wizard.core.cloud import PROVIDERS
+from wizard.core.cloud.base import CloudError, Offline
 from wizard.core.config import CloudConfig, Config
 from wizard.core.errors import Cancelled
 from wizard.i18n import _
@@ -45,8 +47,6 @@ def _config_path(args: argparse.Namespace) -> Path:
 
 
 def _load(args: argparse.Namespace) -> Config:
-    from wizard.core import config
-
     return config.load(_config_path(args))
 
 
@@ -56,8 +56,6 @@ def _load_if_present(args: argparse.Namespace) -> Config | None:
 
 
 def _save(cfg: Config, args: argparse.Namespace) -> None:
-    from wizard.core import config
-
     config.save(cfg, _config_path(args))
 
 
@@ -164,7 +162,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _print_cloud_owners(cfg: Config) -> None:
     """How many backups in the cloud folder are this installation's and, apart, each other one's (the only
     lines of ``cloud status`` that need the network: printed last)."""
-    from wizard.core.cloud.base import CloudError, Offline
     from wizard.core.restore import list_cloud_backups
 
     sys.stdout.flush()
