@@ -28,7 +28,7 @@ from wizard.core.errors import Cancelled, UserError
 from wizard.i18n import _, ngettext
 from wizard.ui.text import format_bytes, format_count, format_when, provider_text
 from wizard.ui.widgets import BOLD_FONT, HEADING_FONT, SMALL_FONT, Notice, WrapLabel
-from wizard.ui.worker import BackgroundCall, _Bridge
+from wizard.ui.worker import BackgroundCall, EventBridge
 
 if TYPE_CHECKING:
     from wizard.ui.app import RespaldosWindow
@@ -40,7 +40,7 @@ MAX_FILES_SHOWN = 2000  # in the contents tree; a POS folder with more images ge
 SIZE = (820, 640)
 
 
-class RestoreJob(_Bridge):
+class RestoreJob(EventBridge):
     """Runs ``func(report, cancel)`` on a thread; progress, result and errors arrive on the Tk thread."""
 
     def __init__(self, widget: tkinter.Misc, func: Callable[[Callable[[Any], None], threading.Event], Any], *,

@@ -25,7 +25,7 @@ FINAL_KINDS = frozenset({"done", "error"})  # the job ended; any other kind but 
 MAX_EVENTS_PER_POLL = 500
 
 
-class _Bridge:
+class EventBridge:
     """A queue drained on the Tk thread with after(POLL_MS) until the job says it is done."""
 
     def __init__(self, widget: tkinter.Misc):
@@ -76,7 +76,7 @@ class _Bridge:
         raise NotImplementedError
 
 
-class BackupWorker(_Bridge):
+class BackupWorker(EventBridge):
     """Runs ``wizard.core.backup.run_backup`` in a thread and reports back on the Tk thread.
 
     ``on_progress(Progress)`` is called at most every 100 ms with the newest event; ``on_done`` gets the
@@ -151,7 +151,7 @@ class BackupWorker(_Bridge):
                 self.on_error(exc, text)
 
 
-class BackgroundCall(_Bridge):
+class BackgroundCall(EventBridge):
     """Runs ``func()`` in a thread and calls ``on_done(result)`` (or ``on_error(exc)``) on the Tk thread.
 
     Used for quick-but-maybe-slow file system questions (folder sizes, a USB drive waking up) so the
