@@ -29,7 +29,7 @@ from wizard.core.archive import (
     Manifest,
     ManifestFile,
     ZipWriter,
-    _deflate_chunk,
+    deflate_chunk,
     read_manifest,
     unsafe_member_reason,
     verify_archive,
@@ -745,7 +745,7 @@ def early_member(path: Path, final: bytes, early: bytes, early_chunks: int):
         early_sizes = []
         for i in range(early_chunks):
             chunk = early[EARLY_HEAD + i * CHUNK_SIZE:EARLY_HEAD + (i + 1) * CHUNK_SIZE]
-            compressed = _deflate_chunk(chunk, False)
+            compressed = deflate_chunk(chunk, False)
             writer.add_early(chunk, compressed)
             early_sizes.append(len(compressed))
         for piece in pieces(final, writer):
@@ -818,7 +818,7 @@ def test_final_data_that_does_not_line_up_with_the_early_chunks_is_compressed_fr
         writer = ZipWriter(fp, read_back=archive)
         entry = writer.begin(MEMBER, FIRST_MTIME, len(final), early_head=EARLY_HEAD)
         chunk = final[EARLY_HEAD:EARLY_HEAD + CHUNK_SIZE]
-        writer.add_early(chunk, _deflate_chunk(chunk, False))
+        writer.add_early(chunk, deflate_chunk(chunk, False))
         writer.write(final[:1000])  # not the head's size: nothing early can be used
         writer.write(final[1000:])
         writer.end()
@@ -1067,7 +1067,7 @@ def test_an_unexpected_error_in_early_compression_is_logged_and_the_member_is_st
     target = tmp_path / "copia.db"
     target.write_bytes(final)
     archive_path = tmp_path / "a.zip"
-    real_deflate = archive._deflate_chunk
+    real_deflate = archive.deflate_chunk
     thread_errors = []
 
     def deflate_failing_early(data, final_chunk):
@@ -1075,7 +1075,7 @@ def test_an_unexpected_error_in_early_compression_is_logged_and_the_member_is_st
             raise ValueError("isal said no")
         return real_deflate(data, final_chunk)
 
-    monkeypatch.setattr(archive, "_deflate_chunk", deflate_failing_early)
+    monkeypatch.setattr(archive, "deflate_chunk", deflate_failing_early)
     monkeypatch.setattr(threading, "excepthook", thread_errors.append)
     with open(archive_path, "xb") as fp:
         writer = ZipWriter(fp, read_back=archive_path)

@@ -46,10 +46,10 @@ from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
 
+from wizard.core.archive.deflate import CHUNK_SIZE, COMPRESS_LEVEL, deflate_chunk, inflate_chunk, stored_blocks  # noqa: F401
+
 MANIFEST_NAME = "respaldo.json"
 MANIFEST_FORMAT = 1
-CHUNK_SIZE = 1 << 20
-COMPRESS_LEVEL = 2  # ISA-L level 2: ~1.14x the size of zip -6 on POS databases at twice the speed of level 3 (~1.10x)
 ZIP64_LIMIT = 0xFFFFFFFF
 UTF8_FLAG = 0x0800
 DEFLATED = 8
@@ -62,7 +62,7 @@ Report = Callable[[int], None]  # called with the number of bytes just processed
 _allocator_tuned = False
 
 
-def _keep_freed_buffers() -> None:
+def keep_freed_buffers() -> None:
     """On glibc, keep freed chunk buffers for the next ones instead of handing them back to the kernel.
 
     Every chunk in flight is a fresh buffer of up to 1 MiB (read, deflated, read back, inflated). By
@@ -94,33 +94,6 @@ def _dos_datetime(mtime: float) -> tuple[int, int]:
     dos_time = (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2)
     dos_date = ((year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
     return dos_time, dos_date
-
-
-def _deflate_chunk(data: bytes, final: bool) -> bytes:
-    comp = isal_zlib.compressobj(COMPRESS_LEVEL, isal_zlib.DEFLATED, -15)
-    out = comp.compress(data)
-    return out + comp.flush(isal_zlib.Z_FINISH if final else isal_zlib.Z_SYNC_FLUSH)
-
-
-def _inflate_chunk(data: bytes, final: bool) -> bytes:
-    """One chunk written by ``_deflate_chunk``: all of it must be consumed, and only the last one ends
-    the stream. No chunk inflates to more than CHUNK_SIZE; saying so lets the output buffer be allocated
-    once instead of grown and copied (a third less CPU)."""
-    inflater = isal_zlib.decompressobj(-15)
-    out = inflater.decompress(data, CHUNK_SIZE + 1)
-    if len(out) > CHUNK_SIZE or inflater.unconsumed_tail or inflater.unused_data or inflater.eof != final:
-        raise isal_zlib.error("deflate chunk boundary mismatch")
-    return out
-
-
-def _stored_blocks(data: bytes) -> bytes:
-    """``data`` as deflate stored blocks (not final): a size known before the data is, so a placeholder
-    can be written first and filled in later."""
-    out = bytearray()
-    for start in range(0, max(len(data), 1), 0xFFFF):
-        piece = data[start:start + 0xFFFF]
-        out += struct.pack("<BHH", 0, len(piece), len(piece) ^ 0xFFFF) + piece
-    return bytes(out)
 
 
 @dataclass
@@ -235,7 +208,7 @@ class ZipWriter:
     """
 
     def __init__(self, fp: BinaryIO, workers: int | None = None, read_back: str | os.PathLike[str] | None = None):
-        _keep_freed_buffers()
+        keep_freed_buffers()
         self.fp = fp
         self.entries: list[Entry] = []
         self.workers = workers or max(1, min(4, os.cpu_count() or 1))
@@ -273,7 +246,7 @@ class ZipWriter:
             assert self._check_lane is not None
             self._check = _MemberCheck(entry, entry.header_offset + len(header), self._check_lane)
         if early_head:
-            placeholder = _stored_blocks(bytes(early_head))
+            placeholder = stored_blocks(bytes(early_head))
             self.fp.write(placeholder)
             self._early = deque([_EarlyChunk(early_head, None, len(placeholder))])
             entry.chunks.append(len(placeholder))
@@ -281,7 +254,7 @@ class ZipWriter:
         return entry
 
     def add_early(self, data: bytes, compressed: bytes) -> None:
-        """Append a chunk compressed (``_deflate_chunk``) from data that may still change; ``write`` keeps
+        """Append a chunk compressed (``deflate_chunk``) from data that may still change; ``write`` keeps
         it only if the final data has the same CRC there, and otherwise cuts it and every later one off."""
         entry = self._current
         assert entry is not None and self._early is not None and not self._pending
@@ -304,7 +277,7 @@ class ZipWriter:
         for start in range(0, len(data), CHUNK_SIZE):
             chunk = data[start:start + CHUNK_SIZE] if len(data) > CHUNK_SIZE else data
             self._account(chunk)
-            self._pending.append((self._pool.submit(_deflate_chunk, chunk, False), False))
+            self._pending.append((self._pool.submit(deflate_chunk, chunk, False), False))
             self._drain(block_above=self._depth)
 
     def _account(self, chunk: bytes) -> None:
@@ -327,7 +300,7 @@ class ZipWriter:
             if early.raw_crc is None:  # the head: its final bytes go into the placeholder
                 end = self.fp.tell()
                 self.fp.seek(entry.header_offset + self._data_start(entry))
-                self.fp.write(_stored_blocks(piece))
+                self.fp.write(stored_blocks(piece))
                 self.fp.seek(end)
             elif isal_zlib.crc32(piece) != early.raw_crc:
                 break
@@ -388,7 +361,7 @@ class ZipWriter:
         if len(data) != size:
             check.error = check.error or "chunk shorter in the file than written"
         check.compressed_crc = isal_zlib.crc32(data, check.compressed_crc)
-        self._checks.append((check, self._pool.submit(_inflate_chunk, data, final), final))
+        self._checks.append((check, self._pool.submit(inflate_chunk, data, final), final))
         if final:
             self._check = None
         self._consume_checks(block_above=self._depth)
@@ -418,7 +391,7 @@ class ZipWriter:
         if self._early:
             self._drop_early()  # the final data was shorter than what was compressed early
         self._early = None
-        self._pending.append((self._pool.submit(_deflate_chunk, b"", True), True))
+        self._pending.append((self._pool.submit(deflate_chunk, b"", True), True))
         self._drain(block_above=0)
         self._sha_lane.sync()
         entry.sha256 = self._sha.hexdigest()
@@ -605,7 +578,7 @@ class EarlyCompression:
                     data = fh.read(CHUNK_SIZE)
                     if len(data) != CHUNK_SIZE:
                         return
-                    compressed = _deflate_chunk(data, False)
+                    compressed = deflate_chunk(data, False)
                     try:
                         self._writer.add_early(data, compressed)
                     except BaseException as exc:  # noqa: BLE001 - the archive could not be written: stop() raises it
@@ -757,7 +730,7 @@ def check_restore_targets(archive: Path, targets: list[tuple[str, Path, Path]]) 
                                                                    path=os.path.realpath(target), folder=root))
 
 
-def _damaged(archive: Path, member: str | None, what: str) -> ArchiveDamaged:
+def damaged(archive: Path, member: str | None, what: str) -> ArchiveDamaged:
     if member:
         text = _("El respaldo {archive} está dañado: {member} {what}. Usa otro respaldo.").format(
             archive=archive.name, member=member, what=what)
@@ -774,7 +747,7 @@ def open_zip(archive: Path) -> zipfile.ZipFile:
         raise UserError(_("No se encontró el respaldo {archive}.").format(archive=archive)) from None
     except (zipfile.BadZipFile, OSError, ValueError, struct.error, EOFError) as exc:
         logger.info("cannot open %s as zip: %s", archive, exc)
-        raise _damaged(archive, None, _("no es un archivo ZIP completo")) from None
+        raise damaged(archive, None, _("no es un archivo ZIP completo")) from None
 
 
 def read_manifest(archive: Path, zf: zipfile.ZipFile | None = None) -> Manifest:
@@ -784,13 +757,13 @@ def read_manifest(archive: Path, zf: zipfile.ZipFile | None = None) -> Manifest:
         try:
             raw = zf.read(MANIFEST_NAME)
         except KeyError:
-            raise _damaged(archive, MANIFEST_NAME, _("no está en el archivo")) from None
+            raise damaged(archive, MANIFEST_NAME, _("no está en el archivo")) from None
         except (zipfile.BadZipFile, OSError, zlib.error, EOFError):
-            raise _damaged(archive, MANIFEST_NAME, _("no se puede leer")) from None
+            raise damaged(archive, MANIFEST_NAME, _("no se puede leer")) from None
         try:
             return Manifest.from_json(raw)
         except (ValueError, KeyError, TypeError):
-            raise _damaged(archive, MANIFEST_NAME, _("no tiene el formato esperado")) from None
+            raise damaged(archive, MANIFEST_NAME, _("no tiene el formato esperado")) from None
     finally:
         if own:
             zf.close()
@@ -858,7 +831,7 @@ def _iter_chunks_parallel(fp: BinaryIO, info: zipfile.ZipInfo, chunks: list[int]
             data = fp.read(size)
             if len(data) != size:
                 raise EOFError("member truncated")
-            pending.append(pool.submit(_inflate_chunk, data, index == len(chunks) - 1))
+            pending.append(pool.submit(inflate_chunk, data, index == len(chunks) - 1))
             while len(pending) > depth:
                 yield pending.popleft().result()
         while pending:
@@ -894,7 +867,7 @@ class _Sha256Pipe:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _hash_member(fp: BinaryIO, info: zipfile.ZipInfo, sink: Callable[[bytes], None] | None,
+def hash_member(fp: BinaryIO, info: zipfile.ZipInfo, sink: Callable[[bytes], None] | None,
                  report: Report | None, cancel, chunks: list[int] | None = None,
                  pool: ThreadPoolExecutor | None = None) -> tuple[int, int, str]:
     sha = _Sha256Pipe()
@@ -947,14 +920,14 @@ def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, 
         listed = {f.path for f in manifest.files}
         for name in infos:
             if name != MANIFEST_NAME and name not in listed and not name.endswith("/"):
-                raise _damaged(archive, name, _("no figura en el manifiesto"))
+                raise damaged(archive, name, _("no figura en el manifiesto"))
         with open(archive, "rb") as fp:
             for mf in manifest.files:
                 if unsafe_member_reason(mf.path):
-                    raise _damaged(archive, mf.path, _("tiene una ruta no permitida"))
+                    raise damaged(archive, mf.path, _("tiene una ruta no permitida"))
                 info = infos.get(mf.path)
                 if info is None:
-                    raise _damaged(archive, mf.path, _("falta en el archivo"))
+                    raise damaged(archive, mf.path, _("falta en el archivo"))
                 checked = read_back.get(mf.path)
                 try:
                     if checked is not None:
@@ -962,17 +935,17 @@ def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, 
                             raise Cancelled()
                         size, crc, sha = _read_back_result(fp, info, checked)
                     else:
-                        size, crc, sha = _hash_member(fp, info, None, report, cancel, chunk_plan.get(mf.path), pool)
+                        size, crc, sha = hash_member(fp, info, None, report, cancel, chunk_plan.get(mf.path), pool)
                 except _ChangedSinceReadBack:
                     logger.info("member %s of %s changed after it was read back", mf.path, archive)
-                    raise _damaged(archive, mf.path, _("no coincide con su CRC")) from None
+                    raise damaged(archive, mf.path, _("no coincide con su CRC")) from None
                 except (zipfile.BadZipFile, zlib.error, isal_zlib.IsalError, EOFError, OSError) as exc:
                     logger.info("member %s of %s unreadable: %s", mf.path, archive, exc)
-                    raise _damaged(archive, mf.path, _("no se puede descomprimir")) from None
+                    raise damaged(archive, mf.path, _("no se puede descomprimir")) from None
                 if crc != info.CRC or size != info.file_size:
-                    raise _damaged(archive, mf.path, _("no coincide con su CRC"))
+                    raise damaged(archive, mf.path, _("no coincide con su CRC"))
                 if sha != mf.sha256 or size != mf.size:
-                    raise _damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
+                    raise damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
     return manifest
 
 
@@ -1056,7 +1029,7 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
             for mf, target in targets:
                 info = infos.get(mf.path)
                 if info is None:
-                    raise _damaged(archive, mf.path, _("falta en el archivo"))
+                    raise damaged(archive, mf.path, _("falta en el archivo"))
                 if not stays_inside(target, to_dir):  # a link made while we were writing
                     raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); "
                                       "no se restauró.").format(archive=archive.name, name=mf.path))
@@ -1066,15 +1039,15 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
                 tmp = target.with_name(f".{target.name}.restaurando")
                 try:
                     with open(tmp, "wb") as out:
-                        size, crc, sha = _hash_member(fp, info, out.write, report, cancel)
+                        size, crc, sha = hash_member(fp, info, out.write, report, cancel)
                         if sha != mf.sha256 or crc != info.CRC or size != mf.size:
-                            raise _damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
+                            raise damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
                         out.flush()
                         os.fsync(out.fileno())
                     os.replace(tmp, target)
                 except (zipfile.BadZipFile, zlib.error, isal_zlib.IsalError, EOFError) as exc:
                     logger.info("member %s of %s unreadable: %s", mf.path, archive, exc)
-                    raise _damaged(archive, mf.path, _("no se puede descomprimir")) from None
+                    raise damaged(archive, mf.path, _("no se puede descomprimir")) from None
                 finally:
                     if tmp.exists():
                         tmp.unlink()
