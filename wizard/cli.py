@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from wizard import __version__
@@ -90,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wizard import cli_cloud as cloud_commands
 
     cloud_commands.add_parsers(sub, config_opt)
+    from wizard.core.notify import commands as notify_commands
+
+    notify_commands.add_parsers(sub, config_opt)
     return parser
 
 
@@ -174,6 +178,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from wizard.core.backup import run_backup
 
     config = _load_config(args)
+    since = datetime.now().astimezone()
     cancel = threading.Event()
     _stop_on_signals(cancel)
     printer = _ProgressPrinter()
@@ -183,7 +188,46 @@ def cmd_backup(args: argparse.Namespace) -> int:
     print(result.message, file=stream)
     if result.cloud is not None and getattr(result.cloud, "message", ""):
         print(result.cloud.message, file=sys.stdout if result.cloud.ok else sys.stderr)
+    _finish_notices(config, _config_path(args), since)
     return EXIT_OK if result.succeeded else EXIT_FAILED
+
+
+def _finish_notices(config, config_path: Path, since: datetime) -> None:
+    """Before a command-line run exits: the hourly check (retries, overdue, weekly), then up to 30 s for
+    the notices to go out, so that a backup started by a task scheduler still alerts. What could not be
+    sent waits in the outbox; its reason is printed."""
+    from wizard.core import notify
+
+    notify.tick(config, config_path=config_path)
+    if not notify.wait(notify.CLI_WAIT):
+        print(_("Algunos avisos no se alcanzaron a enviar; se reintentarán más tarde."), file=sys.stderr)
+    for line in notify.problems_since(config, since):
+        print(line, file=sys.stderr)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """``respaldos sync`` (wizard.cli_cloud), then its notices: a failed upload is sent once a day."""
+    from wizard.core import notify
+    from wizard import cli_cloud as cloud_commands
+
+    since = datetime.now().astimezone()
+    code = cloud_commands.cmd_sync(args)
+    if code == EXIT_USAGE:
+        return code
+    config = _load_config(args)
+    notify.notify_sync_result(config, failed=code != EXIT_OK, detail=_pending_detail(config))
+    _finish_notices(config, _config_path(args), since)
+    return code
+
+
+def _pending_detail(config) -> str:
+    from wizard.core.cloud.queue import status
+
+    st = status(config)
+    if st.last_error and st.last_error.get("message"):
+        return str(st.last_error["message"])
+    return ngettext("Queda {count} respaldo pendiente de subir.", "Quedan {count} respaldos pendientes de subir.",
+                    len(st.pending)).format(count=len(st.pending))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -351,7 +395,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.setLevel(logging.INFO)
     logging.getLogger("wizard.core.schedule").addHandler(console)
     print(_("Respaldos programados en marcha. Ctrl+C para salir."), flush=True)
-    return run_service(_config_path(args), stop, run_backup, sync_fn=_sync_pending)
+    return run_service(_config_path(args), stop, run_backup, sync_fn=_sync_pending, notify_fn=_notify_tick)
+
+
+def _notify_tick(config, now, *, config_path: Path) -> None:
+    from wizard.core import notify
+
+    notify.tick(config, now, config_path=config_path)
 
 
 def _sync_pending(config, *, cancel: threading.Event):
@@ -469,9 +519,11 @@ def cmd_window(args: argparse.Namespace) -> int:
 
 def _commands() -> dict:
     from wizard import cli_cloud as cloud_commands
+    from wizard.core.notify import commands as notify_commands
 
     return {"backup": cmd_backup, "list": cmd_list, "verify": cmd_verify, "restore": cmd_restore,
-            "run": cmd_run, "db": cmd_db, "machine": cmd_machine, **cloud_commands.COMMANDS}
+            "run": cmd_run, "db": cmd_db, "machine": cmd_machine, **cloud_commands.COMMANDS, "sync": cmd_sync,
+            **notify_commands.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

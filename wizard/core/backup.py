@@ -24,7 +24,7 @@ from pathlib import Path
 import filelock
 
 from wizard import __version__
-from wizard.core import dbsources, history, machine, paths
+from wizard.core import dbsources, history, machine, notify, paths
 from wizard.core.archive import (
     MANIFEST_NAME,
     ZIP64_LIMIT,
@@ -519,6 +519,7 @@ def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[obj
         _record(result)
         return result
     run = _Run(config, trigger, report, cancel)
+    notify.backup_started(config, trigger)
     try:
         archive, size = run.execute(started)
         deleted = []
@@ -556,6 +557,7 @@ def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[obj
         from wizard.core.cloud.queue import after_backup
 
         result.cloud = after_backup(config, result.archive, report=report, cancel=cancel)
+    notify.notify_backup_result(config, result)  # on the notices thread: never delays or fails the backup
     return result
 
 

@@ -118,6 +118,29 @@ class MachineConfig:
     name: str = ""  # how this installation is called ("Caja 1"); empty: the computer's name
 
 
+NOTIFY_EVENTS = ("failure", "overdue", "success", "weekly")
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+@dataclass
+class NotifyConfig:
+    """``[notify]``: who hears about failures and missed backups. Passwords and bot tokens live in the keyring."""
+
+    on: list[str] = field(default_factory=lambda: ["failure", "overdue"])
+    email_to: list[str] = field(default_factory=list)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # "starttls" | "ssl" | "none" (only to a server on this computer)
+    smtp_user: str = ""
+    smtp_from: str = ""  # empty: smtp_user
+    telegram_chat_id: str = ""
+    ping_url: str = ""  # Healthchecks-style: <url>/start, <url>, <url>/fail
+
+    @property
+    def sender(self) -> str:
+        return self.smtp_from.strip() or self.smtp_user.strip()
+
+
 @dataclass
 class Config:
     source: SourceConfig = field(default_factory=SourceConfig)
@@ -126,6 +149,7 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     cloud: CloudConfig = field(default_factory=CloudConfig)
     machine: MachineConfig = field(default_factory=MachineConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
 
 @dataclass(frozen=True)
@@ -146,6 +170,7 @@ SECTIONS: dict[str, type] = {
     "retention": RetentionConfig,
     "cloud": CloudConfig,
     "machine": MachineConfig,
+    "notify": NotifyConfig,
 }
 MACHINE_NAME_MAX = 60
 REQUIRED_SECTIONS = ("source", "destination")
@@ -198,7 +223,7 @@ def validate_dict(data: dict[str, Any]) -> list[Problem]:
             continue
         known = set(cls.__dataclass_fields__)
         for key in section:
-            if key not in known:
+            if key not in known and not (name == "notify" and key in NOTIFY_SECRET_KEYS):
                 add(f"{name}.{key}", _("clave desconocida"))
 
     source = data.get("source") if isinstance(data.get("source"), dict) else None
@@ -293,7 +318,119 @@ def validate_dict(data: dict[str, Any]) -> list[Problem]:
         elif len(name.strip()) > MACHINE_NAME_MAX or any(ord(c) < 32 for c in name):
             add("machine.name", _("{value} no sirve como nombre del equipo: usa hasta {count} letras, números y "
                                   "espacios").format(value=_show(name), count=MACHINE_NAME_MAX))
+
+    notify = data.get("notify") if isinstance(data.get("notify"), dict) else None
+    if notify is not None:
+        _validate_notify(notify, add)
     return problems
+
+
+EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[\w-]+(\.[\w-]+)+$")
+HOST_RE = re.compile(r"^[\w-]+(\.[\w-]+)*\.?$")
+CHAT_ID_RE = re.compile(r"^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
+# Secrets someone may try to write into [notify]: say where they go instead of "clave desconocida".
+NOTIFY_SECRET_KEYS = {"password": "smtp", "smtp_password": "smtp", "telegram_token": "telegram",
+                      "bot_token": "telegram", "token": "telegram"}
+
+
+def is_local_host(host: str) -> bool:
+    """A name or address that means this computer (where plain SMTP without TLS is acceptable)."""
+    import ipaddress
+
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _valid_host(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return bool(HOST_RE.match(host))
+
+
+def _validate_notify(notify: dict[str, Any], add) -> None:
+    """``[notify]``: events, addresses, the mail server and the ping address, each problem with its key."""
+    for key, channel in NOTIFY_SECRET_KEYS.items():
+        if key in notify:
+            add(f"notify.{key}", _("la contraseña o el token no van en la configuración: guárdalo con "
+                                   "\"respaldos notify password {channel}\" o desde la ventana").format(
+                channel=channel))
+    events = notify.get("on", [])
+    if not _is_str_list(events):
+        add("notify.on", _("debe ser una lista de avisos entre comillas (usa {names})").format(
+            names=", ".join(NOTIFY_EVENTS)))
+    else:
+        for i, event in enumerate(events):
+            if event not in NOTIFY_EVENTS:
+                add(f"notify.on[{i}]", _("{value} no es un aviso válido (usa {names})").format(
+                    value=_show(event), names=", ".join(NOTIFY_EVENTS)))
+    for key in ("smtp_host", "smtp_security", "smtp_user", "smtp_from", "telegram_chat_id", "ping_url"):
+        if key in notify and not isinstance(notify[key], str):
+            add(f"notify.{key}", _("debe ser un texto entre comillas"))
+    recipients = notify.get("email_to", [])
+    if not _is_str_list(recipients):
+        add("notify.email_to", _('debe ser una lista de direcciones entre comillas, por ejemplo ["dueno@ejemplo.mx"]'))
+        recipients = []
+    for i, address in enumerate(recipients):
+        if not EMAIL_RE.match(address.strip()):
+            add(f"notify.email_to[{i}]", _("{value} no es una dirección de correo válida").format(value=_show(address)))
+    port = notify.get("smtp_port", 587)
+    if not _is_int(port) or not 1 <= port <= 65535:
+        add("notify.smtp_port", _("{value} no es un puerto válido (un número de 1 a 65535)").format(value=_show(port)))
+    security = notify.get("smtp_security", "starttls")
+    host = notify.get("smtp_host", "")
+    host = host.strip() if isinstance(host, str) else ""
+    if isinstance(security, str) and security not in SMTP_SECURITY:
+        add("notify.smtp_security", _('{value} no es válido (usa "starttls", "ssl" o "none")').format(
+            value=_show(security)))
+    elif security == "none" and host and not is_local_host(host):
+        add("notify.smtp_security", _('"none" envía la contraseña y los avisos sin cifrar: solo sirve para un '
+                                      'servidor en esta computadora; con {host} usa "starttls" o "ssl"').format(
+            host=host))
+    if host and not _valid_host(host):
+        add("notify.smtp_host", _('{value} no es un servidor válido: el puerto va aparte, en smtp_port').format(
+            value=_show(host)) if host.count(":") == 1 else
+            _('{value} no es un servidor válido (por ejemplo "smtp.gmail.com")').format(value=_show(host)))
+    if recipients and not host:
+        add("notify.smtp_host", _('indica el servidor de correo (por ejemplo "smtp.gmail.com") para enviar a '
+                                  'email_to'))
+    sender = notify.get("smtp_from", "")
+    user = notify.get("smtp_user", "")
+    if isinstance(sender, str) and sender.strip():
+        if not EMAIL_RE.match(sender.strip()):
+            add("notify.smtp_from", _("{value} no es una dirección de correo válida").format(value=_show(sender)))
+    elif recipients and isinstance(user, str) and not EMAIL_RE.match(user.strip()):
+        add("notify.smtp_from", _("indica la dirección del remitente (smtp_from) o usa una dirección de correo en "
+                                  "smtp_user"))
+    chat = notify.get("telegram_chat_id", "")
+    if isinstance(chat, str) and chat.strip() and not CHAT_ID_RE.match(chat.strip()):
+        add("notify.telegram_chat_id", _("{value} no es un chat de Telegram válido (un número, como 123456789 o "
+                                         "-1001234567890, o un canal como @mi_canal)").format(value=_show(chat)))
+    url = notify.get("ping_url", "")
+    if isinstance(url, str) and url.strip() and not _valid_ping_url(url.strip()):
+        add("notify.ping_url", _('{value} no es una dirección válida (por ejemplo '
+                                 '"https://hc-ping.com/<código>")').format(value=_show(url)))
+
+
+def _valid_ping_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.fragment
 
 
 def _validate_databases(databases: Any, add) -> None:
@@ -373,6 +510,12 @@ def to_dict(config: Config) -> dict[str, Any]:
             del data["cloud"][key]
     if not data["machine"]["name"].strip():
         del data["machine"]
+    defaults = asdict(NotifyConfig())
+    notify = {k: v for k, v in data["notify"].items() if k == "on" or v != defaults[k]}
+    if notify == {"on": defaults["on"]}:
+        del data["notify"]
+    else:
+        data["notify"] = notify
     return data
 
 

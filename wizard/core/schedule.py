@@ -36,6 +36,7 @@ TICK_PERIOD = 20.0  # seconds between ticks; a due backup starts at most this la
 RETRY_INTERVAL = timedelta(minutes=10)  # while the destination is missing
 CATCH_UP_DELAY = timedelta(seconds=60)  # after start or wake, so a USB disk has time to mount
 SYNC_PERIOD = timedelta(minutes=15)  # uploads still pending in the cloud queue are retried this often
+NOTIFY_PERIOD = timedelta(hours=1)  # notices: retries, overdue and weekly messages (wizard.core.notify.tick)
 _EPOCH = datetime(1970, 1, 1)
 
 
@@ -598,6 +599,7 @@ def run_service(
     clock: Callable[[], datetime] = local_now,
     catch_up_delay: timedelta = CATCH_UP_DELAY,
     sync_fn: Callable[..., Any] | None = None,
+    notify_fn: Callable[..., Any] | None = None,
 ) -> int:
     """Keep the schedule without a window until ``stop`` is set; returns the exit code (0).
 
@@ -606,7 +608,8 @@ def run_service(
     The config is loaded first (a ConfigError propagates: exit 2) and reloaded when the file changes.
     With a cloud provider configured, ``sync_fn(config, cancel=stop)`` uploads what is pending at start
     and every SYNC_PERIOD, on its own thread, never while a backup runs (a backup uploads its archive
-    itself) and never delaying one.
+    itself) and never delaying one. ``notify_fn(config, now, config_path=...)`` (the notices' check, which
+    returns at once) is called at start and every NOTIFY_PERIOD.
     """
     from wizard.core import config as config_mod
 
@@ -674,10 +677,17 @@ def run_service(
     )
     logger.info("running in the background: %s. %s", describe(cfg.schedule),
                 format_next_run(scheduler.next_run(), clock()))
+    notify_due = clock()
     while not stop.is_set():
         _reload_if_changed(config_path, current, scheduler, config_mod)
         scheduler.tick()
         maybe_sync()
+        if notify_fn is not None and clock() >= notify_due:
+            notify_due = clock() + NOTIFY_PERIOD
+            try:
+                notify_fn(current["config"], clock(), config_path=config_path)
+            except Exception:
+                logger.exception("notices check failed")
         stop.wait(tick_period)
     thread = worker["thread"]
     if thread is not None and thread.is_alive():

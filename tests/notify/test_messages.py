@@ -1,0 +1,163 @@
+"""Pure decisions and texts: which events of a run are sent, what they say, when overdue and weekly are due."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from wizard.core.notify import messages
+from wizard.core.notify.ping import ping_address, safe_label
+
+MEXICO = ZoneInfo("America/Mexico_City")
+MONDAY = date(2026, 11, 23)
+EVERYTHING = ("failure", "overdue", "success", "weekly")
+MISSING = "No se encontró la carpeta E:\\Respaldos. Conecta la memoria USB o elige otra carpeta."
+
+
+@dataclass
+class Cloud:
+    status: str
+    message: str = ""
+
+
+@dataclass
+class Result:
+    status: str
+    message: str = ""
+    trigger: str = "scheduled"
+    ended: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 20, 0, 4))
+    cloud: Cloud | None = None
+
+
+def test_a_failed_backup_gives_one_message_with_the_name_and_the_windows_sentence():
+    [alert] = messages.backup_alerts(Result("failed", MISSING), "Caja 1", ["failure"])
+
+    assert alert.event == "failure"
+    assert alert.subject == "Caja 1: el respaldo falló"
+    assert alert.text == ("Caja 1: no se encontró la carpeta E:\\Respaldos. Conecta la memoria USB o elige otra "
+                          "carpeta.\nHora: 2026-11-23 20:00")
+
+
+def test_a_backup_that_recovers_sends_nothing_unless_success_is_on():
+    ok = Result("ok", "Respaldo guardado y verificado: respaldo_x.zip (1.2 MB) en 0.4 s.")
+
+    assert messages.backup_alerts(ok, "Caja 1", ["failure", "overdue", "weekly"]) == []
+    [alert] = messages.backup_alerts(ok, "Caja 1", ["success"])
+    assert alert.subject == "Caja 1: respaldo hecho"
+    assert alert.text == "Caja 1: respaldo guardado y verificado: respaldo_x.zip (1.2 MB) en 0.4 s."
+
+
+def test_an_upload_left_pending_is_a_failure_even_when_the_backup_succeeded():
+    result = Result("ok", "Respaldo guardado.", cloud=Cloud("pending", "Nube: 1 respaldo pendiente de subir (sin conexión)"))
+
+    [alert] = messages.backup_alerts(result, "Caja 1", EVERYTHING)
+
+    assert alert.subject == "Caja 1: el respaldo no se subió a la nube"
+    assert alert.text.startswith("Caja 1: el respaldo se guardó, pero no se pudo subir a la nube. Nube: 1 respaldo "
+                                 "pendiente de subir (sin conexión).")
+
+
+@pytest.mark.parametrize("status", ["cancelled", "skipped"])
+def test_a_cancelled_or_skipped_run_sends_nothing(status):
+    assert messages.backup_alerts(Result(status, "x"), "Caja 1", EVERYTHING) == []
+    assert messages.ping_signal(Result(status, "x")) is None
+
+
+@pytest.mark.parametrize("trigger", ["before-restore", "self-test"])
+def test_a_restore_safety_backup_or_the_self_test_sends_nothing(trigger):
+    assert messages.backup_alerts(Result("failed", MISSING, trigger=trigger), "Caja 1", EVERYTHING) == []
+    assert messages.ping_signal(Result("failed", MISSING, trigger=trigger)) is None
+
+
+def test_failure_off_sends_no_failure():
+    assert messages.backup_alerts(Result("failed", MISSING), "Caja 1", ["overdue"]) == []
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("No se encontró la carpeta E:\\R.", "no se encontró la carpeta E:\\R."),
+    ("El disco se llenó.", "el disco se llenó."),
+    ("Dropbox está lleno.", "Dropbox está lleno."),
+    ("POS cerrado.", "POS cerrado."),
+    ("E:\\Respaldos no existe.", "E:\\Respaldos no existe."),
+])
+def test_the_sentence_after_the_name_starts_in_lower_case_unless_it_is_a_name(sentence, expected):
+    assert messages.after_colon(sentence) == expected
+
+
+def test_overdue_is_due_at_most_once_a_day_while_it_lasts():
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=MEXICO)
+    three_days = timedelta(days=3)
+
+    assert messages.overdue_due(three_days, None, now)
+    assert not messages.overdue_due(three_days, now - timedelta(hours=23), now)
+    assert messages.overdue_due(three_days, now - timedelta(hours=24), now)
+    assert not messages.overdue_due(None, None, now)
+
+
+def test_the_overdue_message_says_how_long_and_when_the_last_one_was():
+    alert = messages.overdue_alert("Caja 1", timedelta(days=3, hours=2), datetime(2026, 11, 20, 20, 1))
+
+    assert alert.subject == "Caja 1: 3 días sin respaldo"
+    assert alert.text == ("Caja 1: hace 3 días que no se hace un respaldo. El último se hizo el 2026-11-20 20:01. "
+                          "Abre Respaldos en esa computadora para ver qué pasa.")
+
+
+def test_the_weekly_report_is_due_from_monday_8_once_a_week():
+    at = lambda day, hh: datetime.combine(day, datetime.min.time(), tzinfo=MEXICO).replace(hour=hh)
+
+    assert messages.weekly_due(at(MONDAY, 7), None) is None
+    week = messages.weekly_due(at(MONDAY, 8), None)
+    assert week == "2026-W48"
+    assert messages.weekly_due(at(MONDAY, 9), week) is None
+    assert messages.weekly_due(at(MONDAY + timedelta(days=3), 12), week) is None
+    assert messages.weekly_due(at(MONDAY + timedelta(days=7), 7), week) is None
+    assert messages.weekly_due(at(MONDAY + timedelta(days=7), 8), week) == "2026-W49"
+    # The computer was off on Monday: the report goes out the first time it is on that week.
+    assert messages.weekly_due(at(MONDAY + timedelta(days=2), 10), "2026-W47") == "2026-W48"
+
+
+def test_the_weekly_report_covers_the_previous_monday_to_sunday():
+    start, end = messages.report_period(datetime(2026, 11, 25, 10, 0, tzinfo=MEXICO))
+
+    assert (start.date(), end.date()) == (date(2026, 11, 16), date(2026, 11, 23))
+
+
+def test_the_weekly_report_is_short():
+    facts = messages.WeeklyFacts(date(2026, 11, 16), date(2026, 11, 22), made=6, failed=1,
+                                 newest=datetime(2026, 11, 22, 20, 1), newest_size=12_900_000,
+                                 local_bytes=80_000_000, cloud_title="Dropbox", cloud_bytes=70_000_000, pending=1)
+
+    alert = messages.weekly_alert("Caja 1", facts)
+
+    assert alert.subject == "Caja 1: resumen semanal de respaldos"
+    assert alert.text == ("Caja 1: resumen de la semana del 16/11 al 22/11.\n"
+                          "Respaldos hechos: 6. Fallidos: 1.\n"
+                          "El más reciente: 2026-11-22 20:01 (12.3 MB).\n"
+                          "Espacio usado: 76.3 MB en la carpeta de respaldos, 66.8 MB en Dropbox.\n"
+                          "Pendientes de subir: 1.")
+
+
+def test_healthchecks_pings_add_their_suffix_to_the_path():
+    url = "https://hc-ping.com/5b7f0c1e-2a3d"
+
+    assert ping_address(url, "start") == "https://hc-ping.com/5b7f0c1e-2a3d/start"
+    assert ping_address(url, "success") == url
+    assert ping_address(url + "/", "fail") == "https://hc-ping.com/5b7f0c1e-2a3d/fail"
+    assert ping_address(url, "log") == "https://hc-ping.com/5b7f0c1e-2a3d/log"
+
+
+def test_uptime_kuma_push_addresses_get_up_and_down_instead_of_suffixes():
+    url = "https://kuma.ejemplo.mx/api/push/AbC123?status=up&msg=OK&ping="
+
+    assert ping_address(url, "start") is None
+    assert ping_address(url, "success") == "https://kuma.ejemplo.mx/api/push/AbC123?ping=&status=up&msg=OK"
+    assert ping_address(url, "fail", "Caja 1: sin disco") == (
+        "https://kuma.ejemplo.mx/api/push/AbC123?ping=&status=down&msg=Caja+1%3A+sin+disco")
+
+
+def test_only_the_scheme_and_host_of_a_ping_address_are_ever_shown():
+    assert safe_label("https://hc-ping.com/5b7f0c1e-2a3d") == "https://hc-ping.com/…"
+    assert safe_label("http://10.0.0.5:8000/ping/abc") == "http://10.0.0.5:8000/…"
