@@ -22,6 +22,7 @@ import pytest
 from tests.helpers import ROOT, respaldos_cmd, write_config
 from wizard import __version__
 from wizard.core import archive, config
+from wizard.core.archive import allocator as allocator_module
 from wizard.core.archive import (
     CHUNK_SIZE,
     MANIFEST_NAME,
@@ -1105,8 +1106,8 @@ class Allocator:
 
         self.mallopt_calls: list[tuple[int, int]] = []
         self.libc_asked = 0
-        monkeypatch.setattr(archive, "_allocator_tuned", False)
-        monkeypatch.setattr(archive.sys, "platform", platform_name)
+        monkeypatch.setattr(allocator_module, "_allocator_tuned", False)
+        monkeypatch.setattr(allocator_module.sys, "platform", platform_name)
 
         def libc_ver(*args, **kwargs):
             self.libc_asked += 1
