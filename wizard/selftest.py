@@ -192,6 +192,9 @@ def step_components(ctx: _Context) -> str:
 
     import certifi
     import dropbox  # noqa: F401 - the import itself is the check
+    import smtplib  # noqa: F401 - notices by e-mail (wizard.core.notify.email imports it on first use)
+    import urllib.request  # noqa: F401 - Telegram and pings
+    from email.message import EmailMessage  # noqa: F401
     import httplib2
     from googleapiclient.discovery_cache import get_static_doc
 
