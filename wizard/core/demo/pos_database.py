@@ -1,20 +1,22 @@
 """A SQLite database shaped like a small Mexican shop's POS (products, customers, sales, sale lines)
 of a requested size: ``make_pos_database``.
 
-Everything comes from ``random.Random(seed)``, so one seed always gives the same data. Catalogs are
-built in Python; the bulk rows (sales and their lines) are computed by SQLite itself from batches of
-random numbers passed as one JSON array, which is what makes a 1 GiB database take seconds instead
-of minutes: per row, Python only formats one integer.
+Everything comes from ``random.Random(seed)``, so one seed always gives the same data. The catalogs
+(catalog.json) are built in Python; the bulk rows (sales and their lines) are computed by SQLite itself
+from batches of random numbers passed as one JSON array, which is what makes a 1 GiB database take
+seconds instead of minutes: per row, Python only formats one integer.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import sqlite3
 from array import array
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from importlib import resources
 from itertools import chain, repeat
 from pathlib import Path
 
@@ -204,175 +206,26 @@ FROM (
 )
 """
 
-_CATALOG = {
-    "ABARROTES": (
-        "PZA",
-        [
-            ("Arroz súper extra", ["Verde Valle", "SOS", "Schettino"], ["900 g", "1 kg", "5 kg"]),
-            ("Frijol negro", ["Verde Valle", "La Costeña", "Isadora"], ["900 g", "1 kg", "430 g"]),
-            ("Aceite vegetal", ["Nutrioli", "1-2-3", "Capullo", "Patrona"], ["946 ml", "500 ml", "1.5 l"]),
-            ("Azúcar estándar", ["Zulka", "Great Value", "Bernardo"], ["1 kg", "2 kg", "500 g"]),
-            ("Atún en agua", ["Dolores", "Tuny", "Herdez"], ["140 g", "295 g"]),
-            ("Sopa de pasta codo", ["La Moderna", "Barilla", "Yemina"], ["200 g", "500 g"]),
-            ("Chiles jalapeños en escabeche", ["La Costeña", "Herdez", "San Marcos"], ["220 g", "380 g", "2.8 kg"]),
-            ("Mayonesa con jugo de limón", ["McCormick", "Hellmann's"], ["190 g", "390 g", "725 g"]),
-            ("Café soluble", ["Nescafé Clásico", "Legal", "Los Portales"], ["42 g", "120 g", "225 g"]),
-            ("Galletas Marías", ["Gamesa", "Cuétara"], ["170 g", "850 g"]),
-            ("Harina de maíz", ["Maseca", "Minsa"], ["1 kg", "4 kg"]),
-            ("Leche entera UHT", ["Lala", "Alpura", "Santa Clara"], ["1 l", "250 ml"]),
-            ("Cereal de hojuelas de maíz", ["Kellogg's", "Nestlé"], ["300 g", "500 g", "1.2 kg"]),
-            ("Chocolate en tableta", ["Abuelita", "Ibarra", "Mayordomo"], ["90 g", "540 g"]),
-            ("Salsa picante", ["Valentina", "Búfalo", "Tapatío"], ["370 ml", "1 l"]),
-        ],
-    ),
-    "BEBIDAS": (
-        "PZA",
-        [
-            ("Refresco de cola", ["Coca-Cola", "Pepsi", "Big Cola"], ["355 ml", "600 ml", "2 l", "3 l"]),
-            ("Agua purificada", ["Ciel", "Bonafont", "Epura", "E-Pura"], ["600 ml", "1 l", "1.5 l", "20 l"]),
-            ("Refresco sabor naranja", ["Fanta", "Jarritos", "Mirinda"], ["600 ml", "2 l"]),
-            ("Jugo de manzana", ["Jumex", "Del Valle", "Boing"], ["250 ml", "1 l", "500 ml"]),
-            ("Bebida energética", ["Red Bull", "Monster", "Vive 100"], ["250 ml", "473 ml"]),
-            ("Cerveza clara", ["Corona", "Victoria", "Tecate", "Modelo"], ["355 ml", "940 ml", "six 355 ml"]),
-        ],
-    ),
-    "LIMPIEZA": (
-        "PZA",
-        [
-            ("Detergente en polvo", ["Roma", "Ariel", "Foca", "Ace"], ["500 g", "1 kg", "5 kg"]),
-            ("Jabón de tocador", ["Zest", "Palmolive", "Escudo", "Camay"], ["150 g", "3 x 150 g"]),
-            ("Papel higiénico", ["Pétalo", "Regio", "Suavel", "Kleenex"], ["4 rollos", "12 rollos"]),
-            ("Cloro desinfectante", ["Cloralex", "Clorox"], ["950 ml", "2 l", "3.75 l"]),
-            ("Limpiador multiusos aroma lavanda", ["Fabuloso", "Pinol", "Mr. Músculo"], ["1 l", "2 l"]),
-            ("Suavizante de telas", ["Suavitel", "Downy", "Ensueño"], ["850 ml", "2.8 l"]),
-        ],
-    ),
-    "FERRETERÍA": (
-        "PZA",
-        [
-            ("Tornillo para madera cabeza plana", ["Fiero", "Truper"], ['1/2"', '3/4"', '1"', '1 1/2"']),
-            ("Clavo estándar con cabeza", ["Truper", "Deacero"], ['1"', '2"', '2 1/2"', '3"']),
-            ("Cinta de aislar negra", ["Truper", "3M Temflex"], ["9 m", "18 m"]),
-            ("Foco LED luz de día", ["Philips", "Tecnolite", "Volteck"], ["9 W", "12 W", "15 W"]),
-            ("Pintura vinílica blanca", ["Comex", "Berel", "Sherwin-Williams"], ["1 l", "4 l", "19 l"]),
-            ("Brocha de cerda natural", ["Truper", "Pretul"], ['1"', '2"', '3"', '4"']),
-            ("Candado de latón", ["Phillips", "Hermex", "Truper"], ["30 mm", "40 mm", "50 mm"]),
-            ("Cable THW calibre 12", ["Condumex", "Argos"], ["por metro", "rollo 100 m"]),
-        ],
-    ),
-    "PAPELERÍA": (
-        "PZA",
-        [
-            ("Cuaderno profesional cuadro chico", ["Scribe", "Norma", "Estrella"], ["100 hojas", "200 hojas"]),
-            ("Bolígrafo punto mediano azul", ["Bic", "Paper Mate", "Pelikan"], ["pieza", "caja 12 piezas"]),
-            ("Lápiz del número 2", ["Mirado", "Dixon", "Maped"], ["pieza", "caja 12 piezas"]),
-            ("Hojas blancas tamaño carta", ["Facia", "Chamex", "HP"], ["paquete 100", "paquete 500"]),
-            ("Pegamento blanco", ["Resistol 850", "Pritt"], ["110 g", "250 g", "1 kg"]),
-        ],
-    ),
-    "FRUTAS Y VERDURAS": (
-        "KG",
-        [
-            ("Jitomate saladet", ["a granel"], ["por kilo"]),
-            ("Cebolla blanca", ["a granel"], ["por kilo"]),
-            ("Aguacate Hass", ["a granel"], ["por kilo"]),
-            ("Limón sin semilla", ["a granel"], ["por kilo"]),
-            ("Plátano Tabasco", ["a granel"], ["por kilo"]),
-            ("Papa blanca", ["a granel"], ["por kilo"]),
-            ("Chile serrano", ["a granel"], ["por kilo"]),
-            ("Manzana roja", ["a granel"], ["por kilo"]),
-            ("Naranja para jugo", ["a granel"], ["por kilo"]),
-            ("Zanahoria", ["a granel"], ["por kilo"]),
-            ("Calabacita italiana", ["a granel"], ["por kilo"]),
-            ("Tomate verde", ["a granel"], ["por kilo"]),
-            ("Papaya maradol", ["a granel"], ["por kilo"]),
-            ("Tortilla de maíz", ["a granel"], ["por kilo"]),
-            ("Huevo blanco", ["a granel"], ["por kilo"]),
-            ("Frijol pinto", ["a granel"], ["por kilo"]),
-            ("Azúcar morena", ["a granel"], ["por kilo"]),
-        ],
-    ),
-    "SALCHICHONERÍA": (
-        "KG",
-        [
-            ("Jamón de pavo", ["FUD", "San Rafael", "Zwan"], ["rebanado", "en pieza"]),
-            ("Queso Oaxaca", ["Lala", "Chilchota", "Nochebuena"], ["a granel", "rebanado"]),
-            ("Salchicha de pavo", ["FUD", "Bafar", "Chimex"], ["a granel"]),
-            ("Queso manchego", ["Philadelphia", "Lala", "Caperucita"], ["rebanado", "en pieza"]),
-            ("Chorizo rojo", ["Bafar", "Chimex", "de la casa"], ["a granel"]),
-            ("Pechuga de pollo", ["Bachoco", "Pilgrim's"], ["entera", "fileteada"]),
-            ("Bistec de res", ["de la casa", "SuKarne"], ["delgado", "grueso"]),
-            ("Crema ácida", ["Lala", "Alpura", "de rancho"], ["a granel"]),
-        ],
-    ),
-}
-
+# The shop's catalogs are data: catalog.json beside this module (package data in the wheel and the
+# executable).
+_CATALOGS = json.loads(resources.files(__package__).joinpath("catalog.json").read_text(encoding="utf-8"))
+# Product lines per category: {category: {"unit": "PZA" or "KG", "items": [[name, brands, sizes], ...]}}.
+_PRODUCT_LINES = _CATALOGS["products"]
 # Variants multiply the catalog into thousands of distinct descriptions, as in a real store.
-_VARIANTS = {
-    "ABARROTES": ["", "", "", "light", "sin sal", "integral", "paquete familiar", "orgánico",
-                  "bajo en sodio", "c/2 pzas", "c/3 pzas", "precio especial"],
-    "BEBIDAS": ["", "", "retornable", "no retornable", "sin azúcar", "light", "c/6 pzas", "c/12 pzas",
-                "lata", "vidrio"],
-    "LIMPIEZA": ["", "", "aroma lavanda", "aroma limón", "aroma floral", "bolsa", "repuesto económico",
-                 "c/3 pzas", "antibacterial"],
-    "FERRETERÍA": ["", "", "bolsa c/100 pzas", "caja c/50 pzas", "galvanizado", "acero inoxidable",
-                   "negro", "blanco", "c/10 pzas"],
-    "PAPELERÍA": ["", "", "azul", "negro", "rojo", "c/12 pzas", "c/24 pzas", "paquete escolar"],
-    "FRUTAS Y VERDURAS": ["", "", "primera", "segunda", "orgánico", "de temporada"],
-    "SALCHICHONERÍA": ["", "", "premium", "light", "familiar", "económico"],
-}
-
+_VARIANTS = _CATALOGS["variants"]
 # Price of a pack relative to one piece ("bolsa c/100 pzas" of nails vs. the per-piece reference).
-_PACK_FACTOR = {"2": 1.9, "3": 2.8, "6": 5.2, "10": 3.0, "12": 9.5, "24": 8.0, "50": 4.0, "100": 6.0}
-
+_PACK_FACTOR = _CATALOGS["pack_factor"]
 # (mu, sigma) of the log-normal reference price per category, in pesos (per kilo for KG items).
-_PRICE_LEVEL = {
-    "ABARROTES": (3.4, 0.6),
-    "BEBIDAS": (3.1, 0.6),
-    "LIMPIEZA": (3.7, 0.5),
-    "FERRETERÍA": (3.5, 0.8),
-    "PAPELERÍA": (3.2, 0.7),
-    "FRUTAS Y VERDURAS": (3.5, 0.5),
-    "SALCHICHONERÍA": (5.0, 0.4),
-}
-
-_FIRST_NAMES = [
-    "José", "María", "Juan", "Guadalupe", "Francisco", "Juana", "Antonio", "Margarita", "Jesús",
-    "Verónica", "Miguel Ángel", "Leticia", "Pedro", "Rosa María", "Alejandro", "Patricia", "Manuel",
-    "Elizabeth", "Ricardo", "Gabriela", "Fernando", "Adriana", "Jorge", "Alejandra", "Roberto",
-    "Araceli", "Sergio", "Claudia", "Eduardo", "Martha", "Héctor", "Silvia", "Raúl", "Norma", "Óscar",
-    "Yolanda", "Arturo", "Lucía", "Javier", "Mónica", "Iván", "Sofía", "Ramón", "Ximena", "Rubén",
-]
-_LAST_NAMES = [
-    "Hernández", "García", "Martínez", "López", "González", "Pérez", "Rodríguez", "Sánchez",
-    "Ramírez", "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Reyes", "Jiménez", "Torres", "Díaz",
-    "Gutiérrez", "Ruiz", "Mendoza", "Aguilar", "Ortiz", "Moreno", "Castillo", "Romero", "Álvarez",
-    "Méndez", "Chávez", "Rivera", "Juárez", "Ramos", "Domínguez", "Herrera", "Medina", "Castro",
-    "Vargas", "Guzmán", "Velázquez", "Muñoz", "Rojas", "Contreras", "Salazar", "Luna", "Ibarra",
-    "Núñez", "Peña", "Orozco", "Espinoza", "Valenzuela",
-]
-_COMPANY_WORDS = [
-    ("Abarrotes", "La Esperanza"), ("Ferretería", "El Clavo"), ("Tortillería", "San Juan"),
-    ("Papelería", "La Pluma"), ("Constructora", "Del Bajío"), ("Restaurante", "El Fogón"),
-    ("Taller mecánico", "Hermanos Ruiz"), ("Farmacia", "Santa Fe"), ("Cocina económica", "Doña Lupita"),
-    ("Distribuidora", "Del Norte"), ("Estética", "Bella"), ("Lavandería", "La Burbuja"),
-]
-_COMPANY_SUFFIXES = ["S.A. de C.V.", "S. de R.L. de C.V.", "S.C.", "S.A.S."]
-_STREETS = [
-    "Av. Juárez", "Calle Hidalgo", "Av. Revolución", "Calle Morelos", "Blvd. Adolfo López Mateos",
-    "Calle 5 de Mayo", "Av. Insurgentes", "Calle Allende", "Calle Guerrero", "Av. Independencia",
-    "Calle Niños Héroes", "Calle Zaragoza", "Privada de los Pinos", "Calle Emiliano Zapata",
-]
-_NEIGHBOURHOODS = [
-    "Centro", "Col. Las Flores", "Col. Jardines del Valle", "Col. San Miguel", "Fracc. Villa Real",
-    "Col. Reforma", "Col. El Carmen", "Barrio de Santiago", "Col. Obrera", "Col. Buenavista",
-]
-_CITIES = [
-    ("León, Gto.", "37"), ("Guadalajara, Jal.", "44"), ("Puebla, Pue.", "72"), ("Querétaro, Qro.", "76"),
-    ("Morelia, Mich.", "58"), ("Aguascalientes, Ags.", "20"), ("Saltillo, Coah.", "25"),
-    ("Oaxaca, Oax.", "68"), ("Mérida, Yuc.", "97"), ("Toluca, Edo. Méx.", "50"),
-]
-_EMAIL_DOMAINS = ["gmail.com", "hotmail.com", "outlook.com", "yahoo.com.mx", "prodigy.net.mx"]
+_PRICE_LEVEL = _CATALOGS["price_level"]
+# What customers and cashiers are made of.
+_FIRST_NAMES = _CATALOGS["first_names"]
+_LAST_NAMES = _CATALOGS["last_names"]
+_COMPANY_WORDS = _CATALOGS["company_words"]
+_COMPANY_SUFFIXES = _CATALOGS["company_suffixes"]
+_STREETS = _CATALOGS["streets"]
+_NEIGHBOURHOODS = _CATALOGS["neighbourhoods"]
+_CITIES = _CATALOGS["cities"]
+_EMAIL_DOMAINS = _CATALOGS["email_domains"]
 _RFC_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _RFC_HOMOCLAVE = "ABCDEFGHIJKLMNPQRSTUVWXYZ0123456789"
 
@@ -407,13 +260,14 @@ def _rfc(rng: random.Random, name: str, company: bool) -> str:
 def _products(rng: random.Random, count: int) -> list[tuple]:
     """Product rows, best sellers first (sales pick low ids more often)."""
     choices: dict[str, list[tuple]] = {"KG": [], "PZA": []}
-    for category, (unit, items) in _CATALOG.items():
-        for base, brands, sizes in items:
+    for category, line in _PRODUCT_LINES.items():
+        unit = line["unit"]
+        for base, brands, sizes in line["items"]:
             for brand in brands:
                 for size in sizes:
                     choices[unit].append((category, unit, base, brand, size))
     rows = []
-    prefixes = {category: ascii_upper(category)[:3] for category in _CATALOG}
+    prefixes = {category: ascii_upper(category)[:3] for category in _PRODUCT_LINES}
     base_prices: dict[tuple[str, str], float] = {}
     for product_id in range(1, count + 1):
         # Weighed goods (tortillas, produce, deli) are among the best sellers.
