@@ -508,7 +508,7 @@ def make_pos_database(path, target_bytes: int, seed: int = 0, journal_mode: str 
                 sales += sold.result()
                 tickets_bytes = _file_bytes(tickets) - tickets_floor
                 step = estimate() - before
-            upcoming.cancel()
+            # The next batch stays prefetched: the top-up below may need it (a cancelled one fails there).
 
             # Index the tickets in the scratch file while the lines are indexed here, then copy them
             # over: into an empty table with the same indexes SQLite copies records and index entries
