@@ -50,9 +50,8 @@ from wizard.core.archive.deflate import CHUNK_SIZE, COMPRESS_LEVEL, deflate_chun
 from wizard.core.archive.allocator import keep_freed_buffers  # noqa: F401
 from wizard.core.archive.safe_paths import check_restore_targets, colliding_members, stays_inside, unrestorable_member_reason, unsafe_member_reason  # noqa: F401
 from wizard.core.archive.reading import Report, damaged, hash_member, iter_member, open_zip  # noqa: F401
+from wizard.core.archive.manifest import MANIFEST_FORMAT, MANIFEST_NAME, Manifest, ManifestFile, read_manifest  # noqa: F401
 
-MANIFEST_NAME = "respaldo.json"
-MANIFEST_FORMAT = 1
 ZIP64_LIMIT = 0xFFFFFFFF
 UTF8_FLAG = 0x0800
 DEFLATED = 8
@@ -570,77 +569,6 @@ class EarlyCompression:
             except FileNotFoundError:
                 self._stop.wait(0.005)
         return None
-
-
-# -- manifest -----------------------------------------------------------------------------------------
-@dataclass
-class ManifestFile:
-    path: str
-    size: int
-    mtime: str
-    sha256: str
-    kind: str = "file"
-
-
-@dataclass
-class Manifest:
-    app: str
-    version: str
-    created: str
-    host: str
-    sources: list[dict[str, str]]
-    files: list[ManifestFile] = field(default_factory=list)
-    format: int = MANIFEST_FORMAT
-    # Server databases dumped into the archive: engine, host, port, database or file, user (never a
-    # password) and the member ("path") that holds the dump.
-    databases: list[dict[str, object]] = field(default_factory=list)
-    # The installation that made it: {"id": uuid, "name": "Caja 1", "host": computer name}; None in archives
-    # made before installations had ids.
-    machine: dict[str, str] | None = None
-
-    def to_json(self) -> bytes:
-        data = {
-            "format": self.format, "app": self.app, "version": self.version, "created": self.created,
-            "host": self.host, "sources": self.sources,
-            "files": [vars(f) for f in self.files],
-        }
-        if self.databases:
-            data["databases"] = self.databases
-        if self.machine:
-            data["machine"] = self.machine
-        return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> Manifest:
-        data = json.loads(raw.decode("utf-8"))
-        files = [ManifestFile(path=str(f["path"]), size=int(f["size"]), mtime=str(f.get("mtime", "")),
-                              sha256=str(f["sha256"]), kind=str(f.get("kind", "file")))
-                 for f in data["files"]]
-        return cls(app=str(data.get("app", "")), version=str(data.get("version", "")),
-                   created=str(data.get("created", "")), host=str(data.get("host", "")),
-                   sources=list(data.get("sources", [])), files=files,
-                   format=int(data.get("format", MANIFEST_FORMAT)),
-                   databases=[d for d in data.get("databases", []) if isinstance(d, dict)],
-                   machine=manifest_machine(data.get("machine")))
-
-
-def read_manifest(archive: Path, zf: zipfile.ZipFile | None = None) -> Manifest:
-    own = zf is None
-    zf = zf or open_zip(archive)
-    try:
-        try:
-            raw = zf.read(MANIFEST_NAME)
-        except KeyError:
-            raise damaged(archive, MANIFEST_NAME, _("no está en el archivo")) from None
-        except (zipfile.BadZipFile, OSError, zlib.error, EOFError):
-            raise damaged(archive, MANIFEST_NAME, _("no se puede leer")) from None
-        try:
-            return Manifest.from_json(raw)
-        except (ValueError, KeyError, TypeError):
-            raise damaged(archive, MANIFEST_NAME, _("no tiene el formato esperado")) from None
-    finally:
-        if own:
-            zf.close()
 
 
 def verify_archive(archive: Path, report: Report | None = None, cancel=None,
