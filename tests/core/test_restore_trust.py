@@ -19,6 +19,7 @@ from wizard.core.archive import MANIFEST_NAME, Manifest, ManifestFile, restore_a
 from wizard.core.backup import archive_name, run_backup
 from wizard.core.config import Config, DestinationConfig, MachineConfig, SourceConfig
 from wizard.core.errors import UserError
+from wizard.core.restore import in_place
 
 OTHER_ID = "3f2a9c1b-0d4e-4a8b-9c1d-2e3f4a5b6c7d"
 
@@ -319,7 +320,7 @@ def test_a_link_that_appears_while_the_safety_backup_runs_is_caught_before_the_f
     archive = run_backup(config).archive
     outside = tmp_path / "ajeno"
     outside.mkdir()
-    real = restore._safety_backup
+    real = in_place.save_safety_backup
 
     def safety_then_link(*args, **kwargs):
         made = real(*args, **kwargs)
@@ -329,7 +330,7 @@ def test_a_link_that_appears_while_the_safety_backup_runs_is_caught_before_the_f
         (data / "facturas").symlink_to(outside, target_is_directory=True)
         return made
 
-    monkeypatch.setattr(restore, "_safety_backup", safety_then_link)
+    monkeypatch.setattr(in_place, "save_safety_backup", safety_then_link)
     with pytest.raises(restore.RestoreFailed, match="porque un enlace de esa carpeta apunta fuera de ella"):
         restore.restore_to_original(archive, config)
     assert list(outside.iterdir()) == []
@@ -339,14 +340,14 @@ def test_another_installations_archive_whose_folders_change_after_they_were_show
         shop, tmp_path, monkeypatch):
     data, _usb, config = shop
     archive = made_by_caja_2(monkeypatch, tmp_path, config)
-    real = restore._verify
+    real = in_place.verify_with_progress
 
     def verify_then_swap(*args, **kwargs):
         manifest = real(*args, **kwargs)
         manifest.sources[0]["path"] = str(tmp_path / "otra")
         return manifest
 
-    monkeypatch.setattr(restore, "_verify", verify_then_swap)
+    monkeypatch.setattr(in_place, "verify_with_progress", verify_then_swap)
     before = state_of(data)
     with pytest.raises(UserError, match=f"El respaldo {archive.name} cambió mientras se verificaba; no se "
                                         "restauró nada."):
