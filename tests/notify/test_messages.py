@@ -161,3 +161,22 @@ def test_uptime_kuma_push_addresses_get_up_and_down_instead_of_suffixes():
 def test_only_the_scheme_and_host_of_a_ping_address_are_ever_shown():
     assert safe_label("https://hc-ping.com/5b7f0c1e-2a3d") == "https://hc-ping.com/…"
     assert safe_label("http://10.0.0.5:8000/ping/abc") == "http://10.0.0.5:8000/…"
+
+
+def test_network_failures_become_plain_reasons():
+    import socket
+    import ssl
+
+    from wizard.core.notify.base import network_reason
+
+    host = "smtp.ejemplo.mx"
+    assert network_reason(socket.gaierror(-2, "Name or service not known"), host).startswith(
+        "no se encontró el servidor smtp.ejemplo.mx")
+    assert network_reason(ConnectionRefusedError(111, "refused"), host, 587) == (
+        "smtp.ejemplo.mx no acepta conexiones en el puerto 587")
+    assert network_reason(TimeoutError("timed out"), host) == "smtp.ejemplo.mx no respondió a tiempo"
+    untrusted = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    untrusted.verify_message = "self-signed certificate"
+    assert network_reason(untrusted, host) == (
+        "el certificado de smtp.ejemplo.mx no es de confianza (self-signed certificate)")
+    assert network_reason(ValueError("x"), host) is None

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -194,10 +195,10 @@ def notify_sync_result(config: Config, *, failed: bool, detail: str) -> None:
     every hour by a task scheduler while offline would repeat it)."""
     now = _now()
     try:
+        if "failure" not in config.notify.on or not _channels(config.notify):
+            return
         if not failed:
             outbox.set_marker("sync_failure", None)
-            return
-        if "failure" not in config.notify.on or not _channels(config.notify):
             return
         previous = outbox.read().get("sync_failure") or {}
         last = outbox.parse_time(previous.get("at"))
@@ -389,10 +390,10 @@ def send_test(config: Config) -> list[ChannelResult]:
     cfg = config.notify
     alert = messages.trial_alert(_name(config))
     jobs: list[tuple[str, Any, Callable[[], None]]] = [
-        (name, module, lambda m=module: m.send(cfg, alert)) for name, module in CHANNELS.items()
+        (name, module, partial(module.send, cfg, alert)) for name, module in CHANNELS.items()
         if module.configured(cfg)]
     if ping.configured(cfg):
-        jobs.append((ping.NAME, ping, lambda: ping.ping(cfg, "log", alert.text)))
+        jobs.append((ping.NAME, ping, partial(ping.ping, cfg, "log", alert.text)))
     if not jobs:
         return []
 

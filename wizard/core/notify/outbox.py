@@ -133,7 +133,10 @@ def add(channel: str, alert: Alert, now: datetime) -> Waiting:
 def take_due(now: datetime) -> tuple[list[Waiting], list[Waiting]]:
     """The messages to retry now (claimed: their ``last_try`` becomes now) and those dropped for being older
     than a day."""
-    due, expired = [], []
+    due: list[Waiting] = []
+    expired: list[Waiting] = []
+    if not path().exists():  # nothing was ever queued: do not create the file
+        return due, expired
     with edit() as data:
         keep = []
         for item in _waiting(data):
