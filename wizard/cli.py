@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     from wizard import cli_cloud as cloud_commands
 
     cloud_commands.add_parsers(sub, config_opt)
-    from wizard.core.notify import commands as notify_commands
+    from wizard import cli_notify as notify_commands
 
     notify_commands.add_parsers(sub, config_opt)
     return parser
@@ -519,7 +519,7 @@ def cmd_window(args: argparse.Namespace) -> int:
 
 def _commands() -> dict:
     from wizard import cli_cloud as cloud_commands
-    from wizard.core.notify import commands as notify_commands
+    from wizard import cli_notify as notify_commands
 
     return {"backup": cmd_backup, "list": cmd_list, "verify": cmd_verify, "restore": cmd_restore,
             "run": cmd_run, "db": cmd_db, "machine": cmd_machine, **cloud_commands.COMMANDS, "sync": cmd_sync,

@@ -1,4 +1,4 @@
-"""The command line for notices: ``notify password smtp|telegram`` and ``notify test``.
+"""The command line for notices (wizard.core.notify): ``notify password smtp|telegram`` and ``notify test``.
 
 ``add_parsers`` adds them to the main parser; ``COMMANDS`` maps the subcommand to its handler, which returns
 the exit code. UserError is left to the caller (``wizard.cli.main`` prints it and exits with its code).
