@@ -23,6 +23,7 @@ from tests.helpers import ROOT, respaldos_cmd, write_config
 from wizard import __version__
 from wizard.core import archive, config
 from wizard.core.archive import allocator as allocator_module
+from wizard.core.archive import early as early_module
 from wizard.core.archive import (
     CHUNK_SIZE,
     MANIFEST_NAME,
@@ -1000,7 +1001,7 @@ def test_early_compression_takes_no_chunk_reaching_past_the_lock_byte_page(tmp_p
         fh = real_open(path, *args, **kwargs)
         return LockedRange(fh) if Path(path) == target else fh
 
-    monkeypatch.setattr(archive, "open", open_with_locks, raising=False)
+    monkeypatch.setattr(early_module, "open", open_with_locks, raising=False)
     archive_path = tmp_path / "a.zip"
     with real_open(archive_path, "xb") as fp:
         writer = ZipWriter(fp, read_back=archive_path)
@@ -1044,7 +1045,7 @@ def test_a_chunk_that_cannot_be_read_ends_early_compression_and_the_member_is_st
             self._fh.close()
 
     real_open = open
-    monkeypatch.setattr(archive, "open", lambda path, *a, **k: RefusingFile(real_open(path, *a, **k))
+    monkeypatch.setattr(early_module, "open", lambda path, *a, **k: RefusingFile(real_open(path, *a, **k))
                         if Path(path) == target else real_open(path, *a, **k), raising=False)
     with real_open(archive_path, "xb") as fp:
         writer = ZipWriter(fp, read_back=archive_path)
@@ -1068,7 +1069,7 @@ def test_an_unexpected_error_in_early_compression_is_logged_and_the_member_is_st
     target = tmp_path / "copia.db"
     target.write_bytes(final)
     archive_path = tmp_path / "a.zip"
-    real_deflate = archive.deflate_chunk
+    real_deflate = early_module.deflate_chunk
     thread_errors = []
 
     def deflate_failing_early(data, final_chunk):
@@ -1076,7 +1077,7 @@ def test_an_unexpected_error_in_early_compression_is_logged_and_the_member_is_st
             raise ValueError("isal said no")
         return real_deflate(data, final_chunk)
 
-    monkeypatch.setattr(archive, "deflate_chunk", deflate_failing_early)
+    monkeypatch.setattr(early_module, "deflate_chunk", deflate_failing_early)
     monkeypatch.setattr(threading, "excepthook", thread_errors.append)
     with open(archive_path, "xb") as fp:
         writer = ZipWriter(fp, read_back=archive_path)
