@@ -33,11 +33,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from wizard.core import history, machine, secrets
+from wizard.core import history, machine, secrets, state
 from wizard.core.config import Config, NotifyConfig
+from wizard.core.errors import UserError
+from wizard.core.names import parse_archive_name
 from wizard.core.notify import email, messages, outbox, ping, telegram
 from wizard.core.notify.base import ChannelError
 from wizard.core.notify.messages import Alert
+from wizard.core.ownership import own_archives
+from wizard.core.schedule import LOCAL, local_now, overdue
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -135,14 +139,10 @@ def wait(timeout: float | None = CLI_WAIT) -> bool:
 
 
 def _now() -> datetime:
-    from wizard.core.schedule import local_now
-
     return local_now()
 
 
 def _aware(moment: datetime) -> datetime:
-    from wizard.core.schedule import LOCAL
-
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL)
 
 
@@ -278,9 +278,6 @@ def _tick(config: Config, now: datetime, config_path: Path | str | None) -> None
 
 def _check_overdue(config: Config, now: datetime, config_path: Path | str | None) -> None:
     """The summary's watchdog (``schedule.overdue``), sent at most once a day while it lasts."""
-    from wizard.core import state
-    from wizard.core.schedule import overdue
-
     last = history.last_success(history.read())
     since = state.config_saved_at(config_path) if config_path else None
     elapsed = overdue(config.schedule, last.end if last else None, now, since=since)
@@ -338,8 +335,6 @@ def weekly_facts(config: Config, now: datetime) -> messages.WeeklyFacts:
 
 
 def _local_usage(config: Config) -> int | None:
-    from wizard.core.ownership import own_archives
-
     folder = Path(config.destination.folder).expanduser()
     if not folder.is_dir():
         return None
@@ -352,9 +347,9 @@ def _local_usage(config: Config) -> int | None:
 def _cloud_usage(config: Config) -> tuple[str, int | None, int]:
     """(provider title, bytes of this installation's backups there or None, pending uploads). The question
     to the cloud runs on its own thread and is given CLOUD_USAGE_WAIT seconds."""
+    # Only the weekly report with a cloud needs the providers (and their SDKs): loaded here, not at start.
     from wizard.core.cloud import get_provider
     from wizard.core.cloud.queue import is_own_remote, pending
-    from wizard.core.names import parse_archive_name
 
     provider = get_provider(config.cloud)
     title = provider.title
@@ -457,8 +452,6 @@ def problems_since(config: Config, since: datetime) -> list[str]:
 def set_password(kind: str, value: str) -> None:
     """Keep the e-mail password (``kind`` "smtp") or the bot token ("telegram") in the keyring. A token that
     does not look like one is refused with a UserError."""
-    from wizard.core.errors import UserError
-
     value = value.strip() if kind == "telegram" else value
     if not value:
         raise UserError(_("No se guardó nada: está vacío."))

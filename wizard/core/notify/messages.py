@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from wizard.core.schedule import describe_overdue
 from wizard.i18n import _, ngettext
 
 EVENTS = ("failure", "overdue", "success", "weekly")
@@ -125,8 +126,6 @@ def overdue_due(elapsed: timedelta | None, last_sent: datetime | None, now: date
 
 
 def overdue_alert(name: str, elapsed: timedelta, last_success: datetime | None) -> Alert:
-    from wizard.core.schedule import describe_overdue
-
     days = elapsed.days
     subject = ngettext("{name}: {n} día sin respaldo", "{name}: {n} días sin respaldo", days).format(
         name=name, n=days)
