@@ -660,7 +660,7 @@ class SummaryPage(ttk.Frame):
 
     def restore(self) -> None:
         """Open the "Restaurar..." dialog (it closes with this page)."""
-        from wizard.ui.restore_dialog import open_restore_dialog
+        from wizard.ui.restore import open_restore_dialog
 
         dialog = getattr(self, "restore_dialog", None)
         if dialog is not None and dialog.winfo_exists():
