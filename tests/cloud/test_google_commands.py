@@ -17,7 +17,8 @@ from tests.helpers import make_sales_db, write_config
 from wizard.core import config as config_module
 from wizard.core import secrets
 from wizard.core.backup import list_archives
-from wizard.core.cloud.google_drive import CHUNK_SIZE, FOLDER_STATE_FILE
+from wizard.core.cloud.google.folders import FOLDER_STATE_FILE
+from wizard.core.cloud.google.settings import CHUNK_SIZE
 from wizard.core.cloud.queue import after_backup, pending, queue_path
 from wizard.core.logsetup import log_file
 from wizard.core.paths import data_dir

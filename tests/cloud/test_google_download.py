@@ -16,7 +16,7 @@ from tests.helpers import make_sales_db, write_config
 from wizard.core import restore
 from wizard.core.backup import archive_name, run_backup
 from wizard.core.cloud import CloudError, GoogleDriveProvider, Offline, VerificationFailed
-from wizard.core.cloud.google_drive import CHUNK_SIZE, VERIFY_ATTEMPTS
+from wizard.core.cloud.google.settings import CHUNK_SIZE, VERIFY_ATTEMPTS
 from wizard.core.config import CloudConfig, load
 from wizard.core.errors import Cancelled
 

@@ -18,7 +18,9 @@ from tests.cloud.conftest import browser_log
 from tests.fakes.drive_server import CLIENT_ID, SCOPE
 from wizard.core import secrets
 from wizard.core.cloud import NotConfigured
-from wizard.core.cloud.google_drive import GoogleDriveProvider, load_client_config
+from wizard.core.cloud.google import GoogleDriveProvider
+from wizard.core.cloud.google.settings import load_client_config
+from wizard.core.cloud.google.signin import authorization_flow
 from wizard.core.cloud.oauth import LOOPBACK_PORTS, SignInTimeout
 from wizard.core.config import CloudConfig
 from wizard.core.errors import Cancelled, UserError
@@ -209,7 +211,7 @@ def test_without_a_browser_the_user_pastes_the_address_the_browser_went_to(drive
 
 
 def test_a_pasted_address_from_another_sign_in_is_refused(drive_server, monkeypatch):
-    earlier = approve_elsewhere(provider()._flow(load_client_config(), f"http://127.0.0.1:{LOOPBACK_PORTS[0]}/")
+    earlier = approve_elsewhere(authorization_flow(load_client_config(), f"http://127.0.0.1:{LOOPBACK_PORTS[0]}/")
                                 .step1_get_authorize_url(state="an-earlier-attempt"))
 
     with pytest.raises(UserError, match="no corresponde a este inicio de sesión"):

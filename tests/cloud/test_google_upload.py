@@ -14,7 +14,8 @@ from tests.cloud.helpers import FOLDER, MiB, days_ago, make_archive
 from tests.fakes.drive_server import ROOT_ID, UPLOAD_GRANULARITY
 from wizard.core import paths
 from wizard.core.cloud import CloudFull, GoogleDriveProvider, NeedsLogin, Offline, VerificationFailed
-from wizard.core.cloud.google_drive import CHUNK_SIZE, FOLDER_STATE_FILE, VERIFY_ATTEMPTS
+from wizard.core.cloud.google.folders import FOLDER_STATE_FILE
+from wizard.core.cloud.google.settings import CHUNK_SIZE, VERIFY_ATTEMPTS
 from wizard.core.config import CloudConfig
 from wizard.core.errors import Cancelled
 

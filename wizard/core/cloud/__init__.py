@@ -24,7 +24,7 @@ from wizard.core.cloud.base import (
     remote_folder,
 )
 from wizard.core.cloud.dropbox import DropboxProvider
-from wizard.core.cloud.google_drive import GoogleDriveProvider
+from wizard.core.cloud.google import GoogleDriveProvider
 from wizard.core.config import CloudConfig
 from wizard.i18n import _
 
