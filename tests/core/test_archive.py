@@ -21,9 +21,7 @@ import pytest
 
 from tests.helpers import ROOT, respaldos_cmd, write_config
 from wizard import __version__
-from wizard.core import archive, config
-from wizard.core.archive import allocator as allocator_module
-from wizard.core.archive import early as early_module
+from wizard.core import config
 from wizard.core.archive import (
     CHUNK_SIZE,
     MANIFEST_NAME,
@@ -31,11 +29,13 @@ from wizard.core.archive import (
     Manifest,
     ManifestFile,
     ZipWriter,
-    deflate_chunk,
     read_manifest,
     unsafe_member_reason,
     verify_archive,
 )
+from wizard.core.archive import allocator as allocator_module
+from wizard.core.archive import early as early_module
+from wizard.core.archive.deflate import deflate_chunk
 from wizard.core.backup import run_backup
 from wizard.core.errors import ArchiveDamaged
 

@@ -17,121 +17,40 @@ are the bytes that were inflated) and compares everything with the manifest.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import logging
-import os
-import platform
-import posixpath
-import struct
-import sys
-import threading
-import time
-import zipfile
-import zlib
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO, Self
+from wizard.core.archive.deflate import CHUNK_SIZE
+from wizard.core.archive.early import EarlyCompression
+from wizard.core.archive.extract import restore_archive
+from wizard.core.archive.manifest import MANIFEST_NAME, Manifest, ManifestFile, read_manifest
+from wizard.core.archive.reading import Report, iter_member, open_zip
+from wizard.core.archive.safe_paths import (
+    check_restore_targets,
+    colliding_members,
+    stays_inside,
+    unrestorable_member_reason,
+    unsafe_member_reason,
+)
+from wizard.core.archive.verify import verify_archive
+from wizard.core.archive.writer import ZIP64_LIMIT, Entry, ReadBack, ZipWriter
 
-from isal import isal_zlib
-
-from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
-from wizard.core.fsutil import fsync_dir
-from wizard.core.machine import manifest_machine
-from wizard.i18n import _
-
-logger = logging.getLogger(__name__)
-
-from wizard.core.archive.deflate import CHUNK_SIZE, COMPRESS_LEVEL, deflate_chunk, inflate_chunk, stored_blocks  # noqa: F401
-from wizard.core.archive.allocator import keep_freed_buffers  # noqa: F401
-from wizard.core.archive.safe_paths import check_restore_targets, colliding_members, stays_inside, unrestorable_member_reason, unsafe_member_reason  # noqa: F401
-from wizard.core.archive.reading import Report, damaged, hash_member, iter_member, open_zip  # noqa: F401
-from wizard.core.archive.manifest import MANIFEST_FORMAT, MANIFEST_NAME, Manifest, ManifestFile, read_manifest  # noqa: F401
-from wizard.core.archive.writer import Entry, ReadBack, ZIP64_LIMIT, ZipWriter  # noqa: F401
-from wizard.core.archive.early import EarlyCompression  # noqa: F401
-from wizard.core.archive.verify import verify_archive  # noqa: F401
-
-
-def _is_empty_dir(folder: Path) -> bool:
-    return not any(folder.iterdir())
-
-
-def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report: Report | None = None,
-                    cancel=None, members: Iterable[str] | None = None) -> list[Path]:
-    """Extract into ``to_dir``, verifying each file's sha256. Nothing is ever written outside ``to_dir``.
-
-    Each file is written under a temporary name, checked, fsynced and only then renamed, so a file in
-    ``to_dir`` is always either absent, the old one, or the whole restored one. An archive with a name that
-    could leave ``to_dir`` or that Windows cannot hold, two members that would be one file, or a link in
-    ``to_dir`` leading out is refused before anything (``to_dir`` included) is created.
-    """
-    archive = Path(archive)
-    to_dir = Path(to_dir)
-    if to_dir.exists() and not to_dir.is_dir():
-        raise UserError(_("{folder} no es una carpeta.").format(folder=to_dir))
-    if to_dir.exists() and not force and not _is_empty_dir(to_dir):
-        raise UserError(_("La carpeta {folder} no está vacía. Elige una carpeta vacía o usa --force "
-                          "para escribir encima.").format(folder=to_dir))
-    restored: list[Path] = []
-    with open_zip(archive) as zf:
-        manifest = read_manifest(archive, zf)
-        infos = {i.filename: i for i in zf.infolist()}
-        wanted = set(members) if members is not None else None
-        # Refuse the whole archive before writing anything (to_dir included) if any name could escape to_dir.
-        for name in list(infos) + [f.path for f in manifest.files]:
-            reason = unrestorable_member_reason(name)
-            if reason:
-                raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); no se "
-                                  "restauró nada.").format(archive=archive.name, name=name))
-        targets = [(mf, to_dir.joinpath(*mf.path.replace("\\", "/").split("/"))) for mf in manifest.files
-                   if wanted is None or mf.path in wanted]
-        check_restore_targets(archive, [(mf.path, target, to_dir) for mf, target in targets])
-        to_dir.mkdir(parents=True, exist_ok=True)
-        with open(archive, "rb") as fp:
-            for mf, target in targets:
-                info = infos.get(mf.path)
-                if info is None:
-                    raise damaged(archive, mf.path, _("falta en el archivo"))
-                if not stays_inside(target, to_dir):  # a link made while we were writing
-                    raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); "
-                                      "no se restauró.").format(archive=archive.name, name=mf.path))
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if target.is_symlink() or (target.exists() and not target.is_file()):
-                    raise UserError(_("{path} existe y no es un archivo; no se restauró.").format(path=target))
-                tmp = target.with_name(f".{target.name}.restaurando")
-                try:
-                    with open(tmp, "wb") as out:
-                        size, crc, sha = hash_member(fp, info, out.write, report, cancel)
-                        if sha != mf.sha256 or crc != info.CRC or size != mf.size:
-                            raise damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
-                        out.flush()
-                        os.fsync(out.fileno())
-                    os.replace(tmp, target)
-                except (zipfile.BadZipFile, zlib.error, isal_zlib.IsalError, EOFError) as exc:
-                    logger.info("member %s of %s unreadable: %s", mf.path, archive, exc)
-                    raise damaged(archive, mf.path, _("no se puede descomprimir")) from None
-                finally:
-                    if tmp.exists():
-                        tmp.unlink()
-                _set_mtime(target, mf.mtime)
-                fsync_dir(target.parent)
-                restored.append(target)
-    return restored
-
-
-def _set_mtime(target: Path, iso: str) -> None:
-    from datetime import datetime
-
-    try:
-        ts = datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return
-    os.utime(target, (ts, ts))
-
-
-def member_archive_path(*parts: str) -> str:
-    return posixpath.join(*parts)
+__all__ = [
+    "CHUNK_SIZE",
+    "MANIFEST_NAME",
+    "ZIP64_LIMIT",
+    "EarlyCompression",
+    "Entry",
+    "Manifest",
+    "ManifestFile",
+    "ReadBack",
+    "Report",
+    "ZipWriter",
+    "check_restore_targets",
+    "colliding_members",
+    "iter_member",
+    "open_zip",
+    "read_manifest",
+    "restore_archive",
+    "stays_inside",
+    "unrestorable_member_reason",
+    "unsafe_member_reason",
+    "verify_archive",
+]
