@@ -1,18 +1,18 @@
-"""Write, verify and restore backup archives: standard ZIP files with a ``respaldo.json`` manifest.
+"""Backup archives: standard ZIP files with a ``respaldo.json`` manifest, written, verified and restored.
 
-Why a ZIP writer of our own: Python's zipfile compresses one entry on one core with zlib level 6
-(~19 MB/s here). This writer splits each entry into 1 MiB chunks and deflates them on every core with
-ISA-L. Each chunk is compressed on its own and ends on a byte boundary (a sync flush), so the chunks join
-into one ordinary deflate stream that Windows Explorer, 7-Zip, unzip and Python's zipfile open, and each
-chunk can be inflated on its own too. (Priming each chunk with the previous 32 KiB, as pigz does, saved
-only ~0.3 % on POS databases and makes a chunk impossible to inflate before the one before it.)
+One module per job (this package only re-exports the names other modules use):
+    deflate.py     the chunked deflate: CHUNK_SIZE, deflate_chunk, inflate_chunk, stored_blocks
+    writer.py      ZipWriter (parallel deflate, Zip64, UTF-8 names, each chunk read back), Entry, ReadBack
+    early.py       EarlyCompression: a file's chunks compressed while another program still writes it
+    allocator.py   glibc's allocator tuned for the chunk buffers in flight
+    manifest.py    Manifest, ManifestFile, MANIFEST_NAME, read_manifest
+    reading.py     open_zip, iter_member, hash_member, damaged (the sentence for a damaged archive)
+    safe_paths.py  which member names and restore targets are safe to write
+    verify.py      verify_archive: every member against the central directory, its local header, the manifest
+    extract.py     restore_archive: extract into a folder, each file checked before it takes its place
 
-Verification overlaps compression: a ``read_back`` writer reads every chunk again from the file, through
-a second handle, as soon as it is written, and inflates it on the same pool while later chunks are
-compressed; its SHA-256 and CRC-32 are those of the data as re-read. Once the file is complete and
-fsynced, ``verify_archive`` goes through zipfile's central directory (so the standard reader checks every
-archive we make), re-reads each local header and each member's compressed bytes (a CRC-32, to prove they
-are the bytes that were inflated) and compares everything with the manifest.
+Why a writer of our own, how verification overlaps compression, early compression and the allocator:
+docs/design.md, "Archive format and verification".
 """
 
 from __future__ import annotations

@@ -11,14 +11,9 @@ _allocator_tuned = False
 
 
 def keep_freed_buffers() -> None:
-    """On glibc, keep freed chunk buffers for the next ones instead of handing them back to the kernel.
-
-    Every chunk in flight is a fresh buffer of up to 1 MiB (read, deflated, read back, inflated). By
-    default glibc returns such memory as soon as it is freed and the next buffer is faulted in again page
-    by page: about 150,000 page faults per GiB backed up (20,000 with this), and on a virtual machine that
-    passes freed memory back to its host each of them faults on the host too. Memory use stays bounded by
-    what is in flight at once (a few dozen MiB), it is just kept.
-    """
+    """On glibc, keep freed chunk buffers for the next ones instead of handing them back to the kernel:
+    far fewer page faults per GiB backed up, memory still bounded by what is in flight (figures:
+    docs/design.md, "Archive format and verification")."""
     global _allocator_tuned
     if _allocator_tuned:
         return

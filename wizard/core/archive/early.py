@@ -16,14 +16,12 @@ logger = logging.getLogger(__name__)
 
 class EarlyCompression:
     """Compress a file into the member being written while another program is still writing that file
-    front to back, so that a core the other program leaves idle does useful work.
+    front to back (the SQLite online backup), so that a core the other program leaves idle does useful work.
 
-    Made for the SQLite online backup: it fills its destination page by page in order (the first page
-    last of all, so that sits in the writer's head placeholder), and nothing else can start before it is
-    done. Only whole chunks below the file's current size are taken, compressed on this one thread. None of
-    this is trusted: ``ZipWriter.write`` later compares each chunk's CRC with the finished file and
-    compresses again from the first one that differs; verification then checks the whole member as usual.
-    A chunk that cannot be read (e.g. a byte range the other program has locked) just ends the early work.
+    Whole chunks below the file's current size (and below ``end``) are taken, on this one thread, after the
+    first ``head`` bytes. Nothing is trusted: ``ZipWriter.write`` keeps a chunk only if the finished file has
+    the same CRC there. A chunk that cannot be read just ends the early work.
+    Design: docs/design.md, "Archive format and verification".
     """
 
     def __init__(self, writer: ZipWriter, path: Path, head: int, end: int | None = None):

@@ -19,6 +19,8 @@ MANIFEST_FORMAT = 1
 
 @dataclass
 class ManifestFile:
+    """One file in the archive: its member name, size, mtime (ISO 8601), SHA-256 and kind."""
+
     path: str
     size: int
     mtime: str
@@ -28,6 +30,8 @@ class ManifestFile:
 
 @dataclass
 class Manifest:
+    """What an archive holds and where it came from; ``respaldo.json`` in every archive."""
+
     app: str
     version: str
     created: str
@@ -69,6 +73,8 @@ class Manifest:
 
 
 def read_manifest(archive: Path, zf: zipfile.ZipFile | None = None) -> Manifest:
+    """The manifest of ``archive`` (read through ``zf`` when it is open already); ArchiveDamaged if it is
+    missing or unreadable."""
     own = zf is None
     zf = zf or open_zip(archive)
     try:

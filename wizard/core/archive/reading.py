@@ -26,6 +26,7 @@ Report = Callable[[int], None]  # called with the number of bytes just processed
 
 
 def damaged(archive: Path, member: str | None, what: str) -> ArchiveDamaged:
+    """The error for a damaged archive: a Spanish sentence naming the archive and the member, if any."""
     if member:
         text = _("El respaldo {archive} está dañado: {member} {what}. Usa otro respaldo.").format(
             archive=archive.name, member=member, what=what)
@@ -36,6 +37,7 @@ def damaged(archive: Path, member: str | None, what: str) -> ArchiveDamaged:
 
 
 def open_zip(archive: Path) -> zipfile.ZipFile:
+    """The archive opened with zipfile; a missing one is a UserError, one that is no whole ZIP is damaged."""
     try:
         return zipfile.ZipFile(archive)
     except FileNotFoundError:
@@ -146,6 +148,8 @@ class _Sha256Pipe:
 def hash_member(fp: BinaryIO, info: zipfile.ZipInfo, sink: Callable[[bytes], None] | None,
                  report: Report | None, cancel, chunks: list[int] | None = None,
                  pool: ThreadPoolExecutor | None = None) -> tuple[int, int, str]:
+    """Size, CRC-32 and SHA-256 of one member as inflated, each chunk also given to ``sink`` and counted
+    in ``report``; raises Cancelled as soon as ``cancel`` is set."""
     sha = _Sha256Pipe()
     crc = 0
     size = 0

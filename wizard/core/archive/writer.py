@@ -1,5 +1,6 @@
 """The ZIP writer: members deflated in chunks on every core, Zip64 when needed, UTF-8 names, and (with
-``read_back``) each chunk read back from the file and inflated again as soon as it is written."""
+``read_back``) each chunk read back from the file and inflated again as soon as it is written. Why, and
+how verification overlaps compression: docs/design.md, "Archive format and verification"."""
 
 from __future__ import annotations
 
@@ -75,12 +76,9 @@ class Entry:
 
 
 class _HashLane:
-    """SHA-256 updates on a thread of their own, applied in the order given.
-
-    A member's hash is a sequential chain that would otherwise sit on the thread that reads, writes and
-    hands out chunks; there it made that thread the slowest link once verification moved alongside
-    compression. Small pieces are hashed in place (once the ones before them are done).
-    """
+    """SHA-256 updates on a thread of their own, applied in the order given, so that the thread writing the
+    chunks does not hash them too (why: docs/design.md, "Archive format and verification"). Small pieces
+    are hashed in place, once the ones before them are done."""
 
     INLINE_BELOW = 256 << 10
 
@@ -142,9 +140,8 @@ class ZipWriter:
     (truncating the file back), used when a source file changed while it was read.
 
     With ``read_back`` (the path of the file being written) every chunk is read again from the file
-    through a second handle as soon as it is written and inflated on the same pool, so verification
-    overlaps compression instead of following it; ``verify_archive(..., read_back=...)`` then checks
-    those results against the finished file's central directory, local headers and manifest.
+    through a second handle as soon as it is written and inflated on the same pool; each finished member's
+    ``read_back`` then goes to ``verify_archive(..., read_back=...)``.
     """
 
     def __init__(self, fp: BinaryIO, workers: int | None = None, read_back: str | os.PathLike[str] | None = None):
