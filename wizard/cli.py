@@ -17,6 +17,7 @@ from wizard import __version__
 from wizard.core import paths
 from wizard.core.errors import UserError
 from wizard.core.logsetup import log_file, setup_logging
+from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
 
 logger = logging.getLogger(__name__)
@@ -207,8 +208,8 @@ def _finish_notices(config, config_path: Path, since: datetime) -> None:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """``respaldos sync`` (wizard.cli_cloud), then its notices: a failed upload is sent once a day."""
-    from wizard.core import notify
     from wizard import cli_cloud as cloud_commands
+    from wizard.core import notify
 
     since = datetime.now().astimezone()
     code = cloud_commands.cmd_sync(args)
@@ -232,7 +233,7 @@ def _pending_detail(config) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """This installation's backups first, as before; other installations' apart, each named."""
-    from wizard.core.backup import check_destination, format_size
+    from wizard.core.backup import check_destination
     from wizard.core.restore import list_local_backups
 
     config = _load_config(args)

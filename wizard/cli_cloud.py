@@ -19,6 +19,7 @@ from wizard.core.cloud import PROVIDERS
 from wizard.core.cloud.base import CloudError, Offline
 from wizard.core.config import CloudConfig, Config
 from wizard.core.errors import Cancelled
+from wizard.core.units import format_size
 from wizard.i18n import _
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -128,7 +129,6 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from wizard.core.backup import format_size
     from wizard.core.cloud.queue import status
 
     cfg = _load(args)

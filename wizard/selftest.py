@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.core.errors import UserError
+from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,6 @@ def _table_digests(path: Path) -> dict[str, tuple[int, str]]:
 
 
 def _format_size(n: int) -> str:
-    from wizard.core.backup import format_size
 
     return format_size(n)
 
@@ -190,11 +190,12 @@ def step_components(ctx: _Context) -> str:
     except OSError:
         raise StepFailed(_("falta la traducción al inglés en {folder}").format(folder=LOCALE_DIR)) from None
 
-    import certifi
-    import dropbox  # noqa: F401 - the import itself is the check
     import smtplib  # noqa: F401 - notices by e-mail (wizard.core.notify.email imports it on first use)
     import urllib.request  # noqa: F401 - Telegram and pings
     from email.message import EmailMessage  # noqa: F401
+
+    import certifi
+    import dropbox  # noqa: F401 - the import itself is the check
     import httplib2
     from googleapiclient.discovery_cache import get_static_doc
 

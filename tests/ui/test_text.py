@@ -50,13 +50,6 @@ def test_estimate_kept_follows_the_schedule_and_the_rules():
     assert text.estimate_kept(ScheduleConfig(), RetentionConfig(0, 0, 0, 0), today) is None
 
 
-@pytest.mark.parametrize(
-    "n, expected",
-    [(0, "0 B"), (999, "999 B"), (1536, "1.5 KB"), (123_456_789, "118 MB"), (5 * 1024**3, "5.0 GB")],
-)
-def test_format_bytes(n, expected):
-    assert text.format_bytes(n) == expected
-
 
 def test_dates_are_short_and_relative():
     now = datetime(2025, 3, 26, 10, 0)  # a Wednesday

@@ -52,6 +52,7 @@ from wizard.core.names import (  # noqa: F401 - re-exported: callers know them a
 from wizard.core.ownership import installations_in, is_own, manifest_machine_of, own_archives  # noqa: F401
 from wizard.core.retention import select_expired_with_safety
 from wizard.core.snapshot import Item, Scan, check_snapshot, scan_sources, snapshot_sqlite
+from wizard.core.units import format_size
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -120,14 +121,6 @@ def check_destination(folder: str | Path) -> Path:
             _("No se encontró la carpeta {folder}. Conecta la memoria USB o elige otra carpeta.").format(
                 folder=folder))
     return path
-
-
-def format_size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
 
 
 def _disk_full(folder: Path, needed: int | None = None) -> UserError:

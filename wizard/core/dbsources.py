@@ -51,6 +51,7 @@ from wizard.core.archive import (
 from wizard.core.config import DatabaseSource
 from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
 from wizard.core.fsutil import remove_stale_dirs
+from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
 
 logger = logging.getLogger(__name__)
@@ -529,7 +530,6 @@ class ServerInfo:
         text = _("Conexión correcta con {engine} {version} en {where}.").format(
             engine=ENGINE_NAMES[db.engine], version=self.version, where=where(db)).replace("  ", " ")
         if self.size is not None:
-            from wizard.core.backup import format_size
 
             text += " " + _("La base de datos ocupa {size} en el servidor.").format(size=format_size(self.size))
         return "\n".join([text, *self.warnings])

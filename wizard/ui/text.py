@@ -78,20 +78,6 @@ def join_words(words: list[str]) -> str:
     return _("{first} y {last}").format(first=", ".join(words[:-1]), last=words[-1])
 
 
-def format_bytes(n: int | float | None) -> str:
-    """1536 -> "1.5 KB"; None -> "?"."""
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            if unit == "B":
-                return _("{n} B").format(n=int(value))
-            return _("{n} {unit}").format(n=f"{value:.1f}" if value < 100 else f"{value:.0f}", unit=unit)
-        value /= 1024
-    return ""
-
-
 def format_count(n: int) -> str:
     """3450 -> "3,450" (thousands separated, as in Mexico)."""
     return f"{n:,}"

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from wizard.core.config import CloudConfig
 from wizard.core.errors import Cancelled, UserError
+from wizard.core.units import format_size
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,6 @@ class UploadProgress:
 
     @property
     def current(self) -> str:
-        from wizard.core.backup import format_size
 
         return _("{name} a {speed}/s").format(name=self.name, speed=format_size(self.speed))
 
@@ -106,7 +106,6 @@ class CloudFull(CloudError):
     reason = "full"
 
     def __init__(self, provider_title: str, name: str, needed: int, free: int | None):
-        from wizard.core.backup import format_size
 
         # The provider can refuse a file while its quota still shows room (space counted elsewhere, e.g. a
         # shared folder's owner): "quedan 1.9 GB" would then contradict the refusal, so it is left out.

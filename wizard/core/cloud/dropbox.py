@@ -41,6 +41,7 @@ from wizard.core.cloud.base import (
 from wizard.core.cloud.oauth import LoopbackListener, open_browser
 from wizard.core.errors import Cancelled, UserError
 from wizard.core.fsutil import fsync_dir
+from wizard.core.units import format_size
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -560,7 +561,6 @@ class DropboxProvider(CloudProvider):
                         meta = got
                         free = shutil.disk_usage(tmp.parent).free
                         if free < meta.size:
-                            from wizard.core.backup import format_size
 
                             raise UserError(_("No hay espacio suficiente en {folder} para descargar {name} ({size}). "
                                               "Libera espacio y vuelve a intentar.").format(

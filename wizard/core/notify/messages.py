@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from wizard.core.schedule import describe_overdue
+from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
 
 EVENTS = ("failure", "overdue", "success", "weekly")
@@ -70,7 +71,6 @@ def when(moment: datetime) -> str:
 
 
 def _size(n: int) -> str:
-    from wizard.core.backup import format_size  # not at import: backup imports this package
 
     return format_size(n)
 

@@ -10,9 +10,9 @@ import ttkbootstrap as ttk
 
 from wizard.core import drives, machine
 from wizard.core.config import Config, Problem
+from wizard.core.units import format_size
 from wizard.i18n import _
 from wizard.ui.pages.base import Step
-from wizard.ui.text import format_bytes
 from wizard.ui.widgets import BOLD_FONT, Notice, ProblemLabel, WrapLabel
 from wizard.ui.worker import BackgroundCall
 
@@ -260,12 +260,12 @@ class DestinationStep(Step):
 
         if info.free_bytes is not None:
             space = _("{free} libres de {total}").format(
-                free=format_bytes(info.free_bytes), total=format_bytes(info.total_bytes)
+                free=format_size(info.free_bytes), total=format_size(info.total_bytes)
             )
             size = self.wizard.source_size
             if size is not None and size.total_bytes and info.free_bytes < size.total_bytes * 0.6:
                 space += "  ·  " + _("Poco espacio: tus datos ocupan {size}.").format(
-                    size=format_bytes(size.total_bytes)
+                    size=format_size(size.total_bytes)
                 )
                 self.lines["space"].configure(text=space, bootstyle="warning")
             else:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ttkbootstrap as ttk
 
 from wizard.core.config import Config, RetentionConfig
+from wizard.core.units import format_size
 from wizard.i18n import _
 from wizard.ui.pages.base import Step
-from wizard.ui.text import describe_retention, estimate_kept, format_bytes
+from wizard.ui.text import describe_retention, estimate_kept
 from wizard.ui.widgets import BOLD_FONT, Notice, ProblemLabel, WrapLabel
 
 RECOMMENDED = RetentionConfig()  # 10 last, 7 daily, 4 weekly, 12 monthly
@@ -127,11 +128,11 @@ class RetentionStep(Step):
         each = size.total_bytes * COMPRESSED_SHARE
         text = _(
             "Con el tiempo se conservarán unos {n} respaldos de unos {each} cada uno: unos {total} en total."
-        ).format(n=kept, each=format_bytes(each), total=format_bytes(each * kept))
+        ).format(n=kept, each=format_size(each), total=format_size(each * kept))
         info = self.wizard.folder_info()
         if info is not None and info.free_bytes is not None:
             text += " " + _("Hay {free} libres en la carpeta elegida.").format(
-                free=format_bytes(info.free_bytes)
+                free=format_size(info.free_bytes)
             )
             if info.free_bytes < each * kept:
                 text += " " + _("No alcanza: conserva menos respaldos o usa un disco más grande.")

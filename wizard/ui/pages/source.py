@@ -12,9 +12,10 @@ import ttkbootstrap as ttk
 from wizard.core import dbsources, drives
 from wizard.core.config import ENGINE_PORTS, ENGINE_USERS, Config, DatabaseSource, Problem, validate_dict
 from wizard.core.errors import UserError
+from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
 from wizard.ui.pages.base import Step, sentence
-from wizard.ui.text import format_bytes, format_count
+from wizard.ui.text import format_count
 from wizard.ui.widgets import SMALL_FONT, Notice, ProblemLabel, WrapLabel, collect_garbage_soon
 from wizard.ui.worker import BackgroundCall
 
@@ -328,7 +329,7 @@ class SourceStep(Step):
             "{n} base de datos encontrada", "{n} bases de datos encontradas", info.databases
         ).format(n=info.databases)
         text = _("Total: {size} en {files}  ·  {databases}").format(
-            size=format_bytes(info.total_bytes), files=files, databases=dbs
+            size=format_size(info.total_bytes), files=files, databases=dbs
         )
         if servers:
             text += "  ·  " + on_servers

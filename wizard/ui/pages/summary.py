@@ -15,13 +15,13 @@ import ttkbootstrap as ttk
 from wizard.core import drives, history, machine, state
 from wizard.core.config import Config
 from wizard.core.schedule import describe, describe_overdue, format_next_run, local_now, next_run, overdue
+from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
 from wizard.ui.pages.cloud import SignInPanel
 from wizard.ui.text import (
     cloud_wait_reason,
     describe_retention_short,
     describe_sources,
-    format_bytes,
     format_duration,
     format_when,
     phase_text,
@@ -345,7 +345,7 @@ class SummaryPage(ttk.Frame):
         if info.removable:
             parts.append(_("memoria USB o disco externo"))
         if info.free_bytes is not None:
-            parts.append(_("{free} libres").format(free=format_bytes(info.free_bytes)))
+            parts.append(_("{free} libres").format(free=format_size(info.free_bytes)))
         line.configure(text="  ·  ".join(parts), bootstyle="default")
 
     # -- cloud --------------------------------------------------------------------------------------
@@ -500,7 +500,7 @@ class SummaryPage(ttk.Frame):
                     format_when(entry.start, now),
                     trigger_text(entry.trigger),
                     status,
-                    format_bytes(entry.size) if entry.size else "",
+                    format_size(entry.size) if entry.size else "",
                     format_duration(entry.duration),
                     (detail or "").replace("\n", " "),
                 ),
@@ -519,7 +519,7 @@ class SummaryPage(ttk.Frame):
         else:
             text = _("Último respaldo: {when}  ·  {size}  ·  {status}").format(
                 when=format_when(last.end),
-                size=format_bytes(last.size),
+                size=format_size(last.size),
                 status=status_text(last.status).lower(),
             )
             if last.verified:

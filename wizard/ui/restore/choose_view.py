@@ -11,9 +11,10 @@ import ttkbootstrap as ttk
 from wizard.core import restore
 from wizard.core.errors import UserError
 from wizard.core.names import parse_archive_name
+from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
 from wizard.ui.restore.scale import text_scale
-from wizard.ui.text import format_bytes, format_when, provider_text
+from wizard.ui.text import format_when, provider_text
 from wizard.ui.widgets import BOLD_FONT, HEADING_FONT, SMALL_FONT, Notice, WrapLabel
 from wizard.ui.worker import BackgroundCall
 
@@ -159,7 +160,7 @@ class ChooseView:
                     _("De otros equipos:"), "", "", _("este equipo no los borra")))
             self.backups.insert("", "end", iid=str(i), values=(
                 format_when(choice.created), _where_text(choice, i < len(self.extra), self.config.cloud.provider),
-                format_bytes(choice.size), _state_text(choice)))
+                format_size(choice.size), _state_text(choice)))
         index = next((i for i, c in enumerate(self.choices) if c.name == selected), None)
         if index is None:
             index = next((i for i, c in enumerate(self.choices) if c.mine or i < len(self.extra)), None)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from wizard.core import restore
 from wizard.core.errors import UserError
+from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
-from wizard.ui.text import format_bytes, format_count
+from wizard.ui.text import format_count
 from wizard.ui.worker import BackgroundCall
 
 MAX_FILES_SHOWN = 2000  # in the contents tree; a POS folder with more images gets a "y N más" line
@@ -62,7 +63,7 @@ class ContentsTree:
             parent = folder(parent_rel) if parent_rel else ""
             detail = _("base de datos") if f.kind == "sqlite" else ""
             iid = tree.insert(parent, "end", text=f.path.rpartition("/")[2],
-                              values=(format_bytes(f.size), detail))
+                              values=(format_size(f.size), detail))
             if f.kind == "sqlite":
                 tree.insert(iid, "end", iid=f"rows:{f.path}", text=_("Contando registros..."))
                 while iid:  # databases are what matters most: show them without a click
@@ -72,7 +73,7 @@ class ContentsTree:
             n = counts.get(rel, 0)
             source = tree.set(iid, "detail")
             files = ngettext("{count} archivo", "{count} archivos", n).format(count=format_count(n))
-            tree.set(iid, "size", format_bytes(sizes.get(rel, 0)))
+            tree.set(iid, "size", format_size(sizes.get(rel, 0)))
             tree.set(iid, "detail", f"{files} · {source}" if source else files)
         hidden = len(contents.files) - len(dumps) - shown
         if dumps:
@@ -83,7 +84,7 @@ class ContentsTree:
             sizes = {f.path: f.size for f in contents.files if f.path in dump_paths}
             for dump in dumps:
                 tree.insert(top, "end", iid=f"dump:{dump.member}", text=dump.name,
-                            values=(format_bytes(sizes.get(dump.member)), dump.detail))
+                            values=(format_size(sizes.get(dump.member)), dump.detail))
             self.dump_note.configure(text=_(
                 "Las bases de datos del servidor no vuelven a su lugar original: se restauran como una base de "
                 "datos nueva en el servidor, sin tocar la que usa el punto de venta."))

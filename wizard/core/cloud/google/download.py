@@ -29,6 +29,7 @@ from wizard.core.cloud.google.folders import files_named
 from wizard.core.cloud.google.settings import CHUNK_SIZE, VERIFY_ATTEMPTS
 from wizard.core.errors import UserError
 from wizard.core.fsutil import fsync_dir
+from wizard.core.units import format_size
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,6 @@ def download_verified(connection: DriveConnection, folder_id: str | None, folder
     size = int(meta.get("fileSize") or 0)
     if shutil.disk_usage(dest.parent).free < size:
         # Lazy as in base.py: format_size lives in backup, a layer above cloud (it belongs lower).
-        from wizard.core.backup import format_size
 
         raise UserError(_("No hay espacio suficiente en {folder} para descargar {name} ({size}). Libera "
                           "espacio y vuelve a intentar.").format(folder=dest.parent, name=name,
