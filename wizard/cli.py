@@ -176,14 +176,14 @@ def _stop_on_signals(event: threading.Event) -> None:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from wizard.core.backup import run_backup
+    from wizard.core.jobs import run_backup_job
 
     config = _load_config(args)
     since = datetime.now().astimezone()
     cancel = threading.Event()
     _stop_on_signals(cancel)
     printer = _ProgressPrinter()
-    result = run_backup(config, trigger="manual", report=printer, cancel=cancel)
+    result = run_backup_job(config, trigger="manual", report=printer, cancel=cancel)
     printer.finish()
     stream = sys.stdout if result.succeeded else sys.stderr
     print(result.message, file=stream)
@@ -385,7 +385,7 @@ def _restore_with_checks(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from wizard.core.backup import run_backup
+    from wizard.core.jobs import run_backup_job
     from wizard.core.schedule import run_service
 
     stop = threading.Event()
@@ -396,7 +396,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.setLevel(logging.INFO)
     logging.getLogger("wizard.core.schedule").addHandler(console)
     print(_("Respaldos programados en marcha. Ctrl+C para salir."), flush=True)
-    return run_service(_config_path(args), stop, run_backup, sync_fn=_sync_pending, notify_fn=_notify_tick)
+    return run_service(_config_path(args), stop, run_backup_job, sync_fn=_sync_pending, notify_fn=_notify_tick)
 
 
 def _notify_tick(config, now, *, config_path: Path) -> None:

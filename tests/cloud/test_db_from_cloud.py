@@ -20,9 +20,10 @@ from tests.cloud.cli import respaldos, start
 from tests.cloud.helpers import FOLDER
 from wizard.core import config as config_mod
 from wizard.core import dbsources, restore
-from wizard.core.backup import archive_name, list_archives, run_backup
+from wizard.core.backup import archive_name, list_archives
 from wizard.core.cloud.dropbox import VERIFY_ATTEMPTS
 from wizard.core.config import CloudConfig, Config, DestinationConfig, SourceConfig
+from wizard.core.jobs import run_backup_job
 
 # mariadb_server (not imported here, so that pytest can rewrite its asserts)
 pytest_plugins = ["tests.dbservers"]
@@ -66,7 +67,7 @@ def shop_in_the_cloud(dropbox_server, server, tmp_path: Path, prefix: str, *, fo
     usb.mkdir()
     cfg = Config(source=SourceConfig(paths=[str(data)] if folders else [], databases=[db]),
                  destination=DestinationConfig(folder=str(usb)), cloud=CloudConfig(provider="none", folder=FOLDER))
-    result = run_backup(cfg)
+    result = run_backup_job(cfg)
     assert result.succeeded, result.message
     # Uploaded as yesterday's backup, then removed here: the cloud holds the only copy.
     cloud_name = archive_name(datetime.now().replace(microsecond=0) - timedelta(days=1))

@@ -14,11 +14,12 @@ from tests.cloud.cli import respaldos
 from tests.cloud.helpers import FOLDER, MiB, days_ago, make_archive
 from tests.helpers import make_sales_db, write_config
 from wizard.core import history, restore
-from wizard.core.backup import archive_name, list_archives, run_backup
+from wizard.core.backup import archive_name, list_archives
 from wizard.core.cloud import CloudError, DropboxProvider, Offline, VerificationFailed
 from wizard.core.cloud.dropbox import VERIFY_ATTEMPTS
 from wizard.core.config import CloudConfig, load
 from wizard.core.errors import Cancelled
+from wizard.core.jobs import run_backup_job
 
 
 def provider() -> DropboxProvider:
@@ -136,7 +137,7 @@ def shop_in_the_cloud(server, tmp_path):
     usb.mkdir()
     path = write_config(tmp_path / "respaldos.toml", [data], usb,
                         f'[cloud]\nprovider = "none"\nfolder = "{FOLDER}"\n')
-    result = run_backup(load(path))
+    result = run_backup_job(load(path))
     assert result.succeeded, result.message
     # Uploaded as yesterday's backup, so that a backup made now in the test gets another name.
     name = archive_name(datetime.now().replace(microsecond=0) - timedelta(days=1))
@@ -159,7 +160,7 @@ def test_the_list_shows_cloud_backups_beside_local_ones(dropbox_server, signed_i
     _data, _usb, config_path, name = shop_in_the_cloud(dropbox_server, tmp_path)
     dropbox_server.put_file(f"{FOLDER}/notas.txt", b"no es un respaldo")
     config = load(config_path)
-    local = run_backup(config)  # uploads itself too (cloud on)
+    local = run_backup_job(config)  # uploads itself too (cloud on)
     assert local.succeeded
 
     cloud = restore.list_cloud_backups(config)

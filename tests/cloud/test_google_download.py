@@ -14,11 +14,12 @@ from tests.cloud.cli import respaldos
 from tests.cloud.helpers import FOLDER, days_ago, make_archive
 from tests.helpers import make_sales_db, write_config
 from wizard.core import restore
-from wizard.core.backup import archive_name, run_backup
+from wizard.core.backup import archive_name
 from wizard.core.cloud import CloudError, GoogleDriveProvider, Offline, VerificationFailed
 from wizard.core.cloud.google.settings import CHUNK_SIZE, VERIFY_ATTEMPTS
 from wizard.core.config import CloudConfig, load
 from wizard.core.errors import Cancelled
+from wizard.core.jobs import run_backup_job
 
 
 def provider() -> GoogleDriveProvider:
@@ -128,7 +129,7 @@ def test_restore_from_google_drive_into_a_folder(drive_server, google_signed_in,
     usb = tmp_path / "usb"
     usb.mkdir()
     path = write_config(tmp_path / "respaldos.toml", [data], usb, f'[cloud]\nprovider = "none"\nfolder = "{FOLDER}"\n')
-    result = run_backup(load(path))
+    result = run_backup_job(load(path))
     assert result.succeeded, result.message
     name = archive_name(datetime.now().replace(microsecond=0) - timedelta(days=1))
     drive_server.put_file(drive_server.add_folder("Respaldos").id, name, result.archive.read_bytes())

@@ -15,9 +15,10 @@ from tests.cloud.helpers import FOLDER, MiB, days_ago, make_archive
 from tests.helpers import make_sales_db, write_config
 from wizard.core import config as config_module
 from wizard.core import machine
-from wizard.core.backup import archive_tag, list_archives, run_backup
+from wizard.core.backup import archive_tag, list_archives
 from wizard.core.cloud.queue import after_backup
 from wizard.core.config import Config, RetentionConfig
+from wizard.core.jobs import run_backup_job
 from wizard.core.restore import list_cloud_backups, list_local_backups
 
 KEEP_2 = "[retention]\nkeep_last = 2\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\n"
@@ -60,7 +61,7 @@ class Shop:
 
     def backup(self, till: Till):
         me = self.use(till)
-        result = run_backup(till.config)
+        result = run_backup_job(till.config)
         assert result.succeeded, result.message
         assert result.cloud is not None and result.cloud.status == "ok", result.cloud.message
         assert archive_tag(result.archive.name) == me.tag

@@ -169,7 +169,7 @@ def test_dropbox_refusing_the_commit_for_lack_of_space_says_so_though_the_quota_
     with pytest.raises(CloudFull) as caught:
         provider().upload(archive)
 
-    needed = "293.0 KB" if size < MiB else "9.0 MB"
+    needed = "293 KB" if size < MiB else "9.0 MB"  # one size formatter: three significant digits
     assert str(caught.value) == (f"Tu Dropbox no tiene espacio para subir {archive.name} ({needed}). Libera "
                                  "espacio en Dropbox o conserva menos respaldos.")
     assert caught.value.reason == "full"

@@ -11,7 +11,7 @@ from tests.helpers import ROOT, respaldos_cmd
 from tests.notify.conftest import CA, MACHINE, OWNER, email_block, shop
 from wizard.core import config as config_mod
 from wizard.core import history, notify, paths
-from wizard.core.backup import run_backup
+from wizard.core.jobs import run_backup_job
 from wizard.core.logsetup import log_file
 from wizard.core.notify import outbox
 
@@ -48,7 +48,7 @@ def test_a_backup_to_a_missing_usb_folder_emails_the_owner_once_and_the_password
 def test_implicit_tls_on_another_port_delivers_the_message(tmp_path, tls_mail_server, smtp_password):
     cfg = config_mod.load(shop(tmp_path, email_block(tls_mail_server, security="ssl"), dest_exists=False))
 
-    run_backup(cfg)
+    run_backup_job(cfg)
     assert notify.wait(30)
 
     assert [m.message["Subject"] for m in tls_mail_server.messages] == [f"{MACHINE}: el respaldo falló"]
@@ -101,7 +101,7 @@ def test_an_unreachable_server_leaves_the_message_queued_and_the_next_tick_deliv
     server = FakeMailServer(CA, port=port)
     cfg = config_mod.load(shop(tmp_path, email_block(server), dest_exists=False))
 
-    result = run_backup(cfg)
+    result = run_backup_job(cfg)
     assert notify.wait(30)
 
     assert result.status == "failed"  # the backup's own result, untouched by the notice
@@ -132,7 +132,7 @@ def test_an_unreachable_server_leaves_the_message_queued_and_the_next_tick_deliv
 def test_a_message_that_cannot_be_sent_for_a_day_is_dropped(tmp_path, smtp_password):
     server = FakeMailServer(CA)
     cfg = config_mod.load(shop(tmp_path, email_block(server), dest_exists=False))
-    run_backup(cfg)
+    run_backup_job(cfg)
     assert notify.wait(30)
     assert len(outbox.waiting()) == 1
 
@@ -159,7 +159,7 @@ def test_a_mail_server_that_never_answers_does_not_hold_up_the_backup(tmp_path, 
                                dest_exists=False))
     try:
         t0 = time.monotonic()
-        result = run_backup(cfg)
+        result = run_backup_job(cfg)
         elapsed = time.monotonic() - t0
         assert result.status == "failed" and elapsed < 3
         assert not notify.wait(0.5)  # the notice is still trying, on its own thread

@@ -8,7 +8,7 @@ from tests.fakes.notice_servers import PING_CODE
 from tests.notify.conftest import shop
 from wizard.core import config as config_mod
 from wizard.core import history, notify
-from wizard.core.backup import run_backup
+from wizard.core.jobs import run_backup_job
 
 
 def ping_block(url: str) -> str:
@@ -19,7 +19,7 @@ def test_a_successful_backup_pings_start_then_success(tmp_path, ping_server, cap
     caplog.set_level(logging.DEBUG)
     cfg = config_mod.load(shop(tmp_path, ping_block(ping_server.url)))
 
-    result = run_backup(cfg)
+    result = run_backup_job(cfg)
     assert notify.wait(30)
 
     assert result.status == "ok"
@@ -33,7 +33,7 @@ def test_a_successful_backup_pings_start_then_success(tmp_path, ping_server, cap
 def test_a_failed_backup_pings_start_then_fail_with_the_reason(tmp_path, ping_server):
     cfg = config_mod.load(shop(tmp_path, ping_block(ping_server.url), dest_exists=False))
 
-    run_backup(cfg)
+    run_backup_job(cfg)
     assert notify.wait(30)
 
     assert ping_server.signals() == ["start", "fail"]
@@ -43,9 +43,9 @@ def test_a_failed_backup_pings_start_then_fail_with_the_reason(tmp_path, ping_se
 def test_pings_keep_their_order_over_several_runs(tmp_path, ping_server):
     path = shop(tmp_path, ping_block(ping_server.url))
     cfg = config_mod.load(path)
-    run_backup(cfg)
+    run_backup_job(cfg)
     cfg.destination.folder = str(tmp_path / "no-existe")
-    run_backup(cfg)
+    run_backup_job(cfg)
     assert notify.wait(30)
 
     assert ping_server.signals() == ["start", "success", "start", "fail"]
@@ -54,7 +54,7 @@ def test_pings_keep_their_order_over_several_runs(tmp_path, ping_server):
 def test_a_wrong_ping_address_is_a_problem_in_the_summary_not_a_failed_backup(tmp_path, ping_server):
     cfg = config_mod.load(shop(tmp_path, ping_block(f"http://127.0.0.1:{ping_server.port}/otro-codigo")))
 
-    result = run_backup(cfg)
+    result = run_backup_job(cfg)
     assert notify.wait(30)
 
     assert result.status == "ok"
@@ -65,7 +65,7 @@ def test_a_wrong_ping_address_is_a_problem_in_the_summary_not_a_failed_backup(tm
 def test_a_restore_safety_backup_and_the_self_test_do_not_ping(tmp_path, ping_server):
     cfg = config_mod.load(shop(tmp_path, ping_block(ping_server.url)))
 
-    run_backup(cfg, trigger="before-restore")
+    run_backup_job(cfg, trigger="before-restore")
     assert notify.wait(30)
 
     assert ping_server.hits == []

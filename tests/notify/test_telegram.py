@@ -10,7 +10,7 @@ from tests.notify.conftest import MACHINE, shop, telegram_block
 from tests.notify.test_email import run_cli
 from wizard.core import config as config_mod
 from wizard.core import history, notify
-from wizard.core.backup import run_backup
+from wizard.core.jobs import run_backup_job
 from wizard.core.logsetup import log_file
 
 
@@ -18,7 +18,7 @@ def test_a_failed_backup_reaches_the_chat_through_send_message(tmp_path, bot_api
     caplog.set_level(logging.DEBUG)
     cfg = config_mod.load(shop(tmp_path, telegram_block(), dest_exists=False))
 
-    run_backup(cfg)
+    run_backup_job(cfg)
     assert notify.wait(30)
 
     [sent] = bot_api.sent

@@ -50,11 +50,11 @@ def uploaded_names(server) -> list[str]:
 
 def make_pending_backup(saved_config, server) -> str:
     """A backup made while Dropbox could not be reached: its upload waits in the queue."""
-    from wizard.core.backup import run_backup
+    from wizard.core.jobs import run_backup_job
 
     server.stop()
     try:
-        result = run_backup(config_mod.load(saved_config))
+        result = run_backup_job(config_mod.load(saved_config))
     finally:
         server.start()
     assert result.succeeded and result.cloud.status == "pending", result.cloud
@@ -184,20 +184,20 @@ def test_the_window_retries_pending_uploads_every_period_until_the_connection_is
 def test_f8_during_a_sync_stops_it_first_and_the_backup_uploads_everything(
     tk_root, open_window, saved_config, usb, dropbox_server, signed_in, monkeypatch
 ):
-    from wizard.core import backup
+    from wizard.core import jobs
 
     with_dropbox(saved_config)
     make_pending_backup(saved_config, dropbox_server)
     dropbox_server.add_fault("files/upload", "stall", retry_after=2)  # a slow line
     window = open_window(saved_config, sync_cloud=False)
     sync_alive_when_backup_began = []
-    real_run_backup = backup.run_backup
+    real_run_backup = jobs.run_backup_job
 
     def run_backup(*args, **kwargs):
         sync_alive_when_backup_began.append(window.sync_worker.thread.is_alive())
         return real_run_backup(*args, **kwargs)
 
-    monkeypatch.setattr(backup, "run_backup", run_backup)
+    monkeypatch.setattr(jobs, "run_backup_job", run_backup)
     assert window.start_sync()
     assert pump(tk_root, until=lambda: dropbox_server.requests("files/upload"), timeout=30)
     assert window.sync_running

@@ -35,7 +35,7 @@ def test_a_cancelled_background_call_never_calls_back(tk_root):
 def test_backup_worker_coalesces_progress_and_reports_the_result_on_the_tk_thread(tk_root, monkeypatch):
     from datetime import datetime
 
-    from wizard.core import backup
+    from wizard.core import jobs
     from wizard.core.config import Config
 
     def fake_run_backup(config, *, trigger, report, cancel):
@@ -44,7 +44,7 @@ def test_backup_worker_coalesces_progress_and_reports_the_result_on_the_tk_threa
         now = datetime.now()
         return BackupResult("ok", trigger, now, now, message="listo")
 
-    monkeypatch.setattr(backup, "run_backup", fake_run_backup)
+    monkeypatch.setattr(jobs, "run_backup_job", fake_run_backup)
     progress, done = [], []
     job = worker_mod.BackupWorker(
         tk_root,
@@ -64,12 +64,12 @@ def test_backup_worker_coalesces_progress_and_reports_the_result_on_the_tk_threa
 def test_a_crash_in_the_engine_is_logged_and_the_window_shows_a_short_sentence(
     tk_root, open_window, saved_config, monkeypatch, caplog
 ):
-    from wizard.core import backup
+    from wizard.core import jobs
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("fallo interno")
 
-    monkeypatch.setattr(backup, "run_backup", broken)
+    monkeypatch.setattr(jobs, "run_backup_job", broken)
     window = open_window(saved_config)
     window.backup_now()
     assert pump(tk_root, until=lambda: not window.backup_running, timeout=10)

@@ -20,11 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import filelock
 
 from wizard import __version__
-from wizard.core import dbsources, history, machine, notify, paths
+from wizard.core import dbsources, history, machine, paths
 from wizard.core.archive import (
     MANIFEST_NAME,
     ZIP64_LIMIT,
@@ -497,9 +498,20 @@ def lock_path() -> Path:
     return paths.data_dir() / LOCK_FILE_NAME
 
 
+class RunHooks(Protocol):
+    """What happens around a run without the engine knowing it (wizard.core.jobs: the cloud copy, the
+    notices): ``started`` once the run holds the lock, ``finished`` after its result is recorded."""
+
+    def started(self, config: Config, trigger: str) -> None: ...
+
+    def finished(self, config: Config, result: BackupResult, report: Callable[[object], None] | None,
+                 cancel: threading.Event | None) -> None: ...
+
+
 def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[object], None] | None = None,
-               cancel: threading.Event | None = None) -> BackupResult:
-    """One whole backup. Never raises for a user problem: the result says what happened and what to do."""
+               cancel: threading.Event | None = None, hooks: RunHooks | None = None) -> BackupResult:
+    """One whole backup. Never raises for a user problem: the result says what happened and what to do.
+    Local only: ``wizard.core.jobs.run_backup_job`` adds the cloud copy and the notices."""
     started = datetime.now()
     t0 = time.monotonic()
     paths.ensure_dir(paths.data_dir())
@@ -512,7 +524,8 @@ def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[obj
         _record(result)
         return result
     run = _Run(config, trigger, report, cancel)
-    notify.backup_started(config, trigger)
+    if hooks is not None:
+        hooks.started(config, trigger)
     try:
         archive, size = run.execute(started)
         deleted = []
@@ -546,11 +559,8 @@ def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[obj
         lock.release()
     logger.info("backup %s (%s): %s", result.status, trigger, result.message)
     _record(result)
-    if result.succeeded and config.cloud.provider != "none":
-        from wizard.core.cloud.queue import after_backup
-
-        result.cloud = after_backup(config, result.archive, report=report, cancel=cancel)
-    notify.notify_backup_result(config, result)  # on the notices thread: never delays or fails the backup
+    if hooks is not None:
+        hooks.finished(config, result, report, cancel)
     return result
 
 

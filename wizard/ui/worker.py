@@ -77,7 +77,7 @@ class EventBridge:
 
 
 class BackupWorker(EventBridge):
-    """Runs ``wizard.core.backup.run_backup`` in a thread and reports back on the Tk thread.
+    """Runs ``wizard.core.jobs.run_backup_job`` in a thread and reports back on the Tk thread.
 
     ``on_progress(Progress)`` is called at most every 100 ms with the newest event; ``on_done`` gets the
     ``BackupResult``; ``on_error(exc, traceback_text)`` gets a bug (the engine returns results for user
@@ -124,11 +124,11 @@ class BackupWorker(EventBridge):
 
     def _run(self) -> None:
         try:
-            from wizard.core.backup import run_backup
+            from wizard.core import jobs  # when first used: the first window does not wait for the engine
 
             if self.wait_for is not None:
                 self.wait_for.join()
-            result = run_backup(
+            result = jobs.run_backup_job(
                 self.config, trigger=self.trigger, report=self.report, cancel=self.cancel_event
             )
         except BaseException as exc:  # noqa: BLE001 - reported to the Tk thread, logged there

@@ -15,9 +15,10 @@ from tests.cloud import conftest as cloud_fixtures
 from tests.ui.conftest import pump
 from wizard.core import config as config_mod
 from wizard.core import dbsources, restore
-from wizard.core.backup import archive_name, list_archives, run_backup
+from wizard.core.backup import archive_name, list_archives
 from wizard.core.cloud.dropbox import VERIFY_ATTEMPTS
 from wizard.core.config import CloudConfig
+from wizard.core.jobs import run_backup_job
 
 cloud_env = cloud_fixtures.cloud_env  # autouse: CA, keyring file, app key
 dropbox_server = cloud_fixtures.dropbox_server
@@ -43,7 +44,7 @@ def backup_only_in_the_cloud(saved_config: Path, server, dropbox_server, databas
     config.source.databases = [db]
     if not folders:
         config.source.paths = []
-    result = run_backup(config)
+    result = run_backup_job(config)
     assert result.succeeded, result.message
     name = archive_name(datetime.now().replace(microsecond=0) - timedelta(days=1))
     dropbox_server.put_file(f"{FOLDER}/{name}", result.archive.read_bytes())

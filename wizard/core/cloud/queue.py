@@ -31,7 +31,6 @@ from typing import Any
 import filelock
 
 from wizard.core import machine, paths
-from wizard.core.backup import archive_tag, parse_archive_name
 from wizard.core.cloud import get_provider
 from wizard.core.cloud.base import (
     CloudError,
@@ -45,6 +44,7 @@ from wizard.core.config import Config
 from wizard.core.errors import Cancelled
 from wizard.core.fsutil import atomic_write_bytes
 from wizard.core.logsetup import log_file
+from wizard.core.names import archive_tag, parse_archive_name
 from wizard.i18n import _, ngettext
 
 logger = logging.getLogger(__name__)
