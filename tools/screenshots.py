@@ -117,6 +117,7 @@ def main() -> int:
 
 
 def capture(out: Path, work: Path, scaling: float | None) -> int:
+    from wizard.core.config import Config
     from wizard.ui import app as app_mod
 
     data, usb = make_demo_data(work)
@@ -176,6 +177,17 @@ def capture(out: Path, work: Path, scaling: float | None) -> int:
     wizard.steps[3]._provider_changed()
     wizard.next()
     shot("06-cuantos-conservar")
+    wizard.next()
+    step = wizard.steps[5]
+    step.toggle("email")
+    step.email_var.set("dueno@ejemplo.mx")
+    step.use_gmail()
+    step.user_var.set("tienda.avisos@gmail.com")
+    step.toggle_guide("gmail")
+    shot("06b-avisos")
+    # Saved without notices: the later pictures must not try to send anything from this computer.
+    step.load(Config())
+    step.changed()
     wizard.next()  # saves and shows the summary
     pump(1.0)
     shot("07-resumen")

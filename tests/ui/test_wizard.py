@@ -212,7 +212,7 @@ def test_the_destination_step_asks_this_computers_name_prefilled_and_the_summary
     step.machine_var.set("Caja 1")
     pump(tk_root, timeout=0.05)
     assert next_enabled(wizard) and step.machine_problem.text == ""
-    for _ in range(4):
+    for _ in range(5):
         wizard.next()
     assert window.summary is not None
     assert config_mod.load(window.config_path).machine.name == "Caja 1"
@@ -297,7 +297,7 @@ def test_retention_preset_sentence_estimate_and_a_bad_number(tk_root, open_windo
     wizard = window.wizard
     go_to_step(tk_root, wizard, dialogs, 4, pos_data, usb)
     step = wizard.steps[4]
-    assert wizard.next_button.cget("text") == "Guardar y terminar"
+    assert wizard.next_button.cget("text") == "Siguiente"  # Avisos (opcional) comes after it
     assert (
         "los últimos 10 respaldos, uno por día de los últimos 7 días, uno por semana de las últimas 4 "
         "semanas y uno por mes de los últimos 12 meses" in step.sentence_text
@@ -356,6 +356,8 @@ def test_walking_every_step_with_the_keyboard_saves_the_toml_and_opens_the_summa
     ret.vars["keep_monthly"].set("24")
     pump(tk_root, timeout=0.05)
     press(ret.spins["keep_last"], "<Return>")
+    assert wizard.index == 5
+    press(wizard.steps[5].event_checks["failure"], "<Return>")
 
     assert window.summary is not None, "finishing shows the summary"
     data = tomllib.loads(config_path.read_text(encoding="utf-8"))
@@ -425,6 +427,7 @@ def test_a_valid_config_opens_the_summary_and_edit_reopens_the_wizard_prefilled(
     pump(tk_root, timeout=0.05)
     wizard.next()
     wizard.next()
+    wizard.next()
     wizard.next()  # Guardar y terminar
     assert window.summary is not None
     assert config_mod.load(saved_config).schedule.time == "19:00"
@@ -481,6 +484,7 @@ def test_a_config_that_cannot_be_saved_is_reported_and_the_wizard_stays(
     wizard = window.wizard
     go_to_step(tk_root, wizard, dialogs, 4, pos_data, usb)
     wizard.next()
+    wizard.next()
     assert dialogs.errors and "No se pudo guardar la configuración" in dialogs.errors[-1]
     assert window.wizard is wizard
 
@@ -498,11 +502,13 @@ def test_start_with_system_writes_and_removes_the_autostart_entry(
     wizard.next()
     wizard.next()
     wizard.next()
+    wizard.next()
     assert window.summary is not None
     assert autostart.is_enabled()
     window.summary.edit_button.invoke()
     window.wizard.show_step(2)
     window.wizard.steps[2].start_with_system.invoke()
+    window.wizard.next()
     window.wizard.next()
     window.wizard.next()
     window.wizard.next()
@@ -525,7 +531,7 @@ def test_every_step_settles_at_the_minimum_window_size(tk_root, open_window, sav
     try:
         window = open_window(saved_config)
         window.summary.edit_button.invoke()
-        for index in range(5):
+        for index in range(6):
             window.wizard.show_step(index)
             pump(tk_root, timeout=0.3)
             calls.clear()

@@ -23,6 +23,7 @@ from typing import Any
 import ttkbootstrap as ttk
 
 from wizard.core import config as config_mod
+from wizard.core import notify
 from wizard.core.config import Config
 from wizard.core.errors import ConfigError
 from wizard.core.schedule import TICK_PERIOD, BackupScheduler, local_now
@@ -41,6 +42,7 @@ MIN_SIZE = (880, 600)  # fits a 1366x768 screen with a taskbar, at 100 %
 ASSET_NAMES = ("respaldos.png", "respaldos.ico")
 SYNC_START_MS = 1500  # pending cloud uploads are retried this soon after the summary opens...
 SYNC_PERIOD_MS = 15 * 60 * 1000  # ...and every 15 minutes while the window is open (as `respaldos run`)
+NOTIFY_TICK_MS = int(notify.TICK_PERIOD.total_seconds() * 1000)  # notices: retries, overdue, weekly
 
 
 def asset_path(name: str) -> Path | None:
@@ -169,6 +171,7 @@ class RespaldosWindow:
         self.scheduler: BackupScheduler | None = None
         self._tick_id: str | None = None
         self._sync_id: str | None = None
+        self._notify_id: str | None = None
         self._icons: dict[int, tkinter.PhotoImage] = {}
         self.container = ttk.Frame(root)
         self.container.pack(fill="both", expand=True)
@@ -207,6 +210,7 @@ class RespaldosWindow:
         self.show_summary()
         self._start_scheduler()
         self._schedule_sync(SYNC_START_MS)
+        self._start_notify_ticks()
 
     def _show(self, page: WizardPage | SummaryPage) -> None:
         if self.page is not None:
@@ -270,6 +274,7 @@ class RespaldosWindow:
         else:
             self._start_scheduler()
         self._schedule_sync(SYNC_START_MS)  # a cloud just chosen may have uploads waiting
+        self._start_notify_ticks()  # the first configuration: from now on (later ones: already ticking)
 
     def _apply_start_with_system(self, wanted: bool) -> None:
         try:
@@ -499,6 +504,17 @@ class RespaldosWindow:
         self.scheduler.tick()
         self._tick_id = self.root.after(int(self.scheduler.tick_period * 1000), self._tick)
 
+    def _start_notify_ticks(self) -> None:
+        """The notices' hourly check, now and every hour while the window is open (``notify.tick`` only
+        queues it on the notices thread and returns)."""
+        if self._notify_id is None:
+            self._notify_tick()
+
+    def _notify_tick(self) -> None:
+        self._notify_id = self.root.after(NOTIFY_TICK_MS, self._notify_tick)
+        if self.config is not None:
+            notify.tick(self.config, self.clock(), config_path=self.config_path)
+
     # -- keys and closing -----------------------------------------------------------------------
 
     def _on_f8(self, event: tkinter.Event | None = None) -> str:
@@ -592,6 +608,12 @@ class RespaldosWindow:
             except tkinter.TclError:
                 pass
             self._tick_id = None
+        if self._notify_id is not None:
+            try:
+                self.root.after_cancel(self._notify_id)
+            except tkinter.TclError:
+                pass
+            self._notify_id = None
         self.scheduler = None
         for seq, funcid in self._bindings:
             try:

@@ -18,6 +18,7 @@ from wizard.core.schedule import describe, describe_overdue, format_next_run, lo
 from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
 from wizard.ui.pages.cloud import SignInPanel
+from wizard.ui.pages.notify import NotifyStatusLine
 from wizard.ui.text import (
     cloud_wait_reason,
     describe_retention_short,
@@ -147,6 +148,7 @@ class SummaryPage(ttk.Frame):
             ("schedule", _("Cuándo:")),
             ("cloud", _("Nube:")),
             ("retention", _("Conservar:")),
+            ("notify", _("Avisos:")),
         ]
         for i, (key, title) in enumerate(rows):
             # Every other grid row, so that a line can have something under it (the cloud's sign-in).
@@ -168,6 +170,7 @@ class SummaryPage(ttk.Frame):
         )
         self.cloud_panel.grid(row=1, column=0, sticky="ew")
         self._cloud_login_row = 2 * [key for key, _title in rows].index("cloud") + 1
+        self.notify_status = NotifyStatusLine(self.config_lines["notify"], self.app)
 
         action = ttk.Frame(middle)
         action.grid(row=0, column=1, sticky="nsew")

@@ -1,4 +1,4 @@
-"""The wizard: five steps on the right, the list of steps on the left, Back / Next / Cancel below.
+"""The wizard: six steps on the right, the list of steps on the left, Back / Next / Cancel below.
 
 Next is enabled only when the step is valid for ``wizard.core.config.validate`` (plus the step's own
 file-system checks); the reasons are shown beside the fields. Enter = Next, Esc = Cancel.
@@ -20,6 +20,7 @@ from wizard.i18n import _
 from wizard.ui.pages.base import Step
 from wizard.ui.pages.cloud import CloudStep
 from wizard.ui.pages.destination import DestinationStep
+from wizard.ui.pages.notify import NotifyStep
 from wizard.ui.pages.retention import RetentionStep
 from wizard.ui.pages.schedule import ScheduleStep
 from wizard.ui.pages.source import SourceStep
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STEP_CLASSES: list[type[Step]] = [SourceStep, DestinationStep, ScheduleStep, CloudStep, RetentionStep]
+STEP_CLASSES: list[type[Step]] = [SourceStep, DestinationStep, ScheduleStep, CloudStep, RetentionStep, NotifyStep]
 
 
 class WizardPage(ttk.Frame):
