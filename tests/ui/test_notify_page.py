@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import tomllib
 
+import pytest
+
 from tests.fakes.mail_server import PASSWORD, USER
 from tests.fakes.notice_servers import CHAT_ID
 from tests.notify.conftest import (  # noqa: F401 - fixtures: the test CA, the keyring, the servers
@@ -172,6 +174,36 @@ def test_a_malformed_bot_token_is_refused_under_its_field_and_nothing_is_stored(
     assert step.token_problem.text.startswith("\u26a0 Eso no parece el token de un bot de Telegram")
     assert not next_enabled(wizard)
     assert not notify.has_password("telegram")
+
+
+@pytest.mark.timeout(60)
+def test_with_every_section_and_guide_open_the_step_settles_and_scrolls_at_the_minimum_window_size(
+    tk_root, open_window, saved_config, monkeypatch
+):
+    from wizard.ui import widgets
+
+    calls = []
+    original = widgets.WrapLabel._rewrap
+    monkeypatch.setattr(widgets.WrapLabel, "_rewrap", lambda self, event=None: (calls.append(1), original(self)))
+    previous = tk_root.geometry()
+    min_w, min_h = tk_root.minsize()
+    tk_root.geometry(f"{min_w}x{min_h}")
+    try:
+        window = open_window(saved_config)
+        window.summary.edit_button.invoke()
+        window.wizard.show_step(5)
+        step = window.wizard.steps[5]
+        for name in ("email", "telegram", "ping"):
+            step.toggle(name)
+        step.toggle_guide("gmail")
+        step.toggle_guide("telegram")
+        pump(tk_root, timeout=0.5)
+        calls.clear()
+        pump(tk_root, timeout=0.5)
+        assert len(calls) < 20, "the step keeps re-wrapping"
+        assert step.scroller.scrollbar_shown
+    finally:
+        tk_root.geometry(previous)
 
 
 def test_send_test_through_the_fake_mail_server_says_enviado_and_a_wrong_password_gives_its_sentence(
