@@ -51,6 +51,7 @@ from wizard.core.archive import (
 from wizard.core.config import DatabaseSource
 from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
 from wizard.core.fsutil import remove_stale_dirs
+from wizard.core.paths import default_config_path
 from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
 
@@ -849,8 +850,6 @@ def restore_command(archive: Path | str | None, name: str, config_path: Path | s
     whose only copy is in the cloud (``from_cloud``: its name there; ``archive`` is then not used),
     ``respaldos db restore --from-cloud RESPALDO NOMBRE``; with ``--config`` when the config is not the
     default one."""
-    from wizard.core.paths import default_config_path
-
     quoted = f'"{name}"' if " " in name else name
     source = f"--from-cloud {from_cloud}" if from_cloud else f'"{archive}"'
     command = f"respaldos db restore {source} {quoted}"

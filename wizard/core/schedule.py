@@ -25,6 +25,7 @@ from typing import Any
 
 import schedule as schedule_lib
 
+from wizard.core import config as config_mod
 from wizard.core import history, state
 from wizard.core.config import WEEKDAYS, Config, ScheduleConfig
 from wizard.core.errors import UserError
@@ -611,8 +612,6 @@ def run_service(
     itself) and never delaying one. ``notify_fn(config, now, config_path=...)`` (the notices' check, which
     returns at once) is called at start and every NOTIFY_PERIOD.
     """
-    from wizard.core import config as config_mod
-
     config_path = Path(config_path)
     current: dict[str, Any] = {"config": config_mod.load(config_path), "mtime": _mtime(config_path)}
     worker: dict[str, threading.Thread | None] = {"thread": None}

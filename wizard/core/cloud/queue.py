@@ -45,6 +45,7 @@ from wizard.core.errors import Cancelled
 from wizard.core.fsutil import atomic_write_bytes
 from wizard.core.logsetup import log_file
 from wizard.core.names import archive_tag, parse_archive_name
+from wizard.core.retention import select_expired
 from wizard.i18n import _, ngettext
 
 logger = logging.getLogger(__name__)
@@ -361,8 +362,6 @@ class _Pass:
     def _worth_uploading(self, items: list[PendingUpload], remote: dict[str, RemoteFile]) -> list[PendingUpload]:
         """Leave out archives already in the cloud with the same content (an earlier run uploaded them
         and stopped before saying so) and old ones the keep rules would delete right after uploading."""
-        from wizard.core.retention import select_expired
-
         expired = set(select_expired(self._own_archives(set(remote) | {i.name for i in items}),
                                      self.config.retention))
         worth = []
@@ -399,8 +398,6 @@ class _Pass:
         """When the account lacks room, first delete what the keep rules would delete anyway once this
         archive is up (never this installation's newest one in the cloud), and only this installation's
         backups; if that is not enough, CloudFull."""
-        from wizard.core.retention import select_expired
-
         free = self.provider.free_space()
         if free is None or free >= item.size:
             return
@@ -422,8 +419,6 @@ class _Pass:
     def _retention(self, remote: dict[str, RemoteFile]) -> None:
         """The local keep rules, applied to this installation's backups in the cloud folder; other files,
         and other installations' backups, are left alone."""
-        from wizard.core.retention import select_expired
-
         try:
             present = {f.name: f for f in self.provider.list()}
         except (CloudError, Cancelled) as exc:
