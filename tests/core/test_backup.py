@@ -192,7 +192,7 @@ def test_a_file_that_changes_while_read_is_read_again(tmp_path, monkeypatch):
     growing.write_text("línea\n" * 1000)
     dest = tmp_path / "r"
     dest.mkdir()
-    real_stream = backup._Run._stream
+    real_stream = backup.BackupRun._stream
     calls = {"n": 0}
 
     def stream_while_the_pos_appends(self, writer, item, fh, size_hint):
@@ -203,7 +203,7 @@ def test_a_file_that_changes_while_read_is_read_again(tmp_path, monkeypatch):
                 f.write("otra línea\n")
         return entry
 
-    monkeypatch.setattr(backup._Run, "_stream", stream_while_the_pos_appends)
+    monkeypatch.setattr(backup.BackupRun, "_stream", stream_while_the_pos_appends)
     result = backup.run_backup(make_config([data], dest))
     assert result.status == "ok"
     with zipfile.ZipFile(result.archive) as zf:

@@ -213,7 +213,7 @@ def remove_leftovers(dest: Path, me: machine.Machine) -> None:
             logger.warning("could not remove leftover %s: %s", entry.path, exc)
 
 
-class _Run:
+class BackupRun:
     """The state of one run; ``execute`` is the sequence of steps."""
 
     def __init__(self, config: Config, trigger: str, report: Callable[[object], None] | None,
@@ -523,7 +523,7 @@ def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[obj
                               message=_("Ya hay un respaldo en curso."))
         _record(result)
         return result
-    run = _Run(config, trigger, report, cancel)
+    run = BackupRun(config, trigger, report, cancel)
     if hooks is not None:
         hooks.started(config, trigger)
     try:

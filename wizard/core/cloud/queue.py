@@ -219,7 +219,7 @@ def after_backup(config: Config, archive_path: Path | None, report: Callable[[ob
             enqueue(Path(archive_path))
         except (OSError, filelock.Timeout) as exc:
             logger.error("could not queue %s for the cloud: %s", archive_path, exc)
-    return _guarded(config, report, cancel)
+    return _upload_pending_safely(config, report, cancel)
 
 
 def sync_pending(config: Config, report: Callable[[object], None] | None = None,
@@ -227,7 +227,7 @@ def sync_pending(config: Config, report: Callable[[object], None] | None = None,
     """Upload what is pending now (``respaldos sync``, the start of the app, the 15-minute retry)."""
     if config.cloud.provider == "none":
         return CloudOutcome("disabled")
-    return _guarded(config, report, cancel)
+    return _upload_pending_safely(config, report, cancel)
 
 
 def is_own_remote(name: str, me: machine.Machine) -> bool:
@@ -238,9 +238,10 @@ def is_own_remote(name: str, me: machine.Machine) -> bool:
 
 # -- processing -------------------------------------------------------------------------------------------
 
-def _guarded(config: Config, report, cancel) -> CloudOutcome:
+def _upload_pending_safely(config: Config, report, cancel) -> CloudOutcome:
+    """Upload what is pending; a bug becomes a logged traceback and a "pending" outcome, never a raise."""
     try:
-        return _process(config, report, cancel or threading.Event())
+        return _upload_pending_locked(config, report, cancel or threading.Event())
     except Exception:
         logger.exception("cloud upload failed with an unexpected error")
         try:
@@ -252,7 +253,8 @@ def _guarded(config: Config, report, cancel) -> CloudOutcome:
             pending=count, reason="error")
 
 
-def _process(config: Config, report, cancel: threading.Event) -> CloudOutcome:
+def _upload_pending_locked(config: Config, report, cancel: threading.Event) -> CloudOutcome:
+    """One pass under the upload lock (another process uploading now: "busy")."""
     folder = paths.ensure_dir(paths.data_dir())
     lock = filelock.FileLock(str(folder / UPLOAD_LOCK_NAME), timeout=0)
     try:
@@ -264,7 +266,7 @@ def _process(config: Config, report, cancel: threading.Event) -> CloudOutcome:
     try:
         provider = get_provider(config.cloud)
         try:
-            return _Pass(config, provider, report, cancel).run()
+            return QueuePass(config, provider, report, cancel).run()
         finally:
             provider.close()
     except CloudError as exc:  # no provider by that name
@@ -274,7 +276,7 @@ def _process(config: Config, report, cancel: threading.Event) -> CloudOutcome:
         lock.release()
 
 
-class _Meter:
+class UploadSpeedMeter:
     """Turns a provider's (done, total) calls into UploadProgress events with the speed so far."""
 
     def __init__(self, report, name: str, index: int, count: int):
@@ -291,7 +293,7 @@ class _Meter:
             self.report(UploadProgress(self.name, done, total, speed, self.index, self.count))
 
 
-class _Pass:
+class QueuePass:
     """One pass over the queue: upload newest first, then cloud retention."""
 
     def __init__(self, config: Config, provider: CloudProvider, report, cancel: threading.Event):
@@ -380,7 +382,7 @@ class _Pass:
     def _upload(self, item: PendingUpload, remote: dict[str, RemoteFile], index: int, count: int) -> None:
         self._make_room(item, remote)
         _update(item.name, attempts=item.attempts + 1)
-        meter = _Meter(self.report, item.name, index, count)
+        meter = UploadSpeedMeter(self.report, item.name, index, count)
         uploaded = self.provider.upload(Path(item.path), progress=meter, cancel=self.cancel, resume=item.resume,
                                         checkpoint=lambda state: _update(item.name, resume=state))
         remote[uploaded.name] = uploaded
