@@ -31,6 +31,7 @@ from wizard.i18n import _
 from wizard.ui.dialogs import Dialogs
 from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.pages.wizard import WizardPage
+from wizard.ui.text import log_location
 from wizard.ui.widgets import setup_fonts_and_styles
 from wizard.ui.worker import BackupWorker, CloudSyncWorker
 
@@ -60,13 +61,6 @@ def asset_path(name: str) -> Path | None:
     return None
 
 
-def log_location() -> str:
-    try:
-        from wizard.core.logsetup import log_file
-
-        return str(log_file())
-    except Exception:  # noqa: BLE001 - only used in a message
-        return _("la carpeta de registros de Respaldos")
 
 
 def install_error_handler(root: tkinter.Tk, dialogs: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from wizard.core.config import WEEKDAYS, DatabaseSource, RetentionConfig, ScheduleConfig, SourceConfig
+from wizard.core.logsetup import log_file
 from wizard.i18n import _, ngettext
 
 SOURCE_DATABASES_SHOWN = 3  # in the summary's "Qué:" line; more become "y N bases de datos más"
@@ -305,3 +306,11 @@ def estimate_kept(schedule: ScheduleConfig, policy: RetentionConfig, today: date
             when = datetime(day.year, day.month, day.day, *at)
             runs.append((when, when))
     return len(select_kept(runs, policy))
+
+
+def log_location() -> str:
+    """Where the log file is, for a message ("Los detalles están en el registro: ...")."""
+    try:
+        return str(log_file())
+    except Exception:  # noqa: BLE001 - only used in a message
+        return _("la carpeta de registros de Respaldos")

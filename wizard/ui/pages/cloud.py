@@ -23,7 +23,7 @@ from wizard.core.config import CloudConfig, Config, Problem
 from wizard.core.errors import Cancelled, UserError
 from wizard.i18n import _
 from wizard.ui.pages.base import Step
-from wizard.ui.text import provider_text, sign_in_button_text
+from wizard.ui.text import log_location, provider_text, sign_in_button_text
 from wizard.ui.widgets import BOLD_FONT, Notice, ProblemLabel, WrapLabel
 from wizard.ui.worker import BackgroundCall, InteractiveCall
 
@@ -36,8 +36,6 @@ PROVIDER_CHOICES = ("none", "dropbox", "google_drive")
 
 
 def unexpected_error_text() -> str:
-    from wizard.ui.app import log_location
-
     return _(
         "No se pudo iniciar sesión por un error inesperado. Los detalles se guardaron en el registro: {log}"
     ).format(log=log_location())

@@ -28,7 +28,7 @@ from wizard.core.errors import UserError
 from wizard.core.notify import outbox
 from wizard.i18n import _, ngettext
 from wizard.ui.pages.base import Step
-from wizard.ui.text import format_when
+from wizard.ui.text import format_when, log_location
 from wizard.ui.widgets import BOLD_FONT, Notice, ProblemLabel, WrapLabel
 from wizard.ui.worker import BackgroundCall
 
@@ -609,8 +609,6 @@ class NotifyStep(Step):
         self._test_call = None
         self.test_button.state(["!disabled"])
         self.test_status.configure(text="")
-        from wizard.ui.app import log_location
-
         text = _(
             "No se pudo enviar la prueba por un error inesperado. Los detalles se guardaron en el registro: "
             "{log}"

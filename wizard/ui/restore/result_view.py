@@ -12,7 +12,7 @@ import ttkbootstrap as ttk
 from wizard.core import machine, restore
 from wizard.core.errors import Cancelled, UserError
 from wizard.i18n import _
-from wizard.ui.app import log_location
+from wizard.ui.text import log_location
 from wizard.ui.widgets import HEADING_FONT, Notice
 
 
