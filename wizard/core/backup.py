@@ -338,7 +338,7 @@ class BackupRun:
             try:
                 try:
                     before = os.stat(item.source)
-                    fh = open(item.source, "rb")
+                    fh = open(item.source, "rb")  # noqa: SIM115 - closed by the with below, after the stat
                 except OSError as exc:
                     raise _SourceUnreadable(exc) from None
                 with fh:

@@ -204,7 +204,7 @@ def _is_int(value: Any) -> bool:
 def validate_dict(data: dict[str, Any]) -> list[Problem]:
     """Every problem in a parsed config, in file order. An empty list means it is valid."""
     problems: list[Problem] = []
-    add = lambda key, msg: problems.append(Problem(key, msg))  # noqa: E731
+    add = lambda key, msg: problems.append(Problem(key, msg))
 
     if not isinstance(data, dict):
         return [Problem("(raíz)", _("la configuración debe ser una tabla TOML"))]
@@ -427,7 +427,7 @@ def _valid_ping_url(url: str) -> bool:
         return False
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
+        _port = parts.port  # raises ValueError for a bad port
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.fragment

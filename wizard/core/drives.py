@@ -11,9 +11,9 @@ import os
 import shutil
 import sys
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Iterable
 
 from wizard.core.snapshot import OWN_FILE_RE, Excluder
 
@@ -148,7 +148,7 @@ def drive_kind(path: Path) -> tuple[bool | None, str, str]:
         if sys.platform == "win32":
             return _windows_drive_kind(path)
         return _posix_drive_kind(path)
-    except Exception:  # noqa: BLE001 - detection is a hint; never let it break the window
+    except Exception:
         logger.debug("drive detection failed for %s", path, exc_info=True)
         return None, "", ""
 

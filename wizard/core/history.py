@@ -41,7 +41,7 @@ class HistoryEntry:
     def from_json(cls, line: str) -> HistoryEntry:
         data = json.loads(line)
         if not isinstance(data, dict):
-            raise ValueError("not an object")
+            raise ValueError("not an object")  # noqa: TRY004 - read() skips a line on ValueError
         return cls(
             start=datetime.fromisoformat(data["start"]),
             end=datetime.fromisoformat(data["end"]),

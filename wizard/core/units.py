@@ -5,7 +5,7 @@ from __future__ import annotations
 from wizard.i18n import _
 
 
-def format_size(n: int | float | None) -> str:
+def format_size(n: float | None) -> str:
     """1536 -> "1.5 KB", 123456789 -> "118 MB" (three significant digits at most); None -> "?"."""
     if n is None:
         return "?"

@@ -82,7 +82,7 @@ def install_error_handler(root: tkinter.Tk, dialogs: Any) -> None:
                     "Si vuelve a pasar, envía ese archivo a quien te da soporte."
                 ).format(log=log_location())
             )
-        except Exception:  # noqa: BLE001 - never let the error handler raise
+        except Exception:
             logger.exception("could not show the error message")
         finally:
             state["showing"] = False
@@ -257,7 +257,7 @@ class RespaldosWindow:
             from wizard.core import state
 
             state.record_config_saved(self.config_path)
-        except Exception:  # noqa: BLE001 - only affects catch-up after a hand edit
+        except Exception:
             logger.exception("could not record the config save time")
         self._apply_start_with_system(config.schedule.start_with_system)
         self.config = config
@@ -278,7 +278,7 @@ class RespaldosWindow:
                 autostart.enable(config_path=self.config_path)
             elif autostart.is_enabled():
                 autostart.disable()
-        except Exception as exc:  # noqa: BLE001 - the config is saved; tell the user what did not work
+        except Exception as exc:
             logger.exception("start with the system could not be changed")
             self.dialogs.warning(_("No se pudo cambiar el inicio con el sistema: {error}").format(error=exc))
 

@@ -24,11 +24,11 @@ def setup_fonts_and_styles(root: tkinter.Misc) -> None:
     family = base.actual("family")
     size = abs(int(base.actual("size"))) or 10
     specs = {
-        TITLE_FONT: dict(size=size + 7, weight="bold"),
-        HEADING_FONT: dict(size=size + 2, weight="bold"),
-        BIG_FONT: dict(size=size + 4, weight="bold"),
-        BOLD_FONT: dict(size=size, weight="bold"),
-        SMALL_FONT: dict(size=max(size - 1, 8)),
+        TITLE_FONT: {"size": size + 7, "weight": "bold"},
+        HEADING_FONT: {"size": size + 2, "weight": "bold"},
+        BIG_FONT: {"size": size + 4, "weight": "bold"},
+        BOLD_FONT: {"size": size, "weight": "bold"},
+        SMALL_FONT: {"size": max(size - 1, 8)},
     }
     # tkinter deletes a named font when its Font object is garbage collected: keep them on the root.
     fonts = getattr(root, "_respaldos_fonts", {})

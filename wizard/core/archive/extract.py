@@ -91,7 +91,7 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
 
 def _set_mtime(target: Path, iso: str) -> None:
     try:
-        ts = datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+        ts = datetime.fromisoformat(iso).timestamp()
     except ValueError:
         return
     os.utime(target, (ts, ts))

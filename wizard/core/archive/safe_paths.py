@@ -16,7 +16,7 @@ def unsafe_member_reason(name: str) -> str | None:
     if not name or "\x00" in name:
         return "empty name"
     norm = name.replace("\\", "/")
-    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":") or norm.startswith("//"):
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
         return "absolute path"
     parts = norm.split("/")
     if any(p == ".." for p in parts):
