@@ -423,7 +423,7 @@ def _configured_database(config, name: str):
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from wizard.core import dbsources
+    from wizard.core import servers
 
     if args.db_command == "restore" and (args.archive is None) == (args.from_cloud is None):
         raise UsageError(_("respaldos db restore: indica un ARCHIVO o --from-cloud RESPALDO (uno de los dos), y el "
@@ -437,11 +437,11 @@ def cmd_db(args: argparse.Namespace) -> int:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
             password = getpass.getpass(_("Contraseña del usuario {user} para {name} ({where}): ").format(
-                user=db.effective_user, name=db.label, where=dbsources.where(db)))
-        dbsources.set_password(db, password)
+                user=db.effective_user, name=db.label, where=servers.where(db)))
+        servers.set_password(db, password)
         print(_("Contraseña guardada para {name}.").format(name=db.label))
         try:
-            info = dbsources.test_connection(db, password)
+            info = servers.test_connection(db, password)
         except UserError as exc:
             print(str(exc), file=sys.stderr)
             return EXIT_FAILED
@@ -454,7 +454,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         failed = 0
         for db in databases:
             try:
-                print(f"{db.label}: {dbsources.test_connection(db).summary(db)}", flush=True)
+                print(f"{db.label}: {servers.test_connection(db).summary(db)}", flush=True)
             except UserError as exc:
                 failed += 1
                 print(f"{db.label}: {exc}", file=sys.stderr, flush=True)
@@ -464,7 +464,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def _db_restore(args: argparse.Namespace, config) -> int:
     """``db restore ARCHIVO NOMBRE`` from a local backup, or ``db restore --from-cloud RESPALDO NOMBRE``."""
-    from wizard.core import dbsources, restore
+    from wizard.core import restore, servers
     from wizard.core.errors import Cancelled
 
     db = _configured_database(config, args.name)
@@ -482,8 +482,8 @@ def _db_restore(args: argparse.Namespace, config) -> int:
                                                        replace=args.replace, safety_folder=safety, report=printer,
                                                        cancel=cancel)
         else:
-            restored = dbsources.restore_dump(args.archive, db, target=args.target, replace=args.replace,
-                                              safety_folder=safety, cancel=cancel)
+            restored = servers.restore_dump(args.archive, db, target=args.target, replace=args.replace,
+                                            safety_folder=safety, cancel=cancel)
     except Cancelled:
         if args.replace:
             print(_("Restauración cancelada. Si ya había empezado a cargarse encima de la original, la base de "

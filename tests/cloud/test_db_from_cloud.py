@@ -19,7 +19,7 @@ from pathlib import Path
 from tests.cloud.cli import respaldos, start
 from tests.cloud.helpers import FOLDER
 from wizard.core import config as config_mod
-from wizard.core import dbsources, restore
+from wizard.core import restore, servers
 from wizard.core.backup import archive_name, list_archives
 from wizard.core.cloud.dropbox import VERIFY_ATTEMPTS
 from wizard.core.config import CloudConfig, Config, DestinationConfig, SourceConfig
@@ -59,7 +59,7 @@ def shop_in_the_cloud(dropbox_server, server, tmp_path: Path, prefix: str, *, fo
     database = f"{prefix}_{os.getpid()}"
     make_sales_database(server, database)
     db = server.source(database)
-    dbsources.set_password(db, server.password)
+    servers.set_password(db, server.password)
     data = tmp_path / "SICAR" / "tickets"
     data.mkdir(parents=True)
     (data / "ticket.xml").write_text("<ticket>1</ticket>", encoding="utf-8")

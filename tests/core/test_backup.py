@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, make_sales_db, respaldos_cmd, write_config
-from wizard.core import backup, config, dbsources, history, machine, snapshot
+from wizard.core import backup, config, history, machine, servers, snapshot
 from wizard.core.archive import MANIFEST_NAME, Manifest, ZipWriter, read_manifest, verify_archive
 from wizard.core.config import DatabaseSource
 from wizard.core.errors import UserError
@@ -460,12 +460,12 @@ def test_the_snapshot_is_the_database_byte_for_byte_whatever_its_page_size(tmp_p
 
 
 # -- free space: server databases count too --------------------------------------------------------------------
-def prepared_dump(name: str, size: int | None) -> dbsources.PreparedDump:
-    return dbsources.PreparedDump(DatabaseSource(engine="mysql", database=name), f"bases_de_datos/{name}.sql",
-                                  dbsources.ServerInfo(version="10.11.6-MariaDB", size=size))
+def prepared_dump(name: str, size: int | None) -> servers.PreparedDump:
+    return servers.PreparedDump(DatabaseSource(engine="mysql", database=name), f"bases_de_datos/{name}.sql",
+                                servers.ServerInfo(version="10.11.6-MariaDB", size=size))
 
 
-def archive_holding(dest: Path, name: str, dumps: list[dbsources.PreparedDump]) -> None:
+def archive_holding(dest: Path, name: str, dumps: list[servers.PreparedDump]) -> None:
     manifest = Manifest(app="Respaldos", version="0.1.0", created="2026-11-28T20:00:00-06:00", host="caja",
                         sources=[], databases=[{"path": d.archive_path, "engine": "mysql"} for d in dumps])
     with open(dest / name, "xb") as fp:
@@ -500,8 +500,8 @@ def test_a_server_database_too_big_for_the_free_space_is_reported_before_dumping
     data.mkdir()
     (data / "a.txt").write_text("pequeño")
     dumped = []
-    monkeypatch.setattr(dbsources, "prepare_dumps", lambda databases, taken: [prepared_dump("ventas", 1 << 30)])
-    monkeypatch.setattr(dbsources, "write_dump", lambda *args, **kwargs: dumped.append(args))
+    monkeypatch.setattr(servers, "prepare_dumps", lambda databases, taken: [prepared_dump("ventas", 1 << 30)])
+    monkeypatch.setattr(servers, "write_dump", lambda *args, **kwargs: dumped.append(args))
     cfg = make_config([data], small_filesystem)
     cfg.source.databases = [DatabaseSource(engine="mysql", database="ventas")]
 

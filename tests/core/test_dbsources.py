@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, respaldos_cmd
-from wizard.core import backup, config, dbsources, history, paths
+from wizard.core import backup, config, history, paths, servers
 from wizard.core.archive import verify_archive
 
 # mariadb_server, firebird_server, db_keyring (not imported here, so that pytest can rewrite its asserts)
@@ -170,7 +170,7 @@ def test_a_pos_selling_during_a_mysql_backup_loses_no_sale_committed_before_it_a
     name = unique("tienda")
     make_mysql_shop(server, name)
     db = server.source(name)
-    dbsources.set_password(db, mariadb_server.password)
+    servers.set_password(db, mariadb_server.password)
     (tmp_path / "datos").mkdir()
     (tmp_path / "datos" / "ticket.xml").write_text("<ticket/>", encoding="utf-8")
     writer = mysql_writer(server, name)
@@ -209,7 +209,7 @@ def test_a_pos_selling_during_a_mysql_backup_loses_no_sale_committed_before_it_a
     entry = manifest.databases[0]
     assert entry["engine"] == "mysql" and entry["database"] == name and entry["path"] == dumps[0].path
 
-    restored = dbsources.restore_dump(result.archive, db)
+    restored = servers.restore_dump(result.archive, db)
     new = restored.target
     assert new != name and new.startswith(f"{name}_restaurada_")
     restored_max, restored_count = mysql_counts(server, new)
@@ -274,7 +274,7 @@ def test_a_pos_selling_during_a_firebird_backup_loses_no_sale_committed_before_i
     server = firebird_server
     path = make_firebird_shop(server, unique("TIENDA") + ".FDB")
     db = server.source(path)
-    dbsources.set_password(db, firebird_server.password)
+    servers.set_password(db, firebird_server.password)
     writer = PosWriter(["isql-fb", "-q", "-b", server.target(path)], FIREBIRD_SALE, preamble="SET TERM ^ ;\n",
                        env=server.client_env())
     try:
@@ -293,7 +293,7 @@ def test_a_pos_selling_during_a_firebird_backup_loses_no_sale_committed_before_i
     assert [f.path for f in dumps] == [f"bases_de_datos/{db.label}.fbk"]
     assert manifest.databases[0]["file"] == str(path)
 
-    restored = dbsources.restore_dump(result.archive, db)
+    restored = servers.restore_dump(result.archive, db)
     new = Path(restored.target)
     assert new.parent == path.parent and new.name.startswith(f"{path.stem}_restaurada_")
     restored_max, restored_count = firebird_counts(server, new)
@@ -327,7 +327,7 @@ def engine_db(request, db_keyring):
         server = request.getfixturevalue("firebird_server")
         path = make_firebird_shop(server, unique("ERRORES") + ".FDB", sales=10)
         db, password = server.source(path), server.password
-    dbsources.set_password(db, password)
+    servers.set_password(db, password)
     return db
 
 
@@ -339,11 +339,11 @@ def failed_backup(cfg: config.Config, dest: Path) -> backup.BackupResult:
 
 
 def test_a_wrong_password_is_named_and_says_how_to_store_the_right_one(engine_db, dest):
-    dbsources.set_password(engine_db, "no-es-la-clave")
-    with pytest.raises(dbsources.WrongPassword):
-        dbsources.test_connection(engine_db)
+    servers.set_password(engine_db, "no-es-la-clave")
+    with pytest.raises(servers.WrongPassword):
+        servers.test_connection(engine_db)
     result = failed_backup(make_config(dest, engine_db), dest)
-    assert result.message.startswith(f"El servidor {dbsources.ENGINE_NAMES[engine_db.engine]} rechazó el usuario "
+    assert result.message.startswith(f"El servidor {servers.ENGINE_NAMES[engine_db.engine]} rechazó el usuario "
                                      f"{engine_db.user} o su contraseña para la base de datos {engine_db.label}.")
     assert f"respaldos db password {engine_db.label}" in result.message
     assert "no-es-la-clave" not in result.message
@@ -351,26 +351,26 @@ def test_a_wrong_password_is_named_and_says_how_to_store_the_right_one(engine_db
 
 def test_a_server_that_is_not_running_is_named_with_its_host_and_port(engine_db, dest):
     engine_db.port = closed_port()
-    with pytest.raises(dbsources.ServerNotRunning):
-        dbsources.test_connection(engine_db)
+    with pytest.raises(servers.ServerNotRunning):
+        servers.test_connection(engine_db)
     result = failed_backup(make_config(dest, engine_db), dest)
-    engine = dbsources.ENGINE_NAMES[engine_db.engine]
+    engine = servers.ENGINE_NAMES[engine_db.engine]
     assert result.message == (f"No se pudo conectar con el servidor {engine} en 127.0.0.1:{engine_db.port}. Revisa "
                               "que el servidor de la base de datos esté encendido y que el equipo y el puerto sean "
                               "correctos.")
 
 
 def test_a_missing_database_is_named(engine_db, dest):
-    password = dbsources.get_password(engine_db)
+    password = servers.get_password(engine_db)
     if engine_db.engine == "mysql":
         engine_db.database = "no_existe"
         expected = f"La base de datos no_existe no existe en el servidor 127.0.0.1:{engine_db.port}."
     else:
         engine_db.path = str(Path(engine_db.path).with_name("NO_EXISTE.FDB"))
         expected = f"No se encontró la base de datos {engine_db.path} en el servidor 127.0.0.1:{engine_db.port}."
-    dbsources.set_password(engine_db, password)  # stored under the entry's (new) name
-    with pytest.raises(dbsources.DatabaseMissing):
-        dbsources.test_connection(engine_db)
+    servers.set_password(engine_db, password)  # stored under the entry's (new) name
+    with pytest.raises(servers.DatabaseMissing):
+        servers.test_connection(engine_db)
     result = failed_backup(make_config(dest, engine_db), dest)
     assert result.message.startswith(expected), result.message
 
@@ -386,10 +386,10 @@ def test_a_missing_client_tool_is_named_whether_searched_or_configured(engine_db
     monkeypatch.setenv("PATH", str(empty))
     for var in ("ProgramW6432", "ProgramFiles", "ProgramFiles(x86)"):
         monkeypatch.delenv(var, raising=False)
-    with pytest.raises(dbsources.ClientNotFound):
-        dbsources.test_connection(engine_db)
+    with pytest.raises(servers.ClientNotFound):
+        servers.test_connection(engine_db)
     result = failed_backup(make_config(dest, engine_db), dest)
-    engine = dbsources.ENGINE_NAMES[engine_db.engine]
+    engine = servers.ENGINE_NAMES[engine_db.engine]
     assert result.message == (f"No se encontró el programa {tool} en esta computadora. Instala las herramientas de "
                               f"cliente de {engine} o indica en client de la configuración la carpeta donde está "
                               f"{tool}.")
@@ -398,12 +398,12 @@ def test_a_missing_client_tool_is_named_whether_searched_or_configured(engine_db
 def test_a_dump_member_always_has_a_zip64_header_whatever_the_servers_size_estimate(engine_db, dest):
     """The server's size is only an estimate: a dump that grew past 4 GiB in a member without Zip64 headers
     would break the archive, so every dump member gets them (20 bytes) and readers still open it."""
-    info = dbsources.test_connection(engine_db)
+    info = servers.test_connection(engine_db)
     assert info.size is not None and info.size < 10 << 20, "a small database: the estimate says no Zip64"
     result = backup.run_backup(make_config(dest, engine_db))
     assert result.status == "ok", result.message
     manifest = verify_archive(result.archive)
-    [dump] = [f for f in manifest.files if f.kind in dbsources.DUMP_KINDS]
+    [dump] = [f for f in manifest.files if f.kind in servers.DUMP_KINDS]
     with zipfile.ZipFile(result.archive) as zf:
         member = zf.getinfo(dump.path)
         assert zf.testzip() is None
@@ -429,18 +429,18 @@ def test_the_connection_test_warns_about_tables_a_consistent_dump_does_not_cover
     name = unique("myisam")
     make_mysql_shop(server, name, sales=10)
     db = server.source(name)
-    dbsources.set_password(db, server.password)
-    assert dbsources.test_connection(db).warnings == [], "InnoDB only: nothing to say"
+    servers.set_password(db, server.password)
+    assert servers.test_connection(db).warnings == [], "InnoDB only: nothing to say"
     server.admin("CREATE TABLE clientes (id INT PRIMARY KEY) ENGINE=MyISAM; CREATE VIEW vista AS SELECT 1 AS x;",
                  database=name)
-    info = dbsources.test_connection(db)
+    info = servers.test_connection(db)
     assert info.warnings == [(
         "Aviso: la tabla clientes (MyISAM) no es InnoDB, así que su copia no es de un solo momento: si el punto de "
         "venta la cambia durante el respaldo, puede quedar desigual con las demás. Respalda con el punto de venta "
         "cerrado o pregunta a su proveedor si puede pasarla a InnoDB.")]
     assert info.summary(db).splitlines()[1] == info.warnings[0]
     server.admin("".join(f"CREATE TABLE t{i} (id INT) ENGINE=Aria;" for i in range(6)), database=name)
-    [warning] = dbsources.test_connection(db).warnings
+    [warning] = servers.test_connection(db).warnings
     assert warning.startswith("Aviso: las tablas clientes (MyISAM), t0 (Aria), t1 (Aria), t2 (Aria), t3 (Aria) y 2 "
                               "más no son InnoDB")
 
@@ -500,7 +500,7 @@ def test_a_dump_killed_midway_fails_the_run_and_leaves_older_backups_untouched(m
     name = unique("cortada")
     make_mysql_shop(mariadb_server, name, sales=40_000)
     db = mariadb_server.source(name)
-    dbsources.set_password(db, mariadb_server.password)
+    servers.set_password(db, mariadb_server.password)
     cfg = make_config(dest, db)
     first = backup.run_backup(cfg)
     assert first.status == "ok", first.message
@@ -526,7 +526,7 @@ def test_cancelling_during_a_dump_stops_the_tool_and_leaves_nothing(mariadb_serv
     name = unique("cancelada")
     make_mysql_shop(mariadb_server, name, sales=40_000)
     db = mariadb_server.source(name)
-    dbsources.set_password(db, mariadb_server.password)
+    servers.set_password(db, mariadb_server.password)
     cancel = threading.Event()
     tools: list[int] = []
 
@@ -552,7 +552,7 @@ def test_a_dump_without_its_completion_trailer_does_not_count(mariadb_server, db
     (tools / "mysqldump").chmod(0o755)
     os.symlink(shutil.which("mariadb"), tools / "mysql")
     db = mariadb_server.source(name, client=str(tools / "mysqldump"))
-    dbsources.set_password(db, mariadb_server.password)
+    servers.set_password(db, mariadb_server.password)
     result = failed_backup(make_config(dest, db), dest)
     assert result.message == (f"La copia de la base de datos {name} quedó incompleta: mysqldump terminó sin "
                               "completarla. Vuelve a intentar; si se repite, revisa el registro.")
@@ -569,8 +569,8 @@ def test_the_client_is_found_in_the_usual_install_folders(mariadb_server, db_key
     monkeypatch.setenv("PATH", str(tmp_path / "nada"))
     monkeypatch.setenv("ProgramFiles", str(program_files))
     db = mariadb_server.source(name)
-    dbsources.set_password(db, mariadb_server.password)
-    assert dbsources.find_tool(db) == bin_dir / "mysqldump"
+    servers.set_password(db, mariadb_server.password)
+    assert servers.find_tool(db) == bin_dir / "mysqldump"
     result = backup.run_backup(make_config(dest, db))
     assert result.status == "ok", result.message
 
@@ -587,7 +587,7 @@ def secret_shop(engine: str, mariadb_server, firebird_server, prefix: str = "sec
         db = firebird_server.source(make_firebird_shop(firebird_server, unique(prefix.upper()) + ".FDB",
                                                        sales=30_000))
         password = firebird_server.password
-    dbsources.set_password(db, password)
+    servers.set_password(db, password)
     return db, password
 
 
@@ -644,7 +644,7 @@ def test_the_password_reaches_the_dump_tool_through_an_inherited_descriptor_and_
 @pytest.mark.parametrize("engine", ["mysql", "firebird"])
 def test_without_descriptors_as_on_windows_the_password_goes_in_a_0600_file_removed_after_the_dump(
         engine, mariadb_server, firebird_server, db_keyring, dest, private_tmp, monkeypatch):
-    monkeypatch.setattr(dbsources, "PASS_FDS", False)
+    monkeypatch.setattr(servers, "PASS_FDS", False)
     db, password = secret_shop(engine, mariadb_server, firebird_server)
     seen: list[list[str]] = []
     secret_files: list[int] = []
@@ -670,13 +670,13 @@ def test_where_there_is_no_memfd_the_password_goes_through_a_pipe(mariadb_server
     make_mysql_shop(mariadb_server, name, sales=10)
     mysql = mariadb_server.source(name)
     fb = firebird_server.source(make_firebird_shop(firebird_server, unique("TUBO") + ".FDB", sales=10))
-    dbsources.set_password(mysql, mariadb_server.password)
-    dbsources.set_password(fb, firebird_server.password)
-    assert dbsources.test_connection(mysql).version.startswith("10.")
-    assert dbsources.test_connection(fb).version.startswith("3.")
-    dbsources.set_password(fb, "mala")
-    with pytest.raises(dbsources.WrongPassword):
-        dbsources.test_connection(fb)
+    servers.set_password(mysql, mariadb_server.password)
+    servers.set_password(fb, firebird_server.password)
+    assert servers.test_connection(mysql).version.startswith("10.")
+    assert servers.test_connection(fb).version.startswith("3.")
+    servers.set_password(fb, "mala")
+    with pytest.raises(servers.WrongPassword):
+        servers.test_connection(fb)
     assert list(private_tmp.iterdir()) == []
 
 
@@ -726,7 +726,7 @@ def test_stale_folders_of_dead_processes_are_removed_and_others_kept(tmp_path):
     os.utime(old, (week_ago, week_ago))
     other = tmp_path / "otra-cosa-123"
     other.mkdir()
-    assert sorted(dbsources.remove_stale_folders(tmp_path)) == sorted([stale, old])
+    assert sorted(servers.remove_stale_folders(tmp_path)) == sorted([stale, old])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, recent.name, other.name])
 
 
@@ -747,7 +747,7 @@ def test_the_password_never_reaches_the_log_history_config_or_output(mariadb_ser
     assert ok.returncode == 0, ok.stderr
     # a failing run with another secret stored: its error paths must not leak it either
     wrong = "Otra-Clave-Secreta-123"
-    dbsources.set_password(mariadb_server.source(name), wrong)
+    servers.set_password(mariadb_server.source(name), wrong)
     bad = subprocess.run(respaldos_cmd("-v", "backup", "--config", str(cfg_path)), capture_output=True, text=True,
                          cwd=ROOT, env=env, timeout=300, check=False)
     assert bad.returncode == 1 and "rechazó el usuario pos" in bad.stderr
@@ -793,7 +793,7 @@ def test_db_password_prompts_without_echo(mariadb_server, db_keyring, dest, tmp_
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0, output
     assert mariadb_server.password.encode() not in output
-    assert dbsources.get_password(mariadb_server.source(name)) == mariadb_server.password
+    assert servers.get_password(mariadb_server.source(name)) == mariadb_server.password
 
 
 # -- restoring from the command line ------------------------------------------------------------------------
@@ -804,7 +804,7 @@ def test_db_restore_goes_into_a_new_database_and_replaces_the_original_only_with
     name = unique("restaurar")
     make_mysql_shop(server, name, sales=500)
     db = server.source(name)
-    dbsources.set_password(db, mariadb_server.password)
+    servers.set_password(db, mariadb_server.password)
     cfg_path = tmp_path / "respaldos.toml"
     config.save(make_config(dest, db), cfg_path)
     result = backup.run_backup(config.load(cfg_path))
@@ -891,10 +891,10 @@ def test_db_restore_help_shows_both_ways_of_naming_the_backup():
 
 def test_the_command_that_loads_a_dump_names_the_archive_or_the_cloud_backup():
     zip_ = "E:/Respaldos/respaldo_2026-12-03_07-00-00.zip"
-    assert dbsources.restore_command(zip_, "sicar") == f'respaldos db restore "{zip_}" sicar'
-    assert dbsources.restore_command(None, "sicar", from_cloud="respaldo_2026-12-03_07-00-00.zip") == (
+    assert servers.restore_command(zip_, "sicar") == f'respaldos db restore "{zip_}" sicar'
+    assert servers.restore_command(None, "sicar", from_cloud="respaldo_2026-12-03_07-00-00.zip") == (
         "respaldos db restore --from-cloud respaldo_2026-12-03_07-00-00.zip sicar")
-    assert dbsources.restore_command(zip_, "caja 1", "/otra/respaldos.toml",
+    assert servers.restore_command(zip_, "caja 1", "/otra/respaldos.toml",
                                      from_cloud="respaldo_2026-12-03_07-00-00.zip") == (
         'respaldos db restore --from-cloud respaldo_2026-12-03_07-00-00.zip "caja 1" --config "/otra/respaldos.toml"')
 
@@ -909,14 +909,14 @@ def test_replace_is_refused_when_the_mysql_user_cannot_see_other_users_connectio
     server = mariadb_server
     name = unique("sin_process")
     make_mysql_shop(server, name, sales=50)
-    dbsources.set_password(server.source(name), server.password)
+    servers.set_password(server.source(name), server.password)
     archive = backup.run_backup(make_config(dest, server.source(name)))
     assert archive.status == "ok", archive.message
     server.admin("DELETE FROM venta_lineas; DELETE FROM ventas;", name)
     cajero = f"cajero_{os.getpid()}"
     server.admin(f"CREATE USER '{cajero}'@'%' IDENTIFIED BY 'caja-1'; GRANT ALL ON `{name}`.* TO '{cajero}'@'%';")
     db = server.source(name, user=cajero)
-    dbsources.set_password(db, "caja-1")
+    servers.set_password(db, "caja-1")
     cfg_path = tmp_path / "respaldos.toml"
     config.save(make_config(dest, db), cfg_path)
     pos = subprocess.Popen(["mariadb", "--no-defaults", f"--socket={server.socket}", "-uroot", f"--database={name}"],
@@ -958,11 +958,11 @@ def test_replace_checks_again_after_the_safety_dump_that_the_pos_did_not_open_me
     name = unique("reabierto")
     make_mysql_shop(server, name, sales=50)
     db = server.source(name)
-    dbsources.set_password(db, server.password)
+    servers.set_password(db, server.password)
     archive = backup.run_backup(make_config(dest, db)).archive
     server.admin("DELETE FROM venta_lineas; DELETE FROM ventas;", name)
     opened: list[subprocess.Popen] = []
-    real_dump = dbsources.dump_to_file
+    real_dump = servers.dump_to_file
 
     def dump_while_the_pos_opens(*args, **kwargs):
         done = real_dump(*args, **kwargs)
@@ -973,10 +973,10 @@ def test_replace_checks_again_after_the_safety_dump_that_the_pos_did_not_open_me
                                          f"WHERE DB = '{name}'") != "0")
         return done
 
-    monkeypatch.setattr(dbsources, "dump_to_file", dump_while_the_pos_opens)
+    monkeypatch.setattr(servers, "dump_to_file", dump_while_the_pos_opens)
     try:
-        with pytest.raises(dbsources.DatabaseInUse):
-            dbsources.restore_dump(archive, db, replace=True, safety_folder=dest)
+        with pytest.raises(servers.DatabaseInUse):
+            servers.restore_dump(archive, db, replace=True, safety_folder=dest)
     finally:
         for pos in opened:
             pos.stdin.close()
@@ -997,7 +997,7 @@ def test_firebird_replace_is_refused_while_the_pos_is_connected_and_done_after_a
     server = firebird_server
     path = make_firebird_shop(server, unique("REEMPLAZO") + ".FDB", sales=500)
     db = server.source(path)
-    dbsources.set_password(db, server.password)
+    servers.set_password(db, server.password)
     cfg_path = tmp_path / "respaldos.toml"
     config.save(make_config(dest, db), cfg_path)
     result = backup.run_backup(config.load(cfg_path))
@@ -1040,18 +1040,18 @@ def test_firebird_replace_is_refused_when_the_user_cannot_see_other_attachments_
     server = firebird_server
     path = make_firebird_shop(server, unique("CAJERO") + ".FDB", sales=20)
     db = server.source(path)
-    dbsources.set_password(db, server.password)
+    servers.set_password(db, server.password)
     result = backup.run_backup(make_config(dest, db))
     assert result.status == "ok", result.message
     server.isql("CREATE OR ALTER USER CAJERO PASSWORD 'caja1';\nCOMMIT;\n", path)
     cajero = server.source(path, user="CAJERO")
-    dbsources.set_password(cajero, "caja1")
+    servers.set_password(cajero, "caja1")
     pos = subprocess.Popen(["isql-fb", "-q", server.target(path)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, env=server.client_env())  # the POS, as SYSDBA
     try:
         wait_until(lambda: firebird_attachments(server, path) > 0)
-        with pytest.raises(dbsources.ConnectionsUnknown) as unknown:
-            dbsources.restore_dump(result.archive, cajero, replace=True, safety_folder=dest)
+        with pytest.raises(servers.ConnectionsUnknown) as unknown:
+            servers.restore_dump(result.archive, cajero, replace=True, safety_folder=dest)
     finally:
         pos.stdin.close()
         pos.wait(timeout=30)
@@ -1065,9 +1065,9 @@ def test_firebird_replace_is_refused_when_the_user_cannot_see_other_attachments_
     tools.mkdir(parents=True)
     os.symlink(shutil.which("gbak"), tools / "gbak")
     db.client = str(tools)
-    with monkeypatch.context() as m, pytest.raises(dbsources.ConnectionsUnknown) as no_isql:
+    with monkeypatch.context() as m, pytest.raises(servers.ConnectionsUnknown) as no_isql:
         m.setenv("PATH", str(tmp_path / "nada"))
-        dbsources.restore_dump(result.archive, db, replace=True, safety_folder=dest)
+        servers.restore_dump(result.archive, db, replace=True, safety_folder=dest)
     assert str(no_isql.value).startswith(
         f"No se pudo comprobar si el punto de venta sigue conectado a la base de datos {db.label}: no se encontró el "
         "programa isql para preguntárselo al servidor.")
@@ -1081,8 +1081,8 @@ def test_db_test_reports_each_database_and_fails_when_one_cannot_be_reached(
     make_mysql_shop(mariadb_server, name, sales=10)
     fb = firebird_server.source(make_firebird_shop(firebird_server, unique("PRUEBA") + ".FDB", sales=10), name="caja")
     mysql = mariadb_server.source(name)
-    dbsources.set_password(mysql, mariadb_server.password)
-    dbsources.set_password(fb, firebird_server.password)
+    servers.set_password(mysql, mariadb_server.password)
+    servers.set_password(fb, firebird_server.password)
     cfg_path = tmp_path / "respaldos.toml"
     config.save(make_config(dest, mysql, fb), cfg_path)
     ok = subprocess.run(respaldos_cmd("db", "test", "--config", str(cfg_path)), capture_output=True, text=True,
@@ -1091,7 +1091,7 @@ def test_db_test_reports_each_database_and_fails_when_one_cannot_be_reached(
     assert re.search(rf"^{name}: Conexión correcta con MySQL/MariaDB 10\.\S+ en 127\.0\.0\.1:{mariadb_server.port}\.",
                      ok.stdout, re.MULTILINE)
     assert re.search(r"^caja: Conexión correcta con Firebird 3\.\S+ en ", ok.stdout, re.MULTILINE)
-    dbsources.set_password(fb, "mala")
+    servers.set_password(fb, "mala")
     bad = subprocess.run(respaldos_cmd("db", "test", "caja", "--config", str(cfg_path)), capture_output=True,
                          text=True, cwd=ROOT, timeout=120, check=False)
     assert bad.returncode == 1 and bad.stderr.startswith("caja: El servidor Firebird rechazó el usuario SYSDBA")
@@ -1194,7 +1194,7 @@ def test_restoring_files_to_their_places_leaves_the_database_dumps_to_db_restore
     name = unique("mixto")
     make_mysql_shop(mariadb_server, name, sales=10)
     db = mariadb_server.source(name)
-    dbsources.set_password(db, mariadb_server.password)
+    servers.set_password(db, mariadb_server.password)
     cfg = make_config(dest, db, paths_=[data])
     result = backup.run_backup(cfg)
     assert result.status == "ok", result.message

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from tests.ui.conftest import pump
-from wizard.core import dbsources
+from wizard.core import servers
 
 # mariadb_server, firebird_server, db_keyring
 pytest_plugins = ["tests.dbservers"]
@@ -50,7 +50,7 @@ def test_a_mysql_database_is_tested_added_and_saved_without_its_password(tk_root
     assert (dialog.port_var.get(), dialog.user_var.get()) == ("3306", "root")
     fill(dialog, port=str(mariadb_server.port), database="caja_ui", user="pos", password=mariadb_server.password)
     result, text = run_connection_test(tk_root, dialog)
-    assert isinstance(result, dbsources.ServerInfo)
+    assert isinstance(result, servers.ServerInfo)
     assert text.startswith("Conexión correcta con MySQL/MariaDB 10.") and f"127.0.0.1:{mariadb_server.port}" in text
     dialog.add_button.invoke()
     pump(tk_root, timeout=0.05)
@@ -70,7 +70,7 @@ def test_a_mysql_database_is_tested_added_and_saved_without_its_password(tk_root
     assert tomllib.loads(text)["source"] == {"paths": [], "databases": [
         {"engine": "mysql", "host": "127.0.0.1", "port": mariadb_server.port, "database": "caja_ui", "user": "pos"}]}
     assert mariadb_server.password not in text
-    assert dbsources.get_password(window.config.source.databases[0]) == mariadb_server.password
+    assert servers.get_password(window.config.source.databases[0]) == mariadb_server.password
 
 
 def test_a_wrong_password_and_an_incomplete_entry_are_shown_in_the_dialog(tk_root, open_window, mariadb_server,
@@ -80,7 +80,7 @@ def test_a_wrong_password_and_an_incomplete_entry_are_shown_in_the_dialog(tk_roo
     step, dialog = open_dialog(tk_root, window)
     fill(dialog, port=str(mariadb_server.port), database="caja_ui2", user="pos", password="equivocada")
     result, text = run_connection_test(tk_root, dialog)
-    assert isinstance(result, dbsources.WrongPassword)
+    assert isinstance(result, servers.WrongPassword)
     assert text.startswith("El servidor MySQL/MariaDB rechazó el usuario pos o su contraseña")
     fill(dialog, port="puerto", database="", user="pos")
     dialog.add_button.invoke()
@@ -105,7 +105,7 @@ def test_a_firebird_database_is_tested_with_its_file_on_the_server_and_can_be_re
     fill(dialog, engine="Firebird", port=str(firebird_server.port), database=str(path),
          password=firebird_server.password)
     result, text = run_connection_test(tk_root, dialog)
-    assert isinstance(result, dbsources.ServerInfo), text
+    assert isinstance(result, servers.ServerInfo), text
     assert text.startswith("Conexión correcta con Firebird 3.")
     dialog.add_button.invoke()
     pump(tk_root, timeout=0.05)
@@ -124,7 +124,7 @@ def saved_with_database(saved_config, db, password):
     config = config_mod.load(saved_config)
     config.source.databases = [db]
     config_mod.save(config, saved_config)
-    dbsources.set_password(db, password)
+    servers.set_password(db, password)
     return saved_config
 
 
@@ -154,10 +154,10 @@ def test_editing_a_database_fixes_its_port_tests_with_the_stored_password_and_sa
     assert str(dialog.password_hint.cget("text")) == "Déjala vacía para conservar la contraseña guardada."
 
     result, text = run_connection_test(tk_root, dialog)
-    assert isinstance(result, dbsources.ServerNotRunning), text
+    assert isinstance(result, servers.ServerNotRunning), text
     dialog.port_var.set(str(mariadb_server.port))
     result, text = run_connection_test(tk_root, dialog)  # the password field is empty: the stored one is used
-    assert isinstance(result, dbsources.ServerInfo), text
+    assert isinstance(result, servers.ServerInfo), text
     dialog.add_button.invoke()
     pump(tk_root, timeout=0.05)
     assert not dialog.winfo_exists()
@@ -172,8 +172,8 @@ def test_editing_a_database_fixes_its_port_tests_with_the_stored_password_and_sa
     assert tomllib.loads(text)["source"]["databases"] == [
         {"engine": "mysql", "host": "127.0.0.1", "port": mariadb_server.port, "database": "caja_edit", "user": "pos"}]
     assert mariadb_server.password not in text
-    assert dbsources.get_password(window.config.source.databases[0]) == mariadb_server.password
-    assert dbsources.test_connection(window.config.source.databases[0]).version.startswith("10.")
+    assert servers.get_password(window.config.source.databases[0]) == mariadb_server.password
+    assert servers.test_connection(window.config.source.databases[0]).version.startswith("10.")
 
 
 def test_double_click_edits_keeping_name_and_client_and_a_new_password_goes_to_the_keyring(
@@ -199,7 +199,7 @@ def test_double_click_edits_keeping_name_and_client_and_a_new_password_goes_to_t
     dialog.add_button.invoke()  # nothing changed: the entry stays exactly as it was
     pump(tk_root, timeout=0.05)
     assert step.databases == [db] and not wizard.has_changes()
-    assert dbsources.get_password(db) == "vieja"
+    assert servers.get_password(db) == "vieja"
 
     dialog = step.edit_selected_database()
     dialog.host_var.set("servidor")
@@ -208,7 +208,7 @@ def test_double_click_edits_keeping_name_and_client_and_a_new_password_goes_to_t
     pump(tk_root, timeout=0.05)
     assert step.databases == [DatabaseSource(engine="mysql", name="sicar", host="servidor", database="sicar",
                                              client="/opt/mysql/bin")]
-    assert dbsources.get_password(step.databases[0]) == "nueva"
+    assert servers.get_password(step.databases[0]) == "nueva"
     assert "nueva" not in str(window.config_path.read_text(encoding="utf-8"))
 
 
@@ -222,7 +222,7 @@ def test_renaming_the_database_carries_the_stored_password_to_its_new_name_and_d
     config = config_mod.load(saved_config)
     config.source.databases = [first, second]
     config_mod.save(config, saved_config)
-    dbsources.set_password(first, "clave de tienda")
+    servers.set_password(first, "clave de tienda")
     window = open_window(saved_config)
     window.edit_config()
     step = window.wizard.steps[0]
@@ -241,7 +241,7 @@ def test_renaming_the_database_carries_the_stored_password_to_its_new_name_and_d
     pump(tk_root, timeout=0.05)
     assert not dialog.winfo_exists()
     assert [d.label for d in step.databases] == ["tienda_2027", "CAJA"]
-    assert dbsources.get_password(step.databases[0]) == "clave de tienda"
+    assert servers.get_password(step.databases[0]) == "clave de tienda"
     assert step.tree.item("db1", "text").startswith("CAJA: ")
 
 
@@ -315,7 +315,7 @@ def saved_with_databases(saved_config, *passwords):
     config.source.databases = [db for db, _password in passwords]
     config_mod.save(config, saved_config)
     for db, password in passwords:
-        dbsources.set_password(db, password)
+        servers.set_password(db, password)
     return saved_config
 
 
@@ -348,13 +348,13 @@ def test_a_removed_database_loses_its_stored_password_when_the_wizard_saves_not_
     pump(tk_root, timeout=0.05)
     step.remove_button.invoke()
     assert [d.label for d in step.databases] == ["CAJA"]
-    assert dbsources.get_password(tienda) == "clave de tienda", "kept until the change is saved"
+    assert servers.get_password(tienda) == "clave de tienda", "kept until the change is saved"
 
     save_the_wizard(tk_root, window)
     assert [d.label for d in window.config.source.databases] == ["CAJA"]
-    assert dbsources.get_password(tienda) is None
+    assert servers.get_password(tienda) is None
     assert keyring_names(db_keyring) == ["base de datos:CAJA"]
-    assert dbsources.get_password(caja) == "masterkey"
+    assert servers.get_password(caja) == "masterkey"
 
 
 def test_cancelling_the_wizard_after_removing_a_database_keeps_its_password(
@@ -371,7 +371,7 @@ def test_cancelling_the_wizard_after_removing_a_database_keeps_its_password(
     assert window.summary is not None
     assert [d.label for d in window.config.source.databases] == ["tienda", "CAJA"]
     assert keyring_names(db_keyring) == ["base de datos:CAJA", "base de datos:tienda"]
-    assert dbsources.get_password(tienda) == "clave de tienda"
+    assert servers.get_password(tienda) == "clave de tienda"
 
 
 def test_renaming_a_database_and_saving_moves_its_password_and_forgets_the_old_name(
@@ -386,12 +386,12 @@ def test_renaming_a_database_and_saving_moves_its_password_and_forgets_the_old_n
     dialog.database_var.set("tienda_2027")  # the password field left empty: the stored one goes along
     dialog.add_button.invoke()
     pump(tk_root, timeout=0.05)
-    assert dbsources.get_password(tienda) == "clave de tienda", "kept until the change is saved"
+    assert servers.get_password(tienda) == "clave de tienda", "kept until the change is saved"
 
     save_the_wizard(tk_root, window)
     renamed = window.config.source.databases[0]
     assert renamed.label == "tienda_2027"
-    assert dbsources.get_password(renamed) == "clave de tienda"
+    assert servers.get_password(renamed) == "clave de tienda"
     assert keyring_names(db_keyring) == ["base de datos:CAJA", "base de datos:tienda_2027"]
 
 
@@ -425,7 +425,7 @@ def test_a_database_added_in_the_wizard_but_not_saved_leaves_no_password_behind(
     fill(dialog, host="caja1", database="tienda", password="nueva")
     dialog.add_button.invoke()
     pump(tk_root, timeout=0.05)
-    assert dbsources.get_password(tienda) == "nueva"
+    assert servers.get_password(tienda) == "nueva"
 
     dialogs.confirm_answer = True  # "Descartar", "Cerrar"
     if how == "cancelled":

@@ -25,7 +25,7 @@ from typing import Protocol
 import filelock
 
 from wizard import __version__
-from wizard.core import dbsources, history, machine, paths
+from wizard.core import history, machine, paths, servers
 from wizard.core.archive import (
     MANIFEST_NAME,
     ZIP64_LIMIT,
@@ -135,7 +135,7 @@ def _disk_full(folder: Path, needed: int | None = None) -> UserError:
                        "elige otra carpeta.").format(folder=folder))
 
 
-def estimate_archive_size(scan: Scan, dest: Path, dumps: Sequence[dbsources.PreparedDump] = (),
+def estimate_archive_size(scan: Scan, dest: Path, dumps: Sequence[servers.PreparedDump] = (),
                           me: machine.Machine | None = None) -> int:
     """A cautious guess: this installation's last archive's size plus 20 %, or 60 % of the data for a first
     backup.
@@ -228,7 +228,7 @@ class BackupRun:
         self.verified_bytes = 0
         self._last_percent = -1.0
         self.read_back: dict[str, ReadBack | None] = {}
-        self.dumps: list[dbsources.PreparedDump] = []
+        self.dumps: list[servers.PreparedDump] = []
         self._deleting: list[threading.Thread] = []
         self.me = machine.current(config.machine.name)
 
@@ -253,7 +253,7 @@ class BackupRun:
             if self.config.source.paths else Scan()
         self.warnings += scan.warnings
         # Each server database is reached before anything is written: a stopped server fails right away.
-        self.dumps = dbsources.prepare_dumps(self.config.source.databases, {r["archive_path"] for r in scan.roots})
+        self.dumps = servers.prepare_dumps(self.config.source.databases, {r["archive_path"] for r in scan.roots})
         self.total = scan.total_bytes + sum(d.expected_bytes for d in self.dumps)
         needed = estimate_archive_size(scan, dest, self.dumps, self.me)
         if shutil.disk_usage(dest).free < needed:
@@ -425,7 +425,7 @@ class BackupRun:
         while self._deleting:
             self._deleting.pop().join()
 
-    def _add_dump(self, writer: ZipWriter, dump: dbsources.PreparedDump) -> ManifestFile:
+    def _add_dump(self, writer: ZipWriter, dump: servers.PreparedDump) -> ManifestFile:
         """A server database's dump, streamed into the archive; counts only once the tool completed it."""
         self.report("snapshot", dump.archive_path)
 
@@ -433,7 +433,7 @@ class BackupRun:
             self.done += n
             self.report("snapshot", dump.archive_path)
 
-        return dbsources.write_dump(writer, dump, cancel=self.cancel, progress=progress)
+        return servers.write_dump(writer, dump, cancel=self.cancel, progress=progress)
 
     def _stream(self, writer: ZipWriter, item: Item, fh, size_hint: int):
         if not writer.in_member:

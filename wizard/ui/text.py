@@ -203,7 +203,7 @@ def describe_retention_short(policy: RetentionConfig) -> str:
 
 def describe_database(db: DatabaseSource) -> str:
     """ "Base de datos «sicar» (MySQL/MariaDB en localhost:3306, sicar)"; Firebird shows the file on the server."""
-    from wizard.core.dbsources import ENGINE_NAMES, where
+    from wizard.core.servers import ENGINE_NAMES, where
 
     return _("Base de datos «{name}» ({engine} en {where}, {database})").format(
         name=db.label,

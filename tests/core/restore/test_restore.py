@@ -662,13 +662,13 @@ def test_a_data_folder_that_is_gone_is_created_again_and_needs_no_safety_backup(
 
 def with_server_database(shop: Shop, server, name: str, *, folders: bool = True):
     """The shop also keeps ``name`` on the MariaDB server (30 sales); its password stored, config saved."""
-    from wizard.core import dbsources
+    from wizard.core import servers
 
     server.admin(f"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`")
     server.admin("CREATE TABLE ventas (id INT AUTO_INCREMENT PRIMARY KEY, total DECIMAL(10,2)) ENGINE=InnoDB;"
                  "INSERT INTO ventas (total) SELECT seq * 1.5 FROM seq_1_to_30;", database=name)
     db = server.source(name)
-    dbsources.set_password(db, server.password)
+    servers.set_password(db, server.password)
     shop.config.source.databases = [db]
     if not folders:
         shop.config.source.paths = []

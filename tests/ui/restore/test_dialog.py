@@ -223,11 +223,11 @@ def with_database(config_path: Path, db, *, folders: bool = True) -> Path:
 
 def test_a_server_database_is_listed_in_the_contents_and_the_original_restore_says_it_was_not_put_back(
         tk_root, open_window, saved_config, pos_data, usb, dialogs, mariadb_server, db_keyring):
-    from wizard.core import dbsources
+    from wizard.core import servers
 
     shop_on_mariadb(mariadb_server, "tienda_rd", 300)
     db = mariadb_server.source("tienda_rd")
-    dbsources.set_password(db, mariadb_server.password)
+    servers.set_password(db, mariadb_server.password)
     archive = back_up(with_database(saved_config, db))
     mariadb_server.admin("INSERT INTO ventas (total) VALUES (9.99)", database="tienda_rd")
     window = open_window(saved_config)
@@ -267,11 +267,11 @@ def test_a_server_database_is_listed_in_the_contents_and_the_original_restore_sa
 
 def test_a_server_database_is_restored_from_the_dialog_into_a_new_database_on_a_worker(
         tk_root, open_window, saved_config, pos_data, usb, dialogs, mariadb_server, db_keyring):
-    from wizard.core import dbsources
+    from wizard.core import servers
 
     shop_on_mariadb(mariadb_server, "tienda_nueva", 500)
     db = mariadb_server.source("tienda_nueva")
-    dbsources.set_password(db, mariadb_server.password)
+    servers.set_password(db, mariadb_server.password)
     back_up(with_database(saved_config, db, folders=False))
     mariadb_server.admin("DELETE FROM ventas WHERE id > 100", database="tienda_nueva")  # today's mistake
     window = open_window(saved_config)

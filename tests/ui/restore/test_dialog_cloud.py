@@ -14,7 +14,7 @@ from pathlib import Path
 from tests.cloud import conftest as cloud_fixtures
 from tests.ui.conftest import pump
 from wizard.core import config as config_mod
-from wizard.core import dbsources, restore
+from wizard.core import restore, servers
 from wizard.core.backup import archive_name, list_archives
 from wizard.core.cloud.dropbox import VERIFY_ATTEMPTS
 from wizard.core.config import CloudConfig
@@ -39,7 +39,7 @@ def backup_only_in_the_cloud(saved_config: Path, server, dropbox_server, databas
     server.admin("CREATE TABLE ventas (id INT AUTO_INCREMENT PRIMARY KEY, total DECIMAL(10,2)) ENGINE=InnoDB;"
                  f"INSERT INTO ventas (total) SELECT seq * 1.5 FROM seq_1_to_{SALES};", database=database)
     db = server.source(database)
-    dbsources.set_password(db, server.password)
+    servers.set_password(db, server.password)
     config = config_mod.load(saved_config)
     config.source.databases = [db]
     if not folders:

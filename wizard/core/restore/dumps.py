@@ -1,5 +1,5 @@
 """Server-database dumps in an archive: they never go back to a place on disk but into their server
-(``dbsources.restore_dump``), from a local archive or from a cloud copy downloaded for the purpose."""
+(``servers.restore_dump``), from a local archive or from a cloud copy downloaded for the purpose."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 
 from wizard.core.archive import Manifest
 from wizard.core.config import Config, DatabaseSource
-from wizard.core.dbsources import (
+from wizard.core.restore.downloads import downloaded
+from wizard.core.restore.progress import Report, StepProgress
+from wizard.core.servers import (
     DUMP_KINDS,
     ENGINE_NAMES,
     RestoredDatabase,
@@ -20,8 +22,6 @@ from wizard.core.dbsources import (
     restore_dump,
     restore_target,
 )
-from wizard.core.restore.downloads import downloaded
-from wizard.core.restore.progress import Report, StepProgress
 
 
 @dataclass
@@ -76,7 +76,7 @@ def restore_dump_from_cloud(config: Config, name: str, db: DatabaseSource, *, ta
 
     Step 1 of 2 downloads it as a restore does (``downloaded``: the provider's checksum checked, a copy that
     does not match refused before anything is loaded); step 2 loads it exactly as a local archive
-    (``dbsources.restore_dump``: into a new database, or with ``replace`` over the original); the download is
+    (``servers.restore_dump``: into a new database, or with ``replace`` over the original); the download is
     deleted at the end, whatever happened. A refused target name or a missing client tool is said before
     the download.
     """

@@ -15,10 +15,10 @@ from wizard.core.archive import (
     unrestorable_member_reason,
 )
 from wizard.core.config import Config
-from wizard.core.dbsources import DUMP_KINDS
 from wizard.core.errors import UserError
 from wizard.core.restore.downloads import cloud_download_name
 from wizard.core.restore.owner import ArchiveOwner, archive_owner
+from wizard.core.servers import DUMP_KINDS
 from wizard.i18n import _
 
 

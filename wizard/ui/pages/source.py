@@ -9,7 +9,7 @@ from pathlib import Path
 
 import ttkbootstrap as ttk
 
-from wizard.core import dbsources, drives
+from wizard.core import drives, servers
 from wizard.core.config import ENGINE_PORTS, ENGINE_USERS, Config, DatabaseSource, Problem, validate_dict
 from wizard.core.errors import UserError
 from wizard.core.units import format_size
@@ -272,7 +272,7 @@ class SourceStep(Step):
                 "",
                 "end",
                 iid=f"db{i}",
-                text=f"{db.label}: {dbsources.describe(db)}",
+                text=f"{db.label}: {servers.describe(db)}",
                 values=(_("Base de datos"),),
             )
         self._update_buttons()
@@ -392,7 +392,7 @@ class DatabaseDialog(ttk.Toplevel):
         )
         self.step = step
         self.call: BackgroundCall | None = None
-        self.result: dbsources.ServerInfo | BaseException | None = None
+        self.result: servers.ServerInfo | BaseException | None = None
         box = ttk.Frame(self, padding=18)
         box.pack(fill="both", expand=True)
         box.columnconfigure(1, weight=1)
@@ -541,8 +541,8 @@ class DatabaseDialog(ttk.Toplevel):
         original = self.original
         if typed or original is None:
             return typed
-        stored = dbsources.get_password(original)
-        return stored if stored is not None else dbsources.get_password(db)
+        stored = servers.get_password(original)
+        return stored if stored is not None else servers.get_password(db)
 
     def _show(self, text: str, style: str) -> None:
         self.status.configure(text=text, bootstyle=style)
@@ -561,12 +561,12 @@ class DatabaseDialog(ttk.Toplevel):
         self.test_button.state(["disabled"])
         self.call = BackgroundCall(
             self,
-            lambda: dbsources.test_connection(db, self._password_for(db, typed), use_keyring=False),
+            lambda: servers.test_connection(db, self._password_for(db, typed), use_keyring=False),
             lambda info: self._tested(info, db),
             self._failed,
         ).start()
 
-    def _tested(self, info: dbsources.ServerInfo, db: DatabaseSource) -> None:
+    def _tested(self, info: servers.ServerInfo, db: DatabaseSource) -> None:
         self.call = None
         self.result = info
         self.test_button.state(["!disabled"])
@@ -592,7 +592,7 @@ class DatabaseDialog(ttk.Toplevel):
         try:
             password = self._password_for(db, self.password_var.get())
             if password is not None:
-                dbsources.set_password(db, password)
+                servers.set_password(db, password)
                 self.step.passwords_stored.append(db)
         except OSError as exc:  # no keyring and the fallback file cannot be written: say so, stay open
             self._show(_("No se pudo guardar la contraseña: {error}").format(error=exc), "danger")

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import ttkbootstrap as ttk
 
-from wizard.core import dbsources, secrets
+from wizard.core import secrets
+from wizard.core import servers as dbsources
 from wizard.core.config import Config, DatabaseSource, Problem, validate
 from wizard.i18n import _
 from wizard.ui.pages.base import Step

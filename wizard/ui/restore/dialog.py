@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
 
-from wizard.core import dbsources, restore
+from wizard.core import restore, servers
 from wizard.core.errors import Cancelled
 from wizard.i18n import _
 from wizard.ui.restore.choose_view import ChooseView
@@ -53,7 +53,7 @@ class RestoreDialog(ChooseView, ContentsTree, ServerDatabaseRestore, ProgressVie
         self.error: BaseException | None = None
         self.target_folder: Path | None = None
         self.skipped_dumps: list[restore.ServerDump] = []  # dumps a restore to the original place left alone
-        self.restored_database: dbsources.RestoredDatabase | None = None
+        self.restored_database: servers.RestoredDatabase | None = None
         self.other_owner: restore.ArchiveOwner | None = None  # another installation's backup, once confirmed
         self._db_bytes = (0, 1)  # (loaded so far, size of the dump) while a database is restored
         self._calls: list[BackgroundCall] = []

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wizard.core import dbsources, restore
+from wizard.core import restore, servers
 from wizard.core.config import DatabaseSource
 from wizard.core.errors import UserError
 from wizard.i18n import _
@@ -20,7 +20,7 @@ from wizard.ui.text import provider_text
 def dump_detail(db: DatabaseSource) -> str:
     """How a configured server database is described in the contents ("MySQL/MariaDB · host:port · sicar"), as
     ``restore.server_dumps`` describes a dump from its manifest."""
-    return " · ".join([dbsources.ENGINE_NAMES.get(db.engine, db.engine), dbsources.where(db),
+    return " · ".join([servers.ENGINE_NAMES.get(db.engine, db.engine), servers.where(db),
                        db.server_database])
 
 
@@ -31,7 +31,7 @@ def dump_entry(contents: restore.BackupContents, dump: restore.ServerDump) -> di
         if str(entry.get("path", "")) == dump.member:
             return dict(entry)
     kind = next((f.kind for f in contents.files if f.path == dump.member), "")
-    engine = dbsources.engine_of_kind(kind, default="mysql")
+    engine = servers.engine_of_kind(kind, default="mysql")
     return {"path": dump.member, "name": dump.name, "engine": engine}
 
 
@@ -100,7 +100,7 @@ class ServerDatabaseRestore:
 
     def restore_database(self) -> None:
         """ "Restaurar como base de datos nueva...": the dump goes into a new database beside the original
-        (``dbsources.restore_dump``, on a worker thread); the database the POS uses is not touched."""
+        (``servers.restore_dump``, on a worker thread); the database the POS uses is not touched."""
         choice, dump, contents = self.selected, self.chosen_dump(), self.contents
         if choice is not None and not choice.local:
             self._restore_database_from_cloud(choice)
@@ -118,11 +118,11 @@ class ServerDatabaseRestore:
         size = next((f.size for f in contents.files if f.path == dump.member), 0)
         self._db_bytes = (0, max(size, 1))
 
-        def work(report: Callable[[Any], None], cancel: threading.Event) -> dbsources.RestoredDatabase:
-            return dbsources.restore_dump(archive, db, target=target, cancel=cancel, progress=report)
+        def work(report: Callable[[Any], None], cancel: threading.Event) -> servers.RestoredDatabase:
+            return servers.restore_dump(archive, db, target=target, cancel=cancel, progress=report)
 
         self._start_database_job(db, work, self._db_progress, target, _(
-            "Cargando la copia en el servidor {where}...").format(where=dbsources.where(db)))
+            "Cargando la copia en el servidor {where}...").format(where=servers.where(db)))
 
     def _restore_database_from_cloud(self, choice: restore.BackupChoice) -> None:
         """The same for a cloud-only backup (``restore.restore_dump_from_cloud``): step 1 downloads it with the
@@ -139,7 +139,7 @@ class ServerDatabaseRestore:
             return
         config, name = self.config, choice.name
 
-        def work(report: Callable[[Any], None], cancel: threading.Event) -> dbsources.RestoredDatabase:
+        def work(report: Callable[[Any], None], cancel: threading.Event) -> servers.RestoredDatabase:
             return restore.restore_dump_from_cloud(config, name, db, target=target, report=report, cancel=cancel)
 
         self._start_database_job(db, work, self._progress, name, _("Paso {step} de {steps}: {phase}").format(
@@ -149,7 +149,7 @@ class ServerDatabaseRestore:
         """The new database's name, once the user agreed to create it from ``choice`` (``more``: further
         paragraphs of the question); None when refused or when no name can be made (said in a dialog)."""
         try:
-            target = dbsources.default_restore_target(db)
+            target = servers.default_restore_target(db)
         except UserError as exc:
             self.app.dialogs.error(str(exc))
             return None
@@ -157,14 +157,14 @@ class ServerDatabaseRestore:
             _("¿Restaurar la base de datos {name} del respaldo {when} como una base de datos nueva?").format(
                 name=db.label, when=restore.when_phrase(choice.created)),
             _("Se creará {target} en el servidor {where}. La base de datos que usa el punto de venta no se "
-              "toca.").format(target=target, where=dbsources.where(db)),
+              "toca.").format(target=target, where=servers.where(db)),
             *more,
         ])
         if not self.app.dialogs.confirm(question, _("Restaurar"), yes=_("Restaurar"), no=_("Cancelar")):
             return None
         return target
 
-    def _start_database_job(self, db: DatabaseSource, work: Callable[..., dbsources.RestoredDatabase],
+    def _start_database_job(self, db: DatabaseSource, work: Callable[..., servers.RestoredDatabase],
                             on_progress: Callable[[Any], None], current: str, step: str) -> None:
         """Show the progress view for loading ``db`` and run ``work`` on a worker thread."""
         self.restored_database = None
@@ -190,7 +190,7 @@ class ServerDatabaseRestore:
         self.progress.configure(value=percent)
         self.percent_label.configure(text=_("{p:.0f} %").format(p=percent))
 
-    def _db_done(self, restored: dbsources.RestoredDatabase) -> None:
+    def _db_done(self, restored: servers.RestoredDatabase) -> None:
         self.restored_database = restored
         self.result_title.configure(text=_("Base de datos restaurada"))
         self.result_notice.set(restored.message, "success")
