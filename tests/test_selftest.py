@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import skip_unless_ci
+
 REPO = Path(__file__).resolve().parents[1]
 STEPS = ["datos de ejemplo", "respaldo", "verificación", "restauración", "componentes", "ventana"]
 
@@ -39,9 +41,10 @@ def assert_all_steps_passed(result: subprocess.CompletedProcess, *, skipped: tup
     assert result.stdout.splitlines()[-1].startswith("Autoprueba correcta: ")
 
 
-def needs_display() -> None:
+@pytest.fixture
+def display() -> None:
     if not os.environ.get("DISPLAY"):
-        pytest.skip("no display (pytest-xvfb starts one when the Xvfb binary is installed)")
+        skip_unless_ci("no display (pytest-xvfb starts one when the Xvfb binary is installed)")
 
 
 def unused_display() -> str:
@@ -50,9 +53,7 @@ def unused_display() -> str:
     return f":{number}"
 
 
-def test_self_test_from_source_passes_every_step_and_opens_the_window(isolated_dirs):
-    needs_display()
-
+def test_self_test_from_source_passes_every_step_and_opens_the_window(display, isolated_dirs):
     result = run_self_test()
 
     assert_all_steps_passed(result)
@@ -93,13 +94,13 @@ def test_self_test_names_the_window_step_when_the_display_cannot_be_opened():
 def small_disk(tmp_path):
     """A real 6 MiB filesystem: the demo folder (about 4 MB) fits, a backup next to it does not."""
     if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("mounting a tmpfs needs root (as in CI)")
+        skip_unless_ci("mounting a tmpfs needs root (as in CI)")
     mount = tmp_path / "small"
     mount.mkdir()
     proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+        skip_unless_ci(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
     try:
         yield mount
     finally:

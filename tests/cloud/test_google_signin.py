@@ -48,7 +48,8 @@ def no_other_browsers(monkeypatch) -> None:
 
 
 def test_sign_in_through_the_browser_keeps_the_refresh_token_in_the_keyring_only(drive_server, cloud_env, caplog,
-                                                                                 monkeypatch, tmp_path):
+                                                                                 monkeypatch, tmp_path,
+                                                                                 isolated_dirs):
     caplog.set_level(logging.DEBUG)
     monkeypatch.chdir(tmp_path)  # pydrive2's own files (credentials.json, settings.yaml) would land here
     cloud = CloudConfig(provider="google_drive")
@@ -61,8 +62,11 @@ def test_sign_in_through_the_browser_keeps_the_refresh_token_in_the_keyring_only
     assert creds["client_id"] == CLIENT_ID
     assert drive_server.refresh_tokens[creds["refresh_token"]]["revoked"] is False
     assert cloud == before  # sign_in never touches the config; the caller saves the account label
-    assert not [p for p in tmp_path.rglob("*") if p.is_file() and creds["refresh_token"] in
-                p.read_text(encoding="utf-8", errors="replace") and p.name != "keyring.json"]
+    # nowhere else: not in the plaintext fallback file, nor in any file of the test's folders or the app's
+    assert not secrets.fallback_path().exists()
+    written = [p for folder in (tmp_path, isolated_dirs) for p in folder.rglob("*")
+               if p.is_file() and p.name != "keyring.json"]
+    assert not [p for p in written if creds["refresh_token"] in p.read_text(encoding="utf-8", errors="replace")]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert creds["refresh_token"] not in logged and "4/0-code-" not in logged
 

@@ -31,7 +31,8 @@ def stored_credentials() -> dict | None:
     return json.loads(raw) if raw else None
 
 
-def test_sign_in_through_the_browser_stores_the_refresh_token_in_the_keyring(dropbox_server, cloud_env, caplog):
+def test_sign_in_through_the_browser_stores_the_refresh_token_in_the_keyring(dropbox_server, cloud_env, caplog,
+                                                                            isolated_dirs):
     caplog.set_level(logging.DEBUG)
     cloud = CloudConfig(provider="dropbox")
     before = CloudConfig(**vars(cloud))
@@ -50,7 +51,11 @@ def test_sign_in_through_the_browser_stores_the_refresh_token_in_the_keyring(dro
     assert re.match(r"http://127\.0\.0\.1:(\d+)/\?code=", redirect["url"])
     assert int(redirect["url"].split(":")[2].split("/")[0]) in LOOPBACK_PORTS
     assert redirect["status"] == 200 and DONE_PAGE in redirect["text"]
-    assert not (cloud_env / "xdg_data_home").exists() or not list((cloud_env).rglob("credenciales.json"))
+    # nowhere else: not in the plaintext fallback file, nor in any file of the test's folders or the app's
+    assert not secrets.fallback_path().exists()
+    written = [p for folder in (cloud_env, isolated_dirs) for p in folder.rglob("*")
+               if p.is_file() and p.name != "keyring.json"]
+    assert not [p for p in written if creds["refresh_token"] in p.read_text(encoding="utf-8", errors="replace")]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert creds["refresh_token"] not in logged
     assert "code-" not in logged

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import plistlib
+import subprocess
 import sys
 import types
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT
 from wizard.core import autostart
 
 
@@ -99,21 +101,25 @@ def test_default_command_runs_this_python_minimised(monkeypatch):
 
 
 class FakeWinreg(types.ModuleType):
-    """Enough of winreg for the Run key: values kept in a dict."""
+    """Enough of winreg for the Run key: values kept per hive and key path, access rights checked as Windows
+    does (a key opened for reading cannot be written, one opened for writing cannot be read)."""
 
-    HKEY_CURRENT_USER = "HKCU"
-    KEY_SET_VALUE = 2
-    KEY_READ = 1
+    HKEY_CURRENT_USER = 0x80000001
+    HKEY_LOCAL_MACHINE = 0x80000002
+    KEY_QUERY_VALUE = 0x0001
+    KEY_SET_VALUE = 0x0002
+    KEY_READ = 0x20019
+    KEY_WRITE = 0x20006
     REG_SZ = 1
 
     def __init__(self):
         super().__init__("winreg")
-        self.values: dict[tuple[str, str], str] = {}
-        self.keys: set[str] = set()
+        self.values: dict[tuple[int, str, str], str] = {}  # (hive, key path, value name) -> value
+        self.keys: set[tuple[int, str]] = set()
 
     class _Key:
-        def __init__(self, path):
-            self.path = path
+        def __init__(self, hive, path, access):
+            self.hive, self.path, self.access = hive, path, access
 
         def __enter__(self):
             return self
@@ -121,44 +127,73 @@ class FakeWinreg(types.ModuleType):
         def __exit__(self, *exc):
             return False
 
-    def CreateKeyEx(self, root, path, reserved, access):
-        self.keys.add(path)
-        return self._Key(path)
+    def _hive(self, root):
+        if root not in (self.HKEY_CURRENT_USER, self.HKEY_LOCAL_MACHINE):
+            raise OSError(6, "The handle is invalid")  # ERROR_INVALID_HANDLE
+        return root
 
-    def OpenKey(self, root, path, reserved, access):
-        if path not in self.keys:
-            raise FileNotFoundError(path)
-        return self._Key(path)
+    def CreateKeyEx(self, root, path, reserved=0, access=KEY_WRITE):
+        self.keys.add((self._hive(root), path))
+        return self._Key(root, path, access)
+
+    def OpenKey(self, root, path, reserved=0, access=KEY_READ):
+        if (self._hive(root), path) not in self.keys:
+            raise FileNotFoundError(2, "The system cannot find the file specified")
+        return self._Key(root, path, access)
+
+    @staticmethod
+    def _allowed(key, right):
+        if not key.access & right:
+            raise PermissionError(5, "Access is denied")
 
     def SetValueEx(self, key, name, reserved, kind, value):
-        self.values[(key.path, name)] = value
+        self._allowed(key, self.KEY_SET_VALUE)
+        assert kind == self.REG_SZ
+        self.values[(key.hive, key.path, name)] = value
 
     def QueryValueEx(self, key, name):
+        self._allowed(key, self.KEY_QUERY_VALUE)
         try:
-            return self.values[(key.path, name)], self.REG_SZ
+            return self.values[(key.hive, key.path, name)], self.REG_SZ
         except KeyError:
-            raise FileNotFoundError(name) from None
+            raise FileNotFoundError(2, name) from None
 
     def DeleteValue(self, key, name):
+        self._allowed(key, self.KEY_SET_VALUE)
         try:
-            del self.values[(key.path, name)]
+            del self.values[(key.hive, key.path, name)]
         except KeyError:
-            raise FileNotFoundError(name) from None
+            raise FileNotFoundError(2, name) from None
 
 
-def test_windows_uses_the_run_key_with_the_quoted_exe_and_minimized(monkeypatch):
+@pytest.fixture
+def fake_winreg(monkeypatch):
     fake = FakeWinreg()
     monkeypatch.setitem(sys.modules, "winreg", fake)
     monkeypatch.setattr(autostart, "_platform", lambda: "win32")
+    return fake
+
+
+def test_windows_uses_the_current_user_s_run_key_with_the_quoted_exe_and_minimized(fake_winreg):
     assert not autostart.is_enabled()
     autostart.enable([r"C:\Program Files\Respaldos\Respaldos.exe", "--minimized"])
-    key = (r"Software\Microsoft\Windows\CurrentVersion\Run", "Respaldos")
-    assert fake.values[key] == r'"C:\Program Files\Respaldos\Respaldos.exe" --minimized'
+    key = (FakeWinreg.HKEY_CURRENT_USER, r"Software\Microsoft\Windows\CurrentVersion\Run", "Respaldos")
+    assert fake_winreg.values == {key: r'"C:\Program Files\Respaldos\Respaldos.exe" --minimized'}
     assert autostart.is_enabled()
     autostart.disable()
-    assert key not in fake.values
+    assert fake_winreg.values == {}
     assert not autostart.is_enabled()
     autostart.disable()
+
+
+def test_windows_reads_only_the_current_user_s_run_key(fake_winreg):
+    """A value for all users (HKLM, which needs admin rights) is not this user's setting to show or remove."""
+    fake_winreg.keys.add((FakeWinreg.HKEY_LOCAL_MACHINE, autostart.RUN_KEY))
+    machine = (FakeWinreg.HKEY_LOCAL_MACHINE, autostart.RUN_KEY, autostart.RUN_VALUE)
+    fake_winreg.values[machine] = r'"C:\Respaldos\Respaldos.exe" --minimized'
+    assert not autostart.is_enabled()
+    autostart.disable()
+    assert machine in fake_winreg.values
 
 
 def test_macos_writes_a_launch_agent(monkeypatch, tmp_path):
@@ -174,8 +209,15 @@ def test_macos_writes_a_launch_agent(monkeypatch, tmp_path):
     assert not autostart.is_enabled()
 
 
-def test_the_module_imports_without_winreg():
-    assert "winreg" not in sys.modules or sys.platform == "win32"
+def test_the_module_imports_and_answers_where_there_is_no_winreg():
+    """winreg is imported only on the Windows paths: with it blocked, the module loads and works (Linux)."""
+    code = ("import sys; sys.modules['winreg'] = None\n"
+            "from wizard.core import autostart\n"
+            "autostart._platform = lambda: 'linux'\n"
+            "print(autostart.is_enabled())\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "False\n"
 
 
 def test_a_config_other_than_the_default_is_named_in_the_login_command(monkeypatch, tmp_path):

