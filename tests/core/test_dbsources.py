@@ -27,6 +27,7 @@ import pytest
 from tests.helpers import ROOT, respaldos_cmd
 from wizard.core import backup, config, history, paths, servers
 from wizard.core.archive import verify_archive
+from wizard.core.servers import credentials, load
 
 # mariadb_server, firebird_server, db_keyring (not imported here, so that pytest can rewrite its asserts)
 pytest_plugins = ["tests.dbservers"]
@@ -644,7 +645,7 @@ def test_the_password_reaches_the_dump_tool_through_an_inherited_descriptor_and_
 @pytest.mark.parametrize("engine", ["mysql", "firebird"])
 def test_without_descriptors_as_on_windows_the_password_goes_in_a_0600_file_removed_after_the_dump(
         engine, mariadb_server, firebird_server, db_keyring, dest, private_tmp, monkeypatch):
-    monkeypatch.setattr(servers, "PASS_FDS", False)
+    monkeypatch.setattr(credentials, "PASS_FDS", False)
     db, password = secret_shop(engine, mariadb_server, firebird_server)
     seen: list[list[str]] = []
     secret_files: list[int] = []
@@ -973,7 +974,7 @@ def test_replace_checks_again_after_the_safety_dump_that_the_pos_did_not_open_me
                                          f"WHERE DB = '{name}'") != "0")
         return done
 
-    monkeypatch.setattr(servers, "dump_to_file", dump_while_the_pos_opens)
+    monkeypatch.setattr(load, "dump_to_file", dump_while_the_pos_opens)  # where restore_dump finds it
     try:
         with pytest.raises(servers.DatabaseInUse):
             servers.restore_dump(archive, db, replace=True, safety_folder=dest)
