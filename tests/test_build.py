@@ -91,6 +91,12 @@ def build(pyinstaller, tmp_path_factory) -> Build:
         "client_id": "prueba.apps.googleusercontent.com", "client_secret": "secreto-de-prueba",
         "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": "https://oauth2.googleapis.com/token",
         "redirect_uris": ["http://localhost"]}}))
+    # README's first command comes first in the same clone, as a newcomer runs them: `pip install .`
+    # (offline here: the installed setuptools, no dependencies, into a folder of its own)
+    installed = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                                "--target", str(base / "site"), "."], cwd=checkout, capture_output=True, text=True,
+                               timeout=300, check=False)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
     env = dict(os.environ, PYTHON=sys.executable, WORKPATH=str(base / "work"),
                RESPALDOS_DROPBOX_APP_KEY=FAKE_APP_KEY, RESPALDOS_GOOGLE_CLIENT_SECRETS=str(secrets))
     env.pop("DISTPATH", None)
@@ -139,9 +145,12 @@ def test_executable_passes_its_self_test_under_xvfb(display, build, isolated_dir
     assert not list((isolated_dirs / "tmp").iterdir())
 
 
-def test_build_leaves_the_checkout_clean(build):
+def test_pip_install_then_the_build_leave_the_checkout_clean(build):
+    """`pip install .` then the build, in one clone: git sees nothing new, and build/ holds only the spec:
+    neither PyInstaller's work folder (its default, ./build/respaldos) nor setuptools' build/lib and
+    build/bdist.* (setup.cfg sends those to the ignored .setuptools-build/)."""
     assert git(build.checkout, "status", "--porcelain", "--untracked-files=all") == ""
-    # PyInstaller's default work folder would be ./build, where the spec lives.
+    assert not (build.checkout / "build" / "respaldos").exists(), "PyInstaller's work folder is in the checkout"
     assert sorted(p.name for p in (build.checkout / "build").iterdir()) == ["spec"]
     assert sorted(p.name for p in (build.checkout / "build" / "spec").iterdir()) == ["respaldos.spec"]
 
