@@ -385,9 +385,14 @@ def _restore_with_checks(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from wizard import single_instance
     from wizard.core.jobs import run_backup_job
     from wizard.core.schedule import run_service
 
+    instance = single_instance.claim(single_instance.RUN)
+    if instance is None:  # the window, or another `run`, keeps the schedule already
+        return _another_copy_runs(single_instance.RUN)
+    instance.serve()
     stop = threading.Event()
     _stop_on_signals(stop)
     # A technician watching the console sees one line per run, as the log file does.
@@ -396,7 +401,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.setLevel(logging.INFO)
     logging.getLogger("wizard.core.schedule").addHandler(console)
     print(_("Respaldos programados en marcha. Ctrl+C para salir."), flush=True)
-    return run_service(_config_path(args), stop, run_backup_job, sync_fn=_sync_pending, notify_fn=_notify_tick)
+    try:
+        return run_service(_config_path(args), stop, run_backup_job, sync_fn=_sync_pending,
+                           notify_fn=_notify_tick)
+    finally:
+        instance.release()
+
+
+def _another_copy_runs(wanted: str) -> int:
+    """Another copy holds the one-copy lock: a window is asked to show itself (exit 0); otherwise say which
+    copy runs (exit 1): the window and `respaldos run` exclude each other."""
+    from wizard import single_instance as one
+
+    running = one.ask_running_copy(one.SHOW if wanted == one.WINDOW else one.WHO)
+    if wanted == one.WINDOW and running.kind == one.WINDOW:
+        print(_("Respaldos ya estaba abierto: se muestra su ventana."), flush=True)
+        return EXIT_OK
+    if running.kind == one.WINDOW:
+        message = _("La ventana de Respaldos ya está abierta (proceso {pid}) y hace los respaldos programados. "
+                    "Sal de ella (Salir, en el icono junto al reloj) antes de usar respaldos run.")
+    elif running.kind == one.RUN:
+        message = _("respaldos run ya está en marcha (proceso {pid}) y hace los respaldos programados sin ventana. "
+                    "Detenlo (Ctrl+C) antes de abrir otro.") if wanted == one.RUN else _(
+            "Respaldos ya está funcionando sin ventana (respaldos run, proceso {pid}) y hace ahí los respaldos "
+            "programados. Detenlo (Ctrl+C) antes de abrir la ventana.")
+    else:
+        message = _("Respaldos ya se está ejecutando, pero no respondió. Si no lo ves, espera un momento y vuelve "
+                    "a intentarlo.")
+    logger.info("another copy holds the lock (%s, process %s): %s refused", running.kind, running.pid, wanted)
+    print(message.format(pid=running.pid), file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _notify_tick(config, now, *, config_path: Path) -> None:
@@ -508,14 +542,22 @@ def cmd_demo_data(folder: Path) -> int:
 
 
 def cmd_window(args: argparse.Namespace) -> int:
+    from wizard import single_instance
+
+    instance = single_instance.claim(single_instance.WINDOW)
+    if instance is None:  # a second start: the first copy shows its window (tkinter is never loaded here)
+        return _another_copy_runs(single_instance.WINDOW)
     try:
-        from wizard.ui.app import main as window_main
-    except ImportError as exc:
-        logger.exception("cannot load the window")
-        print(_("No se pudo abrir la ventana ({error}). Usa un subcomando; ver respaldos --help.").format(
-            error=exc), file=sys.stderr)
-        return EXIT_FAILED
-    return window_main(_config_path(args), minimized=args.minimized)
+        try:
+            from wizard.ui.app import main as window_main
+        except ImportError as exc:
+            logger.exception("cannot load the window")
+            print(_("No se pudo abrir la ventana ({error}). Usa un subcomando; ver respaldos --help.").format(
+                error=exc), file=sys.stderr)
+            return EXIT_FAILED
+        return window_main(_config_path(args), minimized=args.minimized, instance=instance)
+    finally:
+        instance.release()
 
 
 def _commands() -> dict:

@@ -103,3 +103,20 @@ def config_saved_at(config_path: Path | str) -> datetime | None:
     if recorded_mtime_ns is not None and st.st_mtime_ns == recorded_mtime_ns:
         return recorded
     return max(recorded, mtime)
+
+
+def first_time(name: str) -> bool:
+    """True the first time ``name`` is asked for on this installation (then remembered): a hint shown
+    once, such as the tray's "Respaldos sigue funcionando aquí"."""
+    with _lock:
+        data = _read()
+        seen = data.get("seen")
+        if not isinstance(seen, list):
+            seen = []
+        if name in seen:
+            return False
+        data["seen"] = [*seen, name]
+        path = state_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+    return True

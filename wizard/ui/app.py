@@ -33,7 +33,7 @@ from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.pages.wizard import WizardPage
 from wizard.ui.text import log_location
 from wizard.ui.widgets import setup_fonts_and_styles
-from wizard.ui.worker import BackupWorker, CloudSyncWorker
+from wizard.ui.worker import BackupWorker, CloudSyncWorker, ThreadInbox
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ ASSET_NAMES = ("respaldos.png", "respaldos.ico")
 SYNC_START_MS = 1500  # pending cloud uploads are retried this soon after the summary opens...
 SYNC_PERIOD_MS = 15 * 60 * 1000  # ...and every 15 minutes while the window is open (as `respaldos run`)
 NOTIFY_TICK_MS = int(notify.TICK_PERIOD.total_seconds() * 1000)  # notices: retries, overdue, weekly
+TRAY_START_MS = 250
 
 
 def asset_path(name: str) -> Path | None:
@@ -167,6 +168,8 @@ class RespaldosWindow:
         self._sync_id: str | None = None
         self._notify_id: str | None = None
         self._icons: dict[int, tkinter.PhotoImage] = {}
+        self.inbox = ThreadInbox(root)  # calls from the tray's and the single-copy channel's threads
+        self.tray: Any = None  # wizard.ui.tray.Tray once start_tray() found a tray
         self.container = ttk.Frame(root)
         self.container.pack(fill="both", expand=True)
         self._bindings = [
@@ -267,6 +270,8 @@ class RespaldosWindow:
             self.scheduler.set_schedule(config.schedule)
         else:
             self._start_scheduler()
+        if self.tray is not None:
+            self.tray.refresh()
         self._schedule_sync(SYNC_START_MS)  # a cloud just chosen may have uploads waiting
         self._start_notify_ticks()  # the first configuration: from now on (later ones: already ticking)
 
@@ -353,6 +358,8 @@ class RespaldosWindow:
         if self.summary is not None:
             self.summary.backup_started(trigger)
         self.worker.start()
+        if self.tray is not None:
+            self.tray.backup_started()
         return True
 
     def cancel_backup(self) -> None:
@@ -364,6 +371,8 @@ class RespaldosWindow:
     def _on_progress(self, event: Any) -> None:
         if self.summary is not None:
             self.summary.show_progress(event)
+        if self.tray is not None:
+            self.tray.progress(float(getattr(event, "percent", 0.0)))
 
     def _on_done(self, result: Any) -> None:
         trigger = self.worker.trigger if self.worker else "manual"
@@ -373,7 +382,9 @@ class RespaldosWindow:
             )
         if self.summary is not None:
             self.summary.backup_finished(result)
-        if trigger != "manual" and self.root.state() == "iconic":
+        if self.tray is not None:
+            self.tray.backup_finished(self._failure_to_notify(result.status, result.message, trigger))
+        elif trigger != "manual" and self.root.state() == "iconic":
             self._toast(result)
 
     def _on_error(self, exc: BaseException, text: str) -> None:
@@ -384,6 +395,17 @@ class RespaldosWindow:
         ).format(log=log_location())
         if self.summary is not None:
             self.summary.backup_crashed(message)
+        if self.tray is not None:
+            self.tray.backup_finished(
+                self._failure_to_notify("failed", message, self.worker.trigger if self.worker else "manual")
+            )
+
+    def _failure_to_notify(self, status: str, message: str, trigger: str) -> str | None:
+        """A failed backup's message for a system notification, unless the user started it from the window
+        and is looking at it (the banner says it there)."""
+        if status != "failed" or (trigger == "manual" and self.root.state() == "normal"):
+            return None
+        return message
 
     # -- cloud --------------------------------------------------------------------------------------
 
@@ -541,8 +563,65 @@ class RespaldosWindow:
         self._icons[size] = image
         return image
 
+    # -- the tray and the single copy -------------------------------------------------------------
+
+    def start_tray(self) -> bool:
+        """Put the icon by the clock (main() does once the window is up); False where there is no tray."""
+        from wizard.ui.tray import Tray
+
+        tray = Tray(self, self.inbox)
+        if tray.start():
+            self.tray = tray
+        return self.tray is not None
+
+    def show_window(self) -> None:
+        """Back from the tray or the taskbar, restored and in front: the tray's "Abrir Respaldos", a second
+        start of the program."""
+        self.root.deiconify()
+        self.root.lift()
+        # Windows brings a window of a process that is not in front forward only this way.
+        self.root.attributes("-topmost", True)
+        self.root.after_idle(self.root.attributes, "-topmost", False)
+        self.root.focus_force()
+
+    def backup_from_tray(self) -> None:
+        """ "Respaldar ahora" in the tray's menu; when refused (one running, the wizard open) the window
+        comes up and says why."""
+        if not self.backup_now():
+            self.show_window()
+
+    def quit_from_tray(self) -> None:
+        """ "Salir" in the tray's menu: the window comes up to ask, since scheduled backups stop."""
+        self.show_window()
+        if self.restore_running:
+            self.dialogs.warning(_("Hay una restauración en curso. Espera a que termine y después sal de Respaldos."))
+            return
+        if self.backup_running:
+            if not self.dialogs.confirm(
+                _("Hay un respaldo en curso. ¿Cancelarlo y salir de Respaldos? Los respaldos programados no se "
+                  "harán hasta que lo vuelvas a abrir."),
+                yes=_("Cancelar y salir"),
+                no=_("Seguir respaldando"),
+            ):
+                return
+            self.worker.cancel()  # type: ignore[union-attr]
+            self.worker.thread.join(timeout=30)  # type: ignore[union-attr]  # the engine stops within a chunk
+        elif not self.dialogs.confirm(
+            _("Si sales de Respaldos, los respaldos programados no se harán hasta que lo vuelvas a abrir. ¿Salir?"),
+            yes=_("Salir"),
+            no=_("Seguir funcionando"),
+        ):
+            return
+        self._forget_unsaved_passwords()
+        self.quit()
+
     def on_close(self) -> bool:
         """The title bar's close button. Returns False to keep the window open."""
+        if self.tray is not None and self.config is not None:
+            # The schedule keeps running: the window only goes to the tray ("Salir" there quits).
+            self.root.withdraw()
+            self.tray.hidden_hint()
+            return False
         if self.restore_running:
             # Stopping halfway would leave part of the data restored and part not: let it finish.
             self.dialogs.warning(_("Hay una restauración en curso. Espera a que termine y después cierra Respaldos."))
@@ -586,6 +665,10 @@ class RespaldosWindow:
 
     def destroy(self) -> None:
         """Take everything out of the root (the root itself stays: tests reuse it)."""
+        self.inbox.stop_polling()
+        if self.tray is not None:
+            self.tray.stop()
+            self.tray = None
         if self.worker is not None and self.worker.running:
             self.worker.cancel()
         if self.sync_running:
@@ -625,8 +708,9 @@ class RespaldosWindow:
         gc.collect()
 
 
-def main(config_path: Path, minimized: bool = False) -> int:
-    """Open the window; returns the exit code when it closes."""
+def main(config_path: Path, minimized: bool = False, instance: Any = None) -> int:
+    """Open the window; returns the exit code when it closes. ``instance`` (wizard.single_instance) is this
+    process's claim to be the one copy: a later start asks through it to show this window."""
     try:
         from wizard.core.logsetup import setup_logging
 
@@ -639,7 +723,16 @@ def main(config_path: Path, minimized: bool = False) -> int:
     install_error_handler(root, dialogs)
     window = RespaldosWindow(root, config_path, dialogs=dialogs)
     root.on_close(window.on_close)
-    if minimized and window.config is not None:
-        root.iconify()
+    if instance is not None:
+        instance.serve(on_show=lambda: window.inbox.post(window.show_window))
+    in_tray = minimized and window.config is not None
+    if in_tray:
+        root.withdraw()  # --minimized: in the tray, or on the taskbar where there is none (below)
+
+    def start_tray() -> None:
+        if not window.start_tray() and in_tray:
+            root.iconify()
+
+    root.after(TRAY_START_MS, start_tray)  # pystray loads once the first window is up
     root.mainloop()
     return 0

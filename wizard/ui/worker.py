@@ -289,3 +289,25 @@ class InteractiveCall(BackgroundCall):
         finally:
             if reply is not None and reply.empty():
                 reply.put_nowait(answer)
+
+
+class ThreadInbox(EventBridge):
+    """Calls handed over by threads that are not workers (the tray icon's, the single-copy channel's):
+    ``post(func)`` from any thread, ``func()`` runs on the Tk thread at the next poll, in order. It never
+    finishes: the poll goes on until ``stop_polling`` or the window is gone."""
+
+    def __init__(self, widget: tkinter.Misc):
+        super().__init__(widget)
+        self.start_polling()
+
+    def post(self, func: Callable[[], Any]) -> None:
+        """Any thread: only a queue put."""
+        self.events.put(("call", func))
+
+    def handle(self, kind: str, payload: Any) -> None:
+        if kind != "call":
+            return
+        try:
+            payload()
+        except Exception as exc:  # noqa: BLE001 - as for any Tk callback (logged, one sentence); polling goes on
+            self.widget._root().report_callback_exception(type(exc), exc, exc.__traceback__)

@@ -1,0 +1,126 @@
+"""A real X11 system tray for the tests: ``trayer`` (Debian's package) owning the system-tray selection, on
+the session's display (pytest-xvfb) or on a private Xvfb started here, and the X queries that say whether
+an icon is embedded in it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+
+def skip_unless_ci(reason: str) -> None:
+    """Skip where a tool is missing, but fail in CI (RESPALDOS_CI set by .ci/run)."""
+    if os.environ.get("RESPALDOS_CI"):
+        pytest.fail(f"{reason} (RESPALDOS_CI is set: in CI this test must run, not skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _display(name: str):
+    import Xlib.display
+
+    return Xlib.display.Display(name)
+
+
+def tray_owner(display: str) -> int | None:
+    """The id of the window owning the system-tray selection of ``display``, None without a tray."""
+    import Xlib.X
+
+    d = _display(display)
+    try:
+        owner = d.get_selection_owner(d.intern_atom(f"_NET_SYSTEM_TRAY_S{d.get_default_screen()}"))
+        return None if owner == Xlib.X.NONE else owner.id
+    finally:
+        d.close()
+
+
+def embedded_icons(display: str, wm_class: str = "respaldos") -> list[tuple[int, str]]:
+    """(window id, name) of each window whose class is ``wm_class`` and is not a toplevel: an icon that a tray
+    embedded (XEmbed reparents it into the host; one that no tray took stays a child of the root)."""
+    d = _display(display)
+    try:
+        screen_root = d.screen().root
+        found = []
+        pending = [(child, 1) for child in screen_root.query_tree().children]
+        while pending:
+            window, depth = pending.pop()
+            try:
+                cls = window.get_wm_class()
+                if depth > 1 and cls and wm_class in cls:
+                    found.append((window.id, window.get_wm_name() or ""))
+                pending += [(child, depth + 1) for child in window.query_tree().children]
+            except Exception:  # a window that went away meanwhile
+                continue
+        return found
+    finally:
+        d.close()
+
+
+@contextmanager
+def tray_host(display: str, timeout: float = 10.0) -> Iterator[subprocess.Popen]:
+    """trayer on ``display``, running until the block ends; waits for it to own the tray selection."""
+    if not shutil.which("trayer"):
+        skip_unless_ci("no X11 tray host: apt-get install trayer")
+    if tray_owner(display) is not None:
+        pytest.fail(f"display {display} already has a system tray")
+    proc = subprocess.Popen(
+        ["trayer", "--edge", "bottom", "--align", "right", "--widthtype", "request", "--height", "32",
+         "--transparent", "false", "--tint", "0xdddddd", "--SetDockType", "true"],
+        env={**os.environ, "DISPLAY": display}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + timeout
+        while tray_owner(display) is None:
+            if proc.poll() is not None or time.monotonic() > end:
+                pytest.fail(f"trayer did not take the system tray on {display} (exit code {proc.poll()})")
+            time.sleep(0.05)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        end = time.monotonic() + 5
+        while tray_owner(display) is not None and time.monotonic() < end:
+            time.sleep(0.05)
+
+
+def _wait_for_clients(display: str, timeout: float = 10.0) -> None:
+    """Connect until the server answers (once, under load, a first connection was reset)."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            _display(display).close()
+            return
+        except Exception:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.1)
+
+
+@contextmanager
+def private_display() -> Iterator[str]:
+    """An Xvfb of our own (so that windows of other tests never count), as ``:N``."""
+    if not shutil.which("Xvfb"):
+        skip_unless_ci("no Xvfb: apt-get install xvfb")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1366x768x24",
+                             "-nolisten", "tcp"], pass_fds=(write_fd,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()  # written once Xvfb accepts clients
+    try:
+        if not number:
+            pytest.fail("Xvfb did not start")
+        _wait_for_clients(f":{number}")
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
