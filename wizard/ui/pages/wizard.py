@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 
 import ttkbootstrap as ttk
 
-from wizard.core import secrets
-from wizard.core import servers as dbsources
+from wizard.core import secrets, servers
 from wizard.core.config import Config, DatabaseSource, Problem, validate
 from wizard.i18n import _
 from wizard.ui.pages.base import Step
@@ -210,7 +209,7 @@ class WizardPage(ttk.Frame):
         stale: dict[str, DatabaseSource] = {}
         for db in [*self.original.source.databases, *source.passwords_stored]:
             if db.label.casefold() not in kept:
-                stale.setdefault(dbsources.secret_name(db), db)
+                stale.setdefault(servers.secret_name(db), db)
         return list(stale.values())
 
     def forget_stale_passwords(self, saved: Config | None) -> None:
@@ -218,7 +217,7 @@ class WizardPage(ttk.Frame):
         with the config still saved when it is cancelled (so a password of a saved entry is never lost)."""
         for db in self.stale_passwords(saved):
             try:
-                secrets.delete_secret(dbsources.secret_name(db))
+                secrets.delete_secret(servers.secret_name(db))
             except Exception:
                 logger.exception("could not delete the stored password of the database %s", db.label)
             else:
