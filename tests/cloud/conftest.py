@@ -45,9 +45,19 @@ SERVER.start()
 GOOGLE = FakeDrive(CA)
 GOOGLE.start()
 GOOGLE_CLIENT_FILE = GOOGLE.write_client_secrets(_WORK / "google_client_secrets.json")
-BROWSER_EXE = _WORK / "browser"
-BROWSER_EXE.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "tests" / "fakes" / "browser.py"}" "$@"\n')
-BROWSER_EXE.chmod(BROWSER_EXE.stat().st_mode | stat.S_IXUSR)
+if sys.platform == "win32":
+    # Windows runs no shell script, and a .cmd would let cmd.exe split the URL at "&": an .exe launcher,
+    # made the way pip makes console scripts (distlib), runs tests.fakes.browser with this Python.
+    from pip._vendor.distlib.scripts import ScriptMaker
+
+    _maker = ScriptMaker(None, str(_WORK))
+    _maker.executable = sys.executable
+    _maker.variants = {""}
+    BROWSER_EXE = Path(_maker.make("respaldos-test-browser = tests.fakes.browser:cli")[0])
+else:
+    BROWSER_EXE = _WORK / "browser"
+    BROWSER_EXE.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "tests" / "fakes" / "browser.py"}" "$@"\n')
+    BROWSER_EXE.chmod(BROWSER_EXE.stat().st_mode | stat.S_IXUSR)
 
 for _var in ("DROPBOX_API_HOST", "DROPBOX_API_CONTENT_HOST", "DROPBOX_WEB_HOST"):
     os.environ[_var] = SERVER.host
@@ -71,6 +81,8 @@ def cloud_env(monkeypatch, tmp_path):
     monkeypatch.setenv("CURL_CA_BUNDLE", str(CA_FILE))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("BROWSER", str(BROWSER_EXE))
+    # the browser (and the CLI) in a subprocess import tests.fakes from this checkout
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("FAKE_BROWSER_LOG", str(tmp_path / "browser.log"))
     monkeypatch.delenv("FAKE_BROWSER_MODE", raising=False)
     monkeypatch.setenv("FAKE_KEYRING_FILE", str(tmp_path / "keyring.json"))

@@ -50,5 +50,10 @@ def main(url: str) -> int:
     return 0
 
 
+def cli() -> int:
+    """The entry point of the .exe launcher the tests make on Windows (tests/cloud/conftest.py)."""
+    return main(sys.argv[-1])
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[-1]))
+    sys.exit(cli())
