@@ -59,14 +59,21 @@ def test_the_owner_answers_what_it_is_and_a_show_request_reaches_it(tmp_path):
     assert single_instance.ask_running_copy(single_instance.WHO, tmp_path, timeout=0.3).kind is None
 
 
-def test_a_client_without_the_key_is_not_answered(tmp_path):
+def test_a_client_without_the_key_is_not_answered_and_shows_nothing(tmp_path):
+    from multiprocessing.connection import Client
+
     shown = []
     owner = single_instance.claim(single_instance.WINDOW, tmp_path)
     owner.serve(on_show=lambda: shown.append(True))
     try:
+        address, family = single_instance.channel_address(tmp_path)
+        with Client(address, family) as stranger:  # knows the address, not the key
+            stranger.send({"ask": single_instance.SHOW, "pid": 1})
+            first = stranger.recv_bytes() if stranger.poll(1) else b""
+        assert b"window" not in first, first  # the owner's challenge, never its answer
         (tmp_path / single_instance.KEY_NAME).write_bytes(b"not the key")
         assert single_instance.ask_running_copy(single_instance.SHOW, tmp_path, timeout=0.5).kind is None
-        time.sleep(0.2)
+        time.sleep(0.3)
         assert shown == []
     finally:
         owner.release()
