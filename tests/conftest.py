@@ -15,7 +15,9 @@ TESTS = Path(__file__).resolve().parent
 # marker -> fixtures whose use means the test needs it (pyproject.toml registers the markers)
 NEEDS = {
     "servers": {"mariadb_server", "firebird_server"},  # tests/dbservers.py
-    "root": {"small_filesystem", "small_disk"},  # mount a tmpfs
+    # mount a tmpfs or a loop device, make a user (tests/faults.py); a test that mounts without one of
+    # these fixtures skips without root all the same (skip_unless_ci)
+    "root": {"small_filesystem", "small_disk", "test_user", "failing_disk", "network_folder"},
     "display": {"tk_root", "display"},  # tests/ui/conftest.py, tests/test_build.py
     "build": {"pyinstaller"},  # tests/test_build.py
 }
