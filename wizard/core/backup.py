@@ -8,7 +8,6 @@ the destination is never created here (an unplugged USB disk would otherwise fil
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import shutil
@@ -25,7 +24,7 @@ from typing import Protocol
 import filelock
 
 from wizard import __version__
-from wizard.core import history, machine, paths, servers
+from wizard.core import history, machine, oserrors, paths, servers
 from wizard.core.archive import (
     MANIFEST_NAME,
     ZIP64_LIMIT,
@@ -52,7 +51,7 @@ from wizard.core.names import (  # noqa: F401 - re-exported: callers know them a
 )
 from wizard.core.ownership import installations_in, is_own, manifest_machine_of, own_archives  # noqa: F401
 from wizard.core.retention import select_expired_with_safety
-from wizard.core.snapshot import Item, Scan, check_snapshot, scan_sources, snapshot_sqlite
+from wizard.core.snapshot import Item, Scan, check_snapshot, is_inside, scan_sources, snapshot_sqlite
 from wizard.core.units import format_size
 from wizard.i18n import _
 
@@ -124,15 +123,24 @@ def check_destination(folder: str | Path) -> Path:
     return path
 
 
-def _disk_full(folder: Path, needed: int | None = None) -> UserError:
-    if needed:
-        free = shutil.disk_usage(folder).free
-        return UserError(_("No hay espacio suficiente en {folder}: se necesitan unos {needed} y quedan {free}. "
-                           "Libera espacio, conserva menos respaldos o elige otra carpeta.").format(
-            folder=folder, needed=format_size(needed), free=format_size(free)))
-    return UserError(_("El disco de {folder} se llenó mientras se guardaba el respaldo. No se guardó nada y "
-                       "los respaldos anteriores siguen intactos. Libera espacio, conserva menos respaldos o "
-                       "elige otra carpeta.").format(folder=folder))
+def _disk_full(folder: Path, needed: int) -> UserError:
+    """Refused before writing: the estimate does not fit (a disk that fills up mid-write is oserrors' FULL)."""
+    free = shutil.disk_usage(folder).free
+    return UserError(_("No hay espacio suficiente en {folder}: se necesitan unos {needed} y quedan {free}. "
+                       "Libera espacio, conserva menos respaldos o elige otra carpeta.").format(
+        folder=folder, needed=format_size(needed), free=format_size(free)))
+
+
+def _plain_failure(exc: OSError, config: Config) -> oserrors.EnvironmentProblem | None:
+    """What an OSError that stopped the run means, in a sentence: writing to the destination (an error
+    without a file name is one on the archive being written), or reading a source."""
+    dest = Path(os.path.expanduser(config.destination.folder))
+    name = os.fsdecode(exc.filename) if exc.filename else None
+    if name is None or is_inside(name, dest):
+        return oserrors.plain_os_error(exc, dest, oserrors.BACKUP)
+    if any(is_inside(name, os.path.expanduser(root)) for root in config.source.paths):
+        return oserrors.plain_os_error(exc, name, oserrors.SOURCE)
+    return oserrors.plain_os_error(exc, Path(name).parent, oserrors.BACKUP)  # the snapshot folder
 
 
 def estimate_archive_size(scan: Scan, dest: Path, dumps: Sequence[servers.PreparedDump] = (),
@@ -308,14 +316,6 @@ class BackupRun:
                     raise
                 fp.flush()
                 os.fsync(fp.fileno())
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-                raise _disk_full(dest) from None
-            if not dest.is_dir():
-                raise DestinationMissing(_("Se desconectó la carpeta {folder} mientras se guardaba el respaldo. "
-                                           "Conecta la memoria USB y vuelve a intentar.").format(
-                    folder=self.config.destination.folder)) from None
-            raise
         finally:
             self._wait_for_deletions()
             shutil.rmtree(snap_dir, ignore_errors=True)
@@ -349,10 +349,11 @@ class BackupRun:
                     raise _SourceUnreadable(exc) from None
             except _SourceUnreadable as wrapped:
                 exc = wrapped.error
+                if oserrors.kind_of(exc) == oserrors.TOO_MANY_FILES:
+                    raise exc from None  # every file after it would be skipped too: the run fails
                 if writer.in_member:
                     writer.discard()
-                self.warnings.append(_("No se pudo leer {path} ({error}); no se respaldó.").format(
-                    path=item.source, error=exc.strerror or exc))
+                self.warnings.append(_skipped(exc, item.source))
                 return None
             if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) \
                     and entry.size == after.st_size:
@@ -468,6 +469,7 @@ class BackupRun:
             self.report("verify")
 
         self.report("verify")
+        os.stat(part)  # gone now (the destination was unmounted meanwhile): a lost folder, said as such
         verified = verify_archive(part, report=progress, cancel=self.cancel, read_back=self.read_back)
         if [f.sha256 for f in verified.files] != [f.sha256 for f in manifest.files]:
             raise AssertionError("verified manifest differs from the one written")
@@ -527,7 +529,13 @@ def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[obj
     if hooks is not None:
         hooks.started(config, trigger)
     try:
-        archive, size = run.execute(started)
+        try:
+            archive, size = run.execute(started)
+        except OSError as exc:
+            problem = _plain_failure(exc, config)
+            if problem is None:
+                raise
+            raise problem from exc
         deleted = []
         try:
             run.report("retention")
@@ -548,8 +556,13 @@ def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[obj
         result = BackupResult("cancelled", trigger, started, datetime.now(),
                               message=_("Respaldo cancelado. No se guardó ningún archivo a medias."))
     except UserError as exc:
-        result = BackupResult("failed", trigger, started, datetime.now(), message=str(exc),
-                              warnings=run.warnings, destination_missing=isinstance(exc, DestinationMissing))
+        message = str(exc)
+        if isinstance(exc, oserrors.EnvironmentProblem):
+            message += " " + oserrors.nothing_saved()
+        gone = isinstance(exc, oserrors.EnvironmentProblem) and exc.kind == oserrors.GONE \
+            and exc.action == oserrors.BACKUP
+        result = BackupResult("failed", trigger, started, datetime.now(), message=message,
+                              warnings=run.warnings, destination_missing=gone or isinstance(exc, DestinationMissing))
     except Exception:
         logger.exception("backup failed with an unexpected error")
         result = BackupResult("failed", trigger, started, datetime.now(), message=_(
@@ -562,6 +575,14 @@ def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[obj
     if hooks is not None:
         hooks.finished(config, result, report, cancel)
     return result
+
+
+def _skipped(exc: OSError, source: Path) -> str:
+    """The warning for a source file that could not be read and was left out."""
+    problem = oserrors.plain_os_error(exc, source, oserrors.SOURCE)
+    if problem is not None:
+        return _("{problem} No se respaldó ese archivo.").format(problem=problem)
+    return _("No se pudo leer {path} ({error}); no se respaldó.").format(path=source, error=exc.strerror or exc)
 
 
 def _record(result: BackupResult) -> None:

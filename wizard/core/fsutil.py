@@ -4,6 +4,7 @@ temporary folders left by a process that was killed."""
 from __future__ import annotations
 
 import glob
+import hashlib
 import logging
 import os
 import re
@@ -30,6 +31,16 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def temporary_beside(target: Path, suffix: str) -> Path:
+    """Where a file is written before it takes ``target``'s place: ``.NAME<suffix>`` beside it, or a shorter
+    name when that would pass the 255 characters a file name may have (the target itself fits)."""
+    name = f".{target.name}{suffix}"
+    if len(name) > 240:
+        digest = hashlib.sha256(target.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        name = f".{digest}{suffix}"
+    return target.with_name(name)
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from wizard.core import oserrors
 from wizard.core.errors import UserError
 from wizard.core.names import OWN_FILE_RE
 from wizard.i18n import _
@@ -113,11 +114,19 @@ def scan_sources(paths: list[str], exclude: list[str], destination: str | Path) 
     dest = Path(destination)
     taken: set[str] = set()
     found_any = False
+    unreadable: list[OSError] = []
     for raw in paths:
         root = Path(os.path.expanduser(raw))
         if not root.exists():
             scan.warnings.append(_("No se encontró {path}; no se respaldó.").format(path=root))
             continue
+        if root.is_dir():
+            try:
+                os.scandir(root).close()
+            except OSError as exc:  # a folder this user may not open: said, and not counted as found
+                unreadable.append(exc)
+                scan.warnings.append(_walk_error_sentence(exc))
+                continue
         found_any = True
         name = _root_name(root, taken)
         scan.roots.append({"path": str(root), "archive_path": name,
@@ -125,7 +134,8 @@ def scan_sources(paths: list[str], exclude: list[str], destination: str | Path) 
         if root.is_file():
             _add_file(scan, root, name, excluder, rel=root.name)
             continue
-        for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: _walk_error(scan, e)):
+        for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: scan.warnings.append(
+                _walk_error_sentence(e))):
             here = Path(dirpath)
             rel_dir = here.relative_to(root).as_posix()
             rel_dir = "" if rel_dir == "." else rel_dir
@@ -146,6 +156,10 @@ def scan_sources(paths: list[str], exclude: list[str], destination: str | Path) 
                     continue  # -wal/-shm/-journal: their content is in the online backup
                 rel = f"{rel_dir}/{f}" if rel_dir else f
                 _add_file(scan, here / f, name, excluder, rel, is_db=f in sqlite_names)
+    if not found_any and unreadable:
+        problem = oserrors.plain_os_error(unreadable[0], unreadable[0].filename or paths[0], oserrors.SOURCE)
+        if problem is not None:
+            raise problem
     if not found_any:
         raise UserError(_("No se encontró ninguna de las carpetas o archivos a respaldar ({paths}). "
                           "Revisa que el disco esté conectado o corrige la configuración.").format(
@@ -153,9 +167,12 @@ def scan_sources(paths: list[str], exclude: list[str], destination: str | Path) 
     return scan
 
 
-def _walk_error(scan: Scan, error: OSError) -> None:
-    scan.warnings.append(_("No se pudo leer la carpeta {path}: {error}").format(
-        path=error.filename, error=error.strerror or error))
+def _walk_error_sentence(error: OSError) -> str:
+    """A folder that could not be listed (its files are left out), in plain words when oserrors knows it."""
+    problem = oserrors.plain_os_error(error, error.filename or "", oserrors.SOURCE)
+    if problem is not None:
+        return _("{problem} No se respaldó esa carpeta.").format(problem=problem)
+    return _("No se pudo leer la carpeta {path}: {error}").format(path=error.filename, error=error.strerror or error)
 
 
 def _add_file(scan: Scan, path: Path, root_name: str, excluder: Excluder, rel: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import zipfile
@@ -12,11 +13,12 @@ from pathlib import Path
 
 from isal import isal_zlib
 
+from wizard.core import oserrors
 from wizard.core.archive.manifest import read_manifest
 from wizard.core.archive.reading import Report, damaged, hash_member, open_zip
 from wizard.core.archive.safe_paths import check_restore_targets, stays_inside, unrestorable_member_reason
 from wizard.core.errors import UserError
-from wizard.core.fsutil import fsync_dir
+from wizard.core.fsutil import fsync_dir, temporary_beside
 from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -56,8 +58,10 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
         targets = [(mf, to_dir.joinpath(*mf.path.replace("\\", "/").split("/"))) for mf in manifest.files
                    if wanted is None or mf.path in wanted]
         check_restore_targets(archive, [(mf.path, target, to_dir) for mf, target in targets])
-        to_dir.mkdir(parents=True, exist_ok=True)
-        with open(archive, "rb") as fp:
+        with oserrors.plain_errors(to_dir, oserrors.RESTORE):
+            to_dir.mkdir(parents=True, exist_ok=True)
+        with open(archive, "rb") as raw:
+            fp = oserrors.PlainReader(raw, archive)  # its failures are the backup's, not the folder's
             for mf, target in targets:
                 info = infos.get(mf.path)
                 if info is None:
@@ -65,23 +69,25 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
                 if not stays_inside(target, to_dir):  # a link made while we were writing
                     raise UserError(_("El respaldo {archive} contiene una ruta no permitida ({name}); "
                                       "no se restauró.").format(archive=archive.name, name=mf.path))
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if target.is_symlink() or (target.exists() and not target.is_file()):
-                    raise UserError(_("{path} existe y no es un archivo; no se restauró.").format(path=target))
-                tmp = target.with_name(f".{target.name}.restaurando")
+                tmp = temporary_beside(target, ".restaurando")
                 try:
-                    with open(tmp, "wb") as out:
-                        size, crc, sha = hash_member(fp, info, out.write, report, cancel)
-                        if sha != mf.sha256 or crc != info.CRC or size != mf.size:
-                            raise damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
-                        out.flush()
-                        os.fsync(out.fileno())
-                    os.replace(tmp, target)
+                    with oserrors.plain_errors(to_dir, oserrors.RESTORE):
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        if target.is_symlink() or (target.exists() and not target.is_file()):
+                            raise UserError(_("{path} existe y no es un archivo; no se restauró.").format(
+                                path=target))
+                        with open(tmp, "wb") as out:
+                            size, crc, sha = hash_member(fp, info, out.write, report, cancel)
+                            if sha != mf.sha256 or crc != info.CRC or size != mf.size:
+                                raise damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
+                            out.flush()
+                            os.fsync(out.fileno())
+                        os.replace(tmp, target)
                 except (zipfile.BadZipFile, zlib.error, isal_zlib.IsalError, EOFError) as exc:
                     logger.info("member %s of %s unreadable: %s", mf.path, archive, exc)
                     raise damaged(archive, mf.path, _("no se puede descomprimir")) from None
                 finally:
-                    if tmp.exists():
+                    with contextlib.suppress(OSError):  # a folder gone or read-only: the error says it
                         tmp.unlink()
                 _set_mtime(target, mf.mtime)
                 fsync_dir(target.parent)

@@ -9,7 +9,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wizard.core.archive.reading import damaged, open_zip
+from wizard.core.archive.reading import damaged, open_zip, unreadable
 from wizard.core.machine import manifest_machine
 from wizard.i18n import _
 
@@ -82,8 +82,8 @@ def read_manifest(archive: Path, zf: zipfile.ZipFile | None = None) -> Manifest:
             raw = zf.read(MANIFEST_NAME)
         except KeyError:
             raise damaged(archive, MANIFEST_NAME, _("no está en el archivo")) from None
-        except (zipfile.BadZipFile, OSError, zlib.error, EOFError):
-            raise damaged(archive, MANIFEST_NAME, _("no se puede leer")) from None
+        except (zipfile.BadZipFile, OSError, zlib.error, EOFError) as exc:
+            raise unreadable(archive, MANIFEST_NAME, _("no se puede leer"), exc) from None
         try:
             return Manifest.from_json(raw)
         except (ValueError, KeyError, TypeError):

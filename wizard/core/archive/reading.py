@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from isal import isal_zlib
 
+from wizard.core import oserrors
 from wizard.core.archive.deflate import CHUNK_SIZE, inflate_chunk
 from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
 from wizard.i18n import _
@@ -36,6 +37,20 @@ def damaged(archive: Path, member: str | None, what: str) -> ArchiveDamaged:
     return ArchiveDamaged(text, member=member)
 
 
+def unreadable(archive: Path, member: str | None, what: str, exc: BaseException) -> UserError:
+    """Why ``archive`` could not be read: the fault of its disk or folder in plain words (a failing disk,
+    no permission: wizard.core.oserrors) when it is one, else damage of the archive itself. zipfile turns
+    an OSError into "not a zip file": the OSError is then the exception's context."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is not None:
+        problem = oserrors.plain_os_error(cause, archive, oserrors.ARCHIVE)
+        if problem is not None:
+            return problem
+    return damaged(archive, member, what)
+
+
 def open_zip(archive: Path) -> zipfile.ZipFile:
     """The archive opened with zipfile; a missing one is a UserError, one that is no whole ZIP is damaged."""
     try:
@@ -44,7 +59,7 @@ def open_zip(archive: Path) -> zipfile.ZipFile:
         raise UserError(_("No se encontró el respaldo {archive}.").format(archive=archive)) from None
     except (zipfile.BadZipFile, OSError, ValueError, struct.error, EOFError) as exc:
         logger.info("cannot open %s as zip: %s", archive, exc)
-        raise damaged(archive, None, _("no es un archivo ZIP completo")) from None
+        raise unreadable(archive, None, _("no es un archivo ZIP completo"), exc) from None
 
 
 def _seek_data(fp: BinaryIO, info: zipfile.ZipInfo) -> None:

@@ -15,7 +15,7 @@ from isal import isal_zlib
 
 from wizard.core.archive.deflate import CHUNK_SIZE
 from wizard.core.archive.manifest import MANIFEST_NAME, Manifest, read_manifest
-from wizard.core.archive.reading import Report, damaged, hash_member, open_zip
+from wizard.core.archive.reading import Report, damaged, hash_member, open_zip, unreadable
 from wizard.core.archive.safe_paths import unsafe_member_reason
 from wizard.core.archive.writer import ZIP64_LIMIT, ReadBack
 from wizard.core.errors import Cancelled
@@ -76,7 +76,7 @@ def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, 
                     raise damaged(archive, mf.path, _("no coincide con su CRC")) from None
                 except (zipfile.BadZipFile, zlib.error, isal_zlib.IsalError, EOFError, OSError) as exc:
                     logger.info("member %s of %s unreadable: %s", mf.path, archive, exc)
-                    raise damaged(archive, mf.path, _("no se puede descomprimir")) from None
+                    raise unreadable(archive, mf.path, _("no se puede descomprimir"), exc) from None
                 if crc != info.CRC or size != info.file_size:
                     raise damaged(archive, mf.path, _("no coincide con su CRC"))
                 if sha != mf.sha256 or size != mf.size:

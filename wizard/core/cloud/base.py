@@ -100,6 +100,12 @@ class NotConfigured(CloudError):
     reason = "config"
 
 
+class LocalFileProblem(CloudError):
+    """The backup to upload could not be read on this computer (wizard.core.oserrors says why)."""
+
+    reason = "local"
+
+
 class CloudFull(CloudError):
     """Not enough free space in the account for the next upload."""
 

@@ -30,12 +30,13 @@ from typing import Any
 
 import filelock
 
-from wizard.core import machine, paths
+from wizard.core import machine, oserrors, paths
 from wizard.core.cloud import get_provider
 from wizard.core.cloud.base import (
     CloudError,
     CloudFull,
     CloudProvider,
+    LocalFileProblem,
     NeedsLogin,
     RemoteFile,
     UploadProgress,
@@ -369,7 +370,7 @@ class QueuePass:
         worth = []
         for item in items:
             there = remote.get(item.name)
-            if there is not None and self.provider.same_content(Path(item.path), there):
+            if there is not None and _reading(item, self.provider.same_content, Path(item.path), there):
                 logger.info("%s is already in %s with the same content", item.name, self.provider.title)
                 self._uploaded(item, there)
             elif item.name in expired and there is None:
@@ -383,8 +384,8 @@ class QueuePass:
         self._make_room(item, remote)
         _update(item.name, attempts=item.attempts + 1)
         meter = UploadSpeedMeter(self.report, item.name, index, count)
-        uploaded = self.provider.upload(Path(item.path), progress=meter, cancel=self.cancel, resume=item.resume,
-                                        checkpoint=lambda state: _update(item.name, resume=state))
+        uploaded = _reading(item, self.provider.upload, Path(item.path), progress=meter, cancel=self.cancel,
+                            resume=item.resume, checkpoint=lambda state: _update(item.name, resume=state))
         remote[uploaded.name] = uploaded
         self._uploaded(item, uploaded)
 
@@ -480,6 +481,17 @@ class QueuePass:
                                    "Se borraron {count} respaldos antiguos de la nube.",
                                    len(self.deleted)).format(count=len(self.deleted))
         return line
+
+
+def _reading(item: PendingUpload, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)``, which reads the archive on this computer: a failure of its disk or folder (damaged, no
+    permission, unplugged) is said in words (LocalFileProblem) and the archive stays pending. The network's
+    failures are the provider's to say."""
+    try:
+        with oserrors.plain_errors(Path(item.path), oserrors.ARCHIVE):
+            return call(*args, **kwargs)
+    except oserrors.EnvironmentProblem as problem:
+        raise LocalFileProblem(str(problem)) from problem
 
 
 def _pending_line(count: int) -> str:

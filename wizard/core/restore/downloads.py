@@ -10,7 +10,7 @@ from pathlib import Path
 
 import platformdirs
 
-from wizard.core import paths
+from wizard.core import oserrors, paths
 from wizard.core.cloud import NotConfigured, get_provider
 from wizard.core.config import Config
 from wizard.core.errors import UserError
@@ -42,7 +42,9 @@ def download_backup(config: Config, name: str, *, report: Report | None = None,
     if config.cloud.provider == "none":
         raise NotConfigured(_("No hay ninguna nube configurada. Elige Dropbox o Google Drive en el paso "
                               "Nube de la configuración."))
-    folder = paths.ensure_dir(downloads_dir())
+    folder = downloads_dir()
+    with oserrors.plain_errors(folder, oserrors.DOWNLOAD):
+        paths.ensure_dir(folder)
     dest = folder / name
 
     def progress(done: int, total: int) -> None:
@@ -52,7 +54,9 @@ def download_backup(config: Config, name: str, *, report: Report | None = None,
 
     provider = get_provider(config.cloud)
     try:
-        return provider.download(name, dest, progress=progress, cancel=cancel)
+        # Writing the copy on this computer; the network's failures are the provider's to say.
+        with oserrors.plain_errors(folder, oserrors.DOWNLOAD):
+            return provider.download(name, dest, progress=progress, cancel=cancel)
     finally:
         provider.close()
 

@@ -4,10 +4,12 @@ until every check passed. The order of the steps and why: docs/design.md, "Resto
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
 
+from wizard.core import oserrors
 from wizard.core.archive import read_manifest
 from wizard.core.config import Config
 from wizard.core.errors import Cancelled, UserError
@@ -64,7 +66,8 @@ def restore_to_original(archive: Path, config: Config, *, report: Report | None 
     """
     t0 = time.monotonic()
     archive = Path(archive)
-    listed = read_manifest(archive)  # read again (and checked) by the verification below
+    with oserrors.plain_errors(archive, oserrors.ARCHIVE):
+        listed = read_manifest(archive)  # read again (and checked) by the verification below
     from_cloud = from_cloud or cloud_download_name(archive)
     dumps = server_dumps(listed, from_cloud=from_cloud)
     if dumps and len(dumps) == len(listed.files):
@@ -87,7 +90,8 @@ def restore_to_original(archive: Path, config: Config, *, report: Report | None 
     steps = StepProgress(report, 4 + download_steps, cancel or threading.Event())
     steps.step = download_steps
     steps.next("verify")
-    manifest = verify_with_progress(archive, steps)
+    with oserrors.plain_errors(archive, oserrors.ARCHIVE):
+        manifest = verify_with_progress(archive, steps)
     if owner_and_folders(archive, manifest, config) != (owner, folders):
         raise UserError(_("El respaldo {archive} cambió mientras se verificaba; no se restauró nada. Vuelve a "
                           "intentar.").format(archive=archive.name))
@@ -122,14 +126,23 @@ def restore_to_original(archive: Path, config: Config, *, report: Report | None 
     return result
 
 
+def _plain(exc: OSError) -> oserrors.EnvironmentProblem | None:
+    """An OSError put_back did not say in words already (making a folder, say): the folder it names."""
+    if not exc.filename:
+        return None
+    return oserrors.plain_os_error(exc, Path(os.fsdecode(exc.filename)).parent, oserrors.RESTORE)
+
+
 def _failed_midway(exc: BaseException, result: RestoreReport, total: int) -> RestoreFailed:
     done = len(result.restored)
     if isinstance(exc, Cancelled):
         first = _("Restauración cancelada.")
     elif isinstance(exc, UserError):
         first = str(exc)
+    elif isinstance(exc, OSError) and (problem := _plain(exc)) is not None:
+        first = str(problem)
     elif isinstance(exc, OSError):
-        logger.error("restore stopped: %r", exc)
+        logger.error("restore stopped: %r", exc, exc_info=exc)
         name = exc.filename or ""
         first = _("La restauración se detuvo en {path}: {error}.").format(path=name, error=exc.strerror or exc)
     else:

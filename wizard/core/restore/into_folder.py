@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from wizard.core import oserrors
 from wizard.core.archive import restore_archive
 from wizard.core.restore.databases import check_database, with_row_counts
 from wizard.core.restore.progress import Report, StepProgress, verify_with_progress
@@ -39,7 +40,8 @@ def restore_to_folder(archive: Path, folder: Path, *, force: bool = False, repor
     steps = StepProgress(report, 2 + download_steps, cancel or threading.Event())
     steps.step = download_steps
     steps.next("verify")
-    manifest = verify_with_progress(archive, steps)
+    with oserrors.plain_errors(archive, oserrors.ARCHIVE):
+        manifest = verify_with_progress(archive, steps)
     steps.next("restore")
     total = max(sum(f.size for f in manifest.files), 1)
     done = 0

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from isal import isal_zlib
 
+from wizard.core import oserrors
 from wizard.core.archive import ManifestFile, check_restore_targets, iter_member, open_zip, stays_inside
 from wizard.core.errors import ArchiveDamaged, UserError
-from wizard.core.fsutil import fsync_dir
+from wizard.core.fsutil import fsync_dir, temporary_beside
 from wizard.core.restore.databases import DatabaseCheck, check_database, with_row_counts
 from wizard.core.restore.progress import StepProgress
 from wizard.core.snapshot import SIDECAR_SUFFIXES
@@ -88,7 +89,8 @@ def put_back_files(archive: Path, targets: list[tuple[ManifestFile, Path, Path]]
         done += n
         steps.emit("restore", 100.0 * done / total, current)
 
-    with open_zip(archive) as zf, open(archive, "rb") as fp:
+    with open_zip(archive) as zf, open(archive, "rb") as raw:
+        fp = oserrors.PlainReader(raw, archive)  # its failures are the backup's, not the folder written to
         infos = {i.filename: i for i in zf.infolist()}
         for mf, target, root in targets:
             steps.check_cancel()
@@ -103,23 +105,24 @@ def put_back_files(archive: Path, targets: list[tuple[ManifestFile, Path, Path]]
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_symlink() or (target.exists() and not target.is_file()):
                 raise UserError(_("{path} existe y no es un archivo; no se restauró.").format(path=target))
-            tmp = target.with_name(f".{target.name}{TEMP_SUFFIX}")
+            tmp = temporary_beside(target, TEMP_SUFFIX)
             try:
-                _write_member(fp, info, mf, tmp, archive, steps, progress)
-                if target.exists():
-                    with contextlib.suppress(OSError):
-                        shutil.copymode(target, tmp)
-                if mf.kind == "sqlite":
-                    steps.emit("integrity", 100.0 * done / total, mf.path)
-                    check = check_database(tmp)
-                    if not check.ok:
-                        raise UserError(_("La base de datos {name} del respaldo no pasó la revisión de integridad "
-                                          "({detail}); no se restauró.").format(name=mf.path,
-                                                                              detail=check.integrity))
-                    _remove_sidecars(target)
-                os.replace(tmp, target)
+                with oserrors.plain_errors(target.parent, oserrors.RESTORE):  # writing beside the target
+                    _write_member(fp, info, mf, tmp, archive, steps, progress)
+                    if target.exists():
+                        with contextlib.suppress(OSError):
+                            shutil.copymode(target, tmp)
+                    if mf.kind == "sqlite":
+                        steps.emit("integrity", 100.0 * done / total, mf.path)
+                        check = check_database(tmp)
+                        if not check.ok:
+                            raise UserError(_("La base de datos {name} del respaldo no pasó la revisión de "
+                                              "integridad ({detail}); no se restauró.").format(
+                                name=mf.path, detail=check.integrity))
+                        _remove_sidecars(target)
+                    os.replace(tmp, target)
             finally:
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):  # a folder gone or read-only: the error above says it
                     tmp.unlink()
             _set_mtime(target, mf.mtime)
             fsync_dir(target.parent)
