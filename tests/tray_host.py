@@ -50,10 +50,10 @@ def embedded_icons(display: str, wm_class: str = "respaldos") -> list[tuple[int,
         while pending:
             window, depth = pending.pop()
             try:
-                cls = window.get_wm_class()
-                if depth > 1 and cls and wm_class in cls:
-                    found.append((window.id, window.get_wm_name() or ""))
                 pending += [(child, depth + 1) for child in window.query_tree().children]
+                cls = window.get_wm_class() if depth > 1 else None
+                if cls and wm_class in cls:
+                    found.append((window.id, window.get_wm_name() or ""))
             except Exception:  # a window that went away meanwhile
                 continue
         return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import threading
 from datetime import timedelta
 
@@ -69,8 +70,14 @@ def click(window, text: str) -> None:
 
 
 def wait_embedded(tk_root) -> list:
-    assert pump(tk_root, until=lambda: embedded_icons(os.environ["DISPLAY"]), timeout=10), "no icon in the tray"
-    return embedded_icons(os.environ["DISPLAY"])
+    seen = []
+
+    def embedded() -> bool:
+        seen[:] = embedded_icons(os.environ["DISPLAY"])
+        return bool(seen)
+
+    assert pump(tk_root, until=embedded, timeout=10), "no icon in the tray"
+    return seen
 
 
 def test_the_icon_appears_in_the_tray_green_with_its_menu_and_the_next_backup_as_a_disabled_line(
@@ -111,6 +118,8 @@ def test_respaldar_ahora_in_the_menu_starts_a_backup_the_icon_turns_blue_with_th
     assert pump(tk_root, until=lambda: shown_colour(window) == "green", timeout=5)
     assert len(archives(usb)) == 1
     assert window.tray.notifications == [], "no notification for a success"
+    pump(tk_root, timeout=0.5)
+    assert len(embedded_icons(os.environ["DISPLAY"])) == 1, "still in the tray after its changes"
 
 
 def test_a_failed_backup_turns_the_icon_red_and_raises_a_notification(
@@ -178,6 +187,38 @@ def test_salir_in_the_menu_asks_first_saying_scheduled_backups_stop(
     click(window, "Salir")
     assert pump(tk_root, until=lambda: window.quits, timeout=5)
     assert window.tray is None and window.scheduler is None
+
+
+def click_icon(icon_window: int, button: int) -> None:
+    subprocess.run(["xdotool", "mousemove", "--window", str(icon_window), "4", "4", "click", str(button)],
+                   check=True)
+
+
+def test_on_x11_a_left_click_on_the_icon_opens_the_window_and_a_right_click_shows_the_menu(
+        tk_root, tray, open_window, saved_config, usb):
+    window = open_window(saved_config)
+    assert window.start_tray()
+    [(icon_window, _name)] = wait_embedded(tk_root)
+    window.on_close()
+    pump(tk_root, timeout=0.2)
+    assert tk_root.state() == "withdrawn"
+
+    click_icon(icon_window, 1)
+    assert pump(tk_root, until=lambda: tk_root.state() == "normal", timeout=5)
+
+    window.on_close()
+    click_icon(icon_window, 3)
+    assert pump(tk_root, until=lambda: window.tray.tk_menu is not None and window.tray.tk_menu.winfo_ismapped(),
+                timeout=5)
+    menu = window.tray.tk_menu
+    labels = [menu.entrycget(i, "label") if menu.type(i) != "separator" else "-" for i in range(menu.index("end") + 1)]
+    assert labels[:2] == ["Abrir Respaldos", "Respaldar ahora"] and labels[-2:] == ["-", "Salir"]
+    assert labels[2].startswith("Próximo respaldo: ") and menu.entrycget(2, "state") == "disabled"
+    menu.invoke(1)
+    menu.unpost()
+    assert pump(tk_root, until=lambda: window.worker is not None, timeout=5)
+    assert pump(tk_root, until=lambda: not window.backup_running, timeout=60)
+    assert len(archives(usb)) == 1
 
 
 def test_without_a_tray_closing_asks_as_before(tk_root, open_window, saved_config, dialogs):

@@ -115,6 +115,38 @@ def tray_host_present(pystray: Any) -> bool:
         display.close()
 
 
+def icon_class(pystray: Any, on_menu: Callable[[int, int], None]) -> Any:
+    """pystray's Icon, with two fixes to its X11 backend (the one without GTK, as in the executable): it asks
+    the tray to embed it once, not again at every change of image (a second request for the same window makes
+    trayer drop it), and it listens to clicks, which it does not by itself: the left one opens the window
+    (the default item), the right one calls ``on_menu(x, y)`` on pystray's thread to show the menu, which
+    that backend cannot draw, drawn by Tk."""
+    base = pystray.Icon
+    if base.__module__ != "pystray._xorg":
+        return base
+    import Xlib.X
+
+    class X11Icon(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self._window.change_attributes(
+                event_mask=Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask | Xlib.X.ButtonPressMask)
+            self._display.flush()
+
+        def _assert_docked(self) -> None:
+            if self._systray_manager is None:  # again only when the tray went away (pystray clears it then)
+                self._dock_window()
+            assert self._systray_manager
+
+        def _on_button_press(self, event: Any) -> None:
+            if event.detail == 3:
+                on_menu(event.root_x, event.root_y)
+            else:
+                super()._on_button_press(event)
+
+    return X11Icon
+
+
 class Tray:
     """The icon of one window. ``start()`` says whether it could appear; from then on the window calls
     ``refresh()``, ``progress()``, ``backup_finished()`` and ``notify()`` on the Tk thread."""
@@ -135,6 +167,7 @@ class Tray:
         self._loop: threading.Thread | None = None
         self._refresh_id: str | None = None
         self._notified: set[str] = set()
+        self.tk_menu: tkinter.Menu | None = None
 
     # -- starting and stopping -----------------------------------------------------------------------
 
@@ -160,7 +193,8 @@ class Tray:
             pystray.Menu.SEPARATOR,
             pystray.MenuItem(_("Salir"), self._post(self.window.quit_from_tray)),
         )
-        self.icon = pystray.Icon("respaldos", self._images[self.look], self._tooltip_text(), menu)
+        icon_type = icon_class(pystray, lambda x, y: self.inbox.post(lambda: self.popup_menu(x, y)))
+        self.icon = icon_type("respaldos", self._images[self.look], self._tooltip_text(), menu)
         if sys.platform == "darwin":  # pystray's documented way beside another loop there (Tk's)
             self.icon.run_detached(setup=self._apply_changes)
         else:
@@ -173,6 +207,9 @@ class Tray:
         return True
 
     def stop(self) -> None:
+        if self.tk_menu is not None:
+            self.tk_menu.destroy()
+            self.tk_menu = None
         if self._refresh_id is not None:
             try:
                 self.window.root.after_cancel(self._refresh_id)
@@ -212,6 +249,22 @@ class Tray:
                     self._raise(icon, *value)
             except Exception:
                 logger.warning("the tray icon could not be updated (%s)", kind, exc_info=True)
+
+    def popup_menu(self, x: int, y: int) -> None:
+        """Tk thread: the tray's menu, drawn by Tk at the pointer (X11 without GTK draws none)."""
+        import pystray
+
+        if self.tk_menu is not None:
+            self.tk_menu.destroy()
+        self._update_texts()
+        self.tk_menu = tkinter.Menu(self.window.root, tearoff=False)
+        for item in self.icon.menu.items:
+            if item is pystray.Menu.SEPARATOR:
+                self.tk_menu.add_separator()
+            else:
+                self.tk_menu.add_command(label=item.text, state="normal" if item.enabled else "disabled",
+                                         command=lambda item=item: item(self.icon))
+        self.tk_menu.tk_popup(x, y)
 
     # -- what it shows -------------------------------------------------------------------------------
 
