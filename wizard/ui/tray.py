@@ -264,6 +264,13 @@ class Tray:
             else:
                 self.tk_menu.add_command(label=item.text, state="normal" if item.enabled else "disabled",
                                          command=lambda item=item: item(self.icon))
+        # Open away from the screen's edge the tray is on, as the system's tray menus do: not over the icon.
+        root = self.window.root
+        self.tk_menu.update_idletasks()  # its size is known once Tk has laid it out
+        if y > root.winfo_screenheight() // 2:
+            y -= self.tk_menu.winfo_reqheight()
+        if x > root.winfo_screenwidth() // 2:
+            x -= self.tk_menu.winfo_reqwidth()
         self.tk_menu.tk_popup(x, y)
 
     # -- what it shows -------------------------------------------------------------------------------
