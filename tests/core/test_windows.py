@@ -151,9 +151,11 @@ def test_restoring_over_a_file_another_program_holds_open_stops_and_leaves_that_
 
     from wizard.core import restore
 
-    with open(invoice, "rb"), pytest.raises((UserError, OSError)):  # the invoice is open in another program
+    with open(invoice, "rb"), pytest.raises(UserError) as caught:  # the invoice is open in another program
         restore.restore_to_original(done.archive, config)
 
+    # the sentence names the file and the reason (wizard/core/oserrors.py), not "no permission"
+    assert invoice.name in str(caught.value) and "abierto en otro programa" in str(caught.value), caught.value
     assert invoice.read_text(encoding="utf-8") == "<cfdi:Comprobante Folio='1001' Total='99'/>"
     assert not [p for p in data.rglob("*") if ".restaurando" in p.name], "a temporary file was left"
 
