@@ -457,7 +457,7 @@ def _configured_database(config, name: str):
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from wizard.core import servers
+    from wizard.core import secrets, servers
 
     if args.db_command == "restore" and (args.archive is None) == (args.from_cloud is None):
         raise UsageError(_("respaldos db restore: indica un ARCHIVO o --from-cloud RESPALDO (uno de los dos), y el "
@@ -472,8 +472,15 @@ def cmd_db(args: argparse.Namespace) -> int:
         else:
             password = getpass.getpass(_("Contraseña del usuario {user} para {name} ({where}): ").format(
                 user=db.effective_user, name=db.label, where=servers.where(db)))
-        servers.set_password(db, password)
+        try:
+            with secrets.allow_file_storage(config.secrets.allow_file):
+                servers.set_password(db, password)
+        except secrets.KeyringUnavailable as exc:
+            print(f"{exc}\n{secrets.config_hint(_config_path(args))}", file=sys.stderr)
+            return EXIT_FAILED
         print(_("Contraseña guardada para {name}.").format(name=db.label))
+        if notice := secrets.file_notice(servers.secret_name(db)):
+            print(notice)
         try:
             info = servers.test_connection(db, password)
         except UserError as exc:

@@ -14,7 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from wizard.core import config, paths
+from wizard.core import config, paths, secrets
 from wizard.core.cloud import PROVIDERS
 from wizard.core.cloud.base import CloudError, Offline
 from wizard.core.config import CloudConfig, Config
@@ -111,10 +111,18 @@ def cmd_login(args: argparse.Namespace) -> int:
             return None
 
     try:
-        account = provider.sign_in(show_url=show_url, ask_code=ask_code, use_browser=not args.no_browser)
+        # With no keyring the sign-in is refused before the browser opens, unless the config agrees to a file.
+        with secrets.allow_file_storage(cfg is not None and cfg.secrets.allow_file):
+            account = provider.sign_in(show_url=show_url, ask_code=ask_code, use_browser=not args.no_browser)
     except (Cancelled, KeyboardInterrupt):
         print(_("Inicio de sesión cancelado. No se guardó nada."), file=sys.stderr)
         return EXIT_FAILED
+    except secrets.KeyringUnavailable as exc:
+        print(f"{exc}\n{secrets.config_hint(_config_path(args))}", file=sys.stderr)
+        return EXIT_FAILED
+    notice = secrets.file_notice(provider.name)
+    if notice:
+        print(notice)
     if cfg is None:
         print(_("Sesión iniciada en {provider}: {account}. Aún no hay configuración en {path}: abre "
                 "Respaldos, configura los respaldos y elige {provider} en el paso Nube.").format(

@@ -11,7 +11,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from wizard.core import notify, paths
+from wizard.core import notify, paths, secrets
 from wizard.i18n import _
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -45,11 +45,31 @@ def cmd_password(args: argparse.Namespace) -> int:
         value = getpass.getpass(prompt)
     else:
         value = (sys.stdin.readline() if sys.stdin is not None else "").rstrip("\r\n")
-    notify.set_password(args.kind, value)
-    print(_("Contraseña del correo guardada en el llavero del sistema.") if args.kind == "smtp"
-          else _("Token del bot de Telegram guardado en el llavero del sistema."))
+    try:
+        notify.set_password(args.kind, value)
+    except secrets.KeyringUnavailable as exc:
+        if not _file_allowed(args):
+            print(f"{exc}\n{secrets.config_hint(_config_path(args))}", file=sys.stderr)
+            return EXIT_FAILED
+        with secrets.allow_file_storage():
+            notify.set_password(args.kind, value)
+    notice = secrets.file_notice(notify.PASSWORDS[args.kind].SECRET)
+    if notice:
+        print(_("Contraseña del correo guardada.") if args.kind == "smtp" else _("Token del bot de Telegram guardado."))
+        print(notice)
+    else:
+        print(_("Contraseña del correo guardada en el llavero del sistema.") if args.kind == "smtp"
+              else _("Token del bot de Telegram guardado en el llavero del sistema."))
     print(_("Pruébalo con: respaldos notify test"))
     return EXIT_OK
+
+
+def _file_allowed(args: argparse.Namespace) -> bool:
+    """``[secrets] allow_file`` in the config (read only when no keyring took the secret)."""
+    from wizard.core import config
+
+    path = _config_path(args)
+    return path.exists() and config.load(path).secrets.allow_file
 
 
 def cmd_test(args: argparse.Namespace) -> int:

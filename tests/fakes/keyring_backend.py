@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
+from keyring.errors import PasswordDeleteError, PasswordSetError
 
 
 class FileKeyring(KeyringBackend):
@@ -41,3 +41,19 @@ class FileKeyring(KeyringBackend):
         if data.pop(f"{service}/{username}", None) is None:
             raise PasswordDeleteError("not stored")
         self._save(data)
+
+
+class LockedKeyring(KeyringBackend):
+    """A keyring that is there but refuses every value, as a locked Secret Service collection does. Selected
+    with keyring.set_keyring(LockedKeyring()) or PYTHON_KEYRING_BACKEND=tests.fakes.keyring_backend.LockedKeyring."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise PasswordSetError("the collection is locked")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise PasswordDeleteError("not stored")

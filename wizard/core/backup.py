@@ -348,12 +348,12 @@ class BackupRun:
                 except OSError as exc:
                     raise _SourceUnreadable(exc) from None
             except _SourceUnreadable as wrapped:
-                exc = wrapped.error
-                if oserrors.kind_of(exc) == oserrors.TOO_MANY_FILES:
-                    raise exc from None  # every file after it would be skipped too: the run fails
+                error = wrapped.error
+                if oserrors.kind_of(error) == oserrors.TOO_MANY_FILES:
+                    raise error from None  # every file after it would be skipped too: the run fails
                 if writer.in_member:
                     writer.discard()
-                self.warnings.append(_skipped(exc, item.source))
+                self.warnings.append(_skipped(error, item.source))
                 return None
             if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) \
                     and entry.size == after.st_size:

@@ -142,6 +142,14 @@ class NotifyConfig:
 
 
 @dataclass
+class SecretsConfig:
+    """``[secrets]``: with no system keyring, whether passwords and tokens may go to a file only this user can
+    read, not encrypted (wizard.core.secrets). Off: they are refused with a sentence that says so."""
+
+    allow_file: bool = False
+
+
+@dataclass
 class Config:
     source: SourceConfig = field(default_factory=SourceConfig)
     destination: DestinationConfig = field(default_factory=DestinationConfig)
@@ -150,6 +158,7 @@ class Config:
     cloud: CloudConfig = field(default_factory=CloudConfig)
     machine: MachineConfig = field(default_factory=MachineConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    secrets: SecretsConfig = field(default_factory=SecretsConfig)
 
 
 @dataclass(frozen=True)
@@ -171,6 +180,7 @@ SECTIONS: dict[str, type] = {
     "cloud": CloudConfig,
     "machine": MachineConfig,
     "notify": NotifyConfig,
+    "secrets": SecretsConfig,
 }
 MACHINE_NAME_MAX = 60
 REQUIRED_SECTIONS = ("source", "destination")
@@ -322,6 +332,10 @@ def validate_dict(data: dict[str, Any]) -> list[Problem]:
     notify = data.get("notify") if isinstance(data.get("notify"), dict) else None
     if notify is not None:
         _validate_notify(notify, add)
+
+    secrets = data.get("secrets") if isinstance(data.get("secrets"), dict) else None
+    if secrets is not None and "allow_file" in secrets and not isinstance(secrets["allow_file"], bool):
+        add("secrets.allow_file", _("debe ser true o false"))
     return problems
 
 
@@ -516,6 +530,8 @@ def to_dict(config: Config) -> dict[str, Any]:
         del data["notify"]
     else:
         data["notify"] = notify
+    if not data["secrets"]["allow_file"]:
+        del data["secrets"]
     return data
 
 

@@ -1,24 +1,105 @@
-"""Credentials (cloud refresh tokens) in the operating system's keyring, never in the config or the log.
+"""Credentials (cloud tokens, passwords) in the operating system's keyring, never in the config or the log.
 
-Windows Credential Manager, macOS Keychain or the Secret Service on Linux, through ``keyring``, under
-the service name "Respaldos". Where no keyring backend exists (a headless Linux box), the value goes to
-``credenciales.json`` in the data folder, created readable and writable only by the user, and the log
-says so. Values are never logged.
+Windows Credential Manager, macOS Keychain or the Secret Service on Linux (GNOME Keyring, KWallet), through
+``keyring``, under the service name "Respaldos". Where no keyring can take a value (a Linux desktop without
+one, a headless box), it is never written anywhere silently: ``set_secret`` raises KeyringUnavailable,
+whose sentence says what that means, unless the user agreed to ``credenciales.json`` in the data folder
+(readable and writable only by the user, not encrypted): the window asks, and for the command line and
+``respaldos run`` the config says ``[secrets] allow_file = true``. Callers give that consent with
+``allow_file_storage()``. A value already in that file is kept up to date there (a refreshed token), and
+read from it, as before. Values are never logged.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from wizard.core import paths
+from wizard.core.errors import UserError
 from wizard.core.fsutil import atomic_write_bytes
+from wizard.i18n import _
 
 logger = logging.getLogger(__name__)
 
 SERVICE = "Respaldos"
 FALLBACK_FILE_NAME = "credenciales.json"
+# The user agreed that a secret stored now may go to the fallback file (set by allow_file_storage).
+_file_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar("respaldos_secrets_file", default=False)
+
+
+class KeyringUnavailable(UserError):
+    """No keyring could take ``name`` and the user has not agreed to the fallback file: nothing was stored."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.what = describe(name)
+        super().__init__(_(
+            "No hay un llavero del sistema donde guardar {what}, así que no se guardó. Sin llavero, solo se puede "
+            "guardar en el archivo {path}, que solo tu usuario puede abrir pero que no está cifrado: quien copie "
+            "ese archivo o el disco podría usar {what}. Instala o desbloquea un llavero (en Linux, GNOME Keyring "
+            "o KWallet) y vuelve a intentar, o acepta guardarlo en ese archivo.").format(
+            what=self.what, path=fallback_path()))
+
+
+def describe(name: str) -> str:
+    """What a stored value is, in words ("la sesión de Dropbox")."""
+    known = {
+        "dropbox": _("la sesión de Dropbox"),
+        "google_drive": _("la sesión de Google Drive"),
+        "avisos:smtp": _("la contraseña del correo"),
+        "avisos:telegram": _("el token del bot de Telegram"),
+    }
+    if name in known:
+        return known[name]
+    if name.startswith("base de datos:"):
+        return _("la contraseña de la base de datos {name}").format(name=name.split(":", 1)[1])
+    return name
+
+
+def config_hint(config_path: str | Path) -> str:
+    """How to agree to the file for the command line and ``respaldos run``: the lines to add to the config."""
+    return _("Para aceptarlo, agrega a {path}:").format(path=config_path) + "\n\n  [secrets]\n  allow_file = true"
+
+
+@contextlib.contextmanager
+def allow_file_storage(allowed: bool = True) -> Iterator[None]:
+    """Within the block (in this thread), a secret no keyring can take may go to the fallback file: the
+    user agreed (the window's question, or ``[secrets] allow_file`` in the config)."""
+    token = _file_allowed.set(allowed)
+    try:
+        yield
+    finally:
+        _file_allowed.reset(token)
+
+
+def keyring_usable() -> bool:
+    """Whether a keyring backend exists here (it may still refuse a value: see set_secret)."""
+    return _keyring() is not None
+
+
+def check_can_store(name: str) -> None:
+    """Raise KeyringUnavailable now when storing ``name`` would be refused: before a sign-in opens the
+    browser, not after."""
+    if _keyring() is None and not _file_allowed.get() and name not in _read_fallback():
+        raise KeyringUnavailable(name)
+
+
+def stored_in_file(name: str) -> bool:
+    """Whether ``name`` is kept in the fallback file (the user agreed, or an older version put it there)."""
+    return name in _read_fallback()
+
+
+def file_notice(name: str) -> str | None:
+    """What to tell once ``name`` was stored, when it went to the fallback file; None when in a keyring."""
+    if not stored_in_file(name):
+        return None
+    return _("No hay un llavero del sistema: {what} quedó en el archivo {path}, que solo tu usuario puede abrir "
+             "(no está cifrado).").format(what=describe(name), path=fallback_path())
 
 
 def fallback_path() -> Path:
@@ -59,7 +140,8 @@ def get_secret(name: str) -> str | None:
 
 
 def set_secret(name: str, value: str) -> None:
-    """Store ``value``: in the keyring, or in the user-only fallback file (with a warning in the log)."""
+    """Store ``value`` in the keyring. When no keyring can take it: in the user-only fallback file if the user
+    agreed (``allow_file_storage``) or it is kept there already, else KeyringUnavailable (nothing stored)."""
     keyring = _keyring()
     if keyring is not None:
         try:
@@ -68,9 +150,15 @@ def set_secret(name: str, value: str) -> None:
             return
         except keyring.errors.KeyringError as exc:
             logger.warning("keyring could not store the %s credentials (%s)", name, type(exc).__name__)
-    logger.warning("no usable keyring backend: the %s credentials are kept in %s, readable only by this "
-                   "user", name, fallback_path())
+    else:
+        logger.warning("no usable keyring backend for the %s credentials", name)
     data = _read_fallback()
+    if not _file_allowed.get() and name not in data:
+        logger.warning("the %s credentials were not stored: no keyring, and storing them in %s was not agreed "
+                       "to", name, fallback_path())
+        raise KeyringUnavailable(name)
+    logger.warning("the %s credentials are kept in %s, readable only by this user (no keyring)", name,
+                   fallback_path())
     data[name] = value
     _write_fallback(data)
 

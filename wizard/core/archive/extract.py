@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from isal import isal_zlib
 
@@ -61,7 +62,7 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
         with oserrors.plain_errors(to_dir, oserrors.RESTORE):
             to_dir.mkdir(parents=True, exist_ok=True)
         with open(archive, "rb") as raw:
-            fp = oserrors.PlainReader(raw, archive)  # its failures are the backup's, not the folder's
+            fp = cast(BinaryIO, oserrors.PlainReader(raw, archive))  # its failures are the backup's, not the folder's
             for mf, target in targets:
                 info = infos.get(mf.path)
                 if info is None:

@@ -166,6 +166,7 @@ class DropboxProvider(CloudProvider):
         from dropbox.oauth import DropboxOAuth2Flow, DropboxOAuth2FlowNoRedirect
 
         app_key = resolve_app_key(self.cloud)
+        secrets.check_can_store(SECRET_NAME)  # before the browser opens, not after
         cancel = cancel or threading.Event()
         result = None
         try:

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from isal import isal_zlib
 
@@ -90,7 +91,7 @@ def put_back_files(archive: Path, targets: list[tuple[ManifestFile, Path, Path]]
         steps.emit("restore", 100.0 * done / total, current)
 
     with open_zip(archive) as zf, open(archive, "rb") as raw:
-        fp = oserrors.PlainReader(raw, archive)  # its failures are the backup's, not the folder written to
+        fp = cast(BinaryIO, oserrors.PlainReader(raw, archive))  # its failures are the backup's, not the folder written to
         infos = {i.filename: i for i in zf.infolist()}
         for mf, target, root in targets:
             steps.check_cancel()

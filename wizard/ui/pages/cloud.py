@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
 
+from wizard.core import secrets
 from wizard.core.cloud import SIGN_IN_TIMEOUT, CloudError, CloudProvider, get_provider
 from wizard.core.config import CloudConfig, Config, Problem
 from wizard.core.errors import Cancelled, UserError
 from wizard.i18n import _
+from wizard.ui.keyring_consent import allowed_by_config, ask_to_store_in_file, not_stored
 from wizard.ui.pages.base import Step
 from wizard.ui.text import log_location, provider_text, sign_in_button_text
 from wizard.ui.widgets import BOLD_FONT, Notice, ProblemLabel, WrapLabel
@@ -66,6 +68,7 @@ class SignInPanel(ttk.Frame):
         self.call: InteractiveCall | None = None
         self.cancel_event = threading.Event()
         self.provider: CloudProvider | None = None
+        self._restart: tuple[CloudConfig, bool] | None = None  # what start() was given, to start again
         self.url = ""
         self.columnconfigure(0, weight=1)
 
@@ -131,11 +134,15 @@ class SignInPanel(ttk.Frame):
 
     # -- signing in -------------------------------------------------------------------------------
 
-    def start(self, cloud: CloudConfig, *, use_browser: bool = True) -> bool:
+    def start(self, cloud: CloudConfig, *, use_browser: bool = True, allow_file: bool = False) -> bool:
         """Sign in to ``cloud.provider`` on a worker thread. False (with the sentence shown) when this
-        build cannot sign in there at all."""
+        build cannot sign in there at all. With no system keyring the provider refuses before the browser
+        opens; the user is asked, and ``allow_file`` (or the config's ``[secrets] allow_file``) lets the
+        credentials go to the file."""
         self.cancel()
         self.show_message("")
+        self._restart = (copy.deepcopy(cloud), use_browser)
+        allowed = allow_file or allowed_by_config(self.app)
         try:
             provider = get_provider(copy.deepcopy(cloud))
         except CloudError as exc:
@@ -148,13 +155,14 @@ class SignInPanel(ttk.Frame):
 
         def work(call: InteractiveCall) -> str:
             try:
-                return provider.sign_in(
-                    cancel=cancel,
-                    timeout=timeout,
-                    show_url=lambda url: call.tell("url", url),
-                    ask_code=lambda url: call.ask("code", url, cancel),
-                    use_browser=use_browser,
-                )
+                with secrets.allow_file_storage(allowed):
+                    return provider.sign_in(
+                        cancel=cancel,
+                        timeout=timeout,
+                        show_url=lambda url: call.tell("url", url),
+                        ask_code=lambda url: call.ask("code", url, cancel),
+                        use_browser=use_browser,
+                    )
             finally:
                 provider.close()
 
@@ -215,6 +223,13 @@ class SignInPanel(ttk.Frame):
         self._stop_waiting()
         if isinstance(exc, Cancelled):
             self.show_message(_("Inicio de sesión cancelado. No se guardó nada."), "secondary")
+        elif isinstance(exc, secrets.KeyringUnavailable):
+            self._changed()
+            if ask_to_store_in_file(self.app.dialogs, exc) and self._restart is not None:
+                cloud, use_browser = self._restart
+                self.start(cloud, use_browser=use_browser, allow_file=True)
+                return
+            self.show_message(not_stored(exc), "danger")
         elif isinstance(exc, UserError):
             self.show_message(str(exc), "danger")
         else:

@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
 
-from wizard.core import notify
+from wizard.core import notify, secrets
 from wizard.core.config import NOTIFY_EVENTS, SMTP_SECURITY, Config, NotifyConfig, Problem, validate
 from wizard.core.errors import UserError
 from wizard.core.notify import outbox
 from wizard.i18n import _, ngettext
+from wizard.ui.keyring_consent import allowed_by_config, ask_to_store_in_file, not_stored
 from wizard.ui.pages.base import Step
 from wizard.ui.text import format_when, log_location
 from wizard.ui.widgets import BOLD_FONT, Notice, ProblemLabel, WrapLabel
@@ -71,7 +72,8 @@ def result_line(result: notify.ChannelResult) -> str:
 
 class SecretField(ttk.Frame):
     """A password or bot token: typed here, stored in the keyring by "Guardar" (or Enter in the field), never
-    kept in the config. ``stored`` is True / False once the keyring answered (None before)."""
+    kept in the config. ``stored`` is True / False once the keyring answered (None before). With no keyring,
+    the window (``app``) asks before it goes to a file (wizard.ui.keyring_consent)."""
 
     def __init__(
         self,
@@ -81,8 +83,10 @@ class SecretField(ttk.Frame):
         saved_text: str,
         missing_text: str,
         on_change: Callable[[], None],
+        app: Any = None,
     ):
         super().__init__(master)
+        self.app = app
         self.kind = kind
         self.saved_text = saved_text
         self.missing_text = missing_text
@@ -142,14 +146,18 @@ class SecretField(ttk.Frame):
         kind = self.kind
         self._check_call = BackgroundCall(self, lambda: notify.has_password(kind), answered, failed).start()
 
-    def save(self) -> None:
+    def save(self, *, allow_file: bool = False) -> None:
         value = self.typed
         if not value or self.call is not None:
             return
         kind = self.kind
-        self.call = BackgroundCall(
-            self, lambda: notify.set_password(kind, value), lambda _r: self.saved(value), self.failed
-        ).start()
+        allowed = allow_file or allowed_by_config(self.app)
+
+        def store() -> None:
+            with secrets.allow_file_storage(allowed):
+                notify.set_password(kind, value)
+
+        self.call = BackgroundCall(self, store, lambda _r: self.saved(value), self.failed).start()
         self.save_button.state(["disabled"])
         self.on_change()
 
@@ -166,7 +174,12 @@ class SecretField(ttk.Frame):
 
     def failed(self, exc: BaseException) -> None:
         self.call = None
-        if isinstance(exc, UserError):
+        if isinstance(exc, secrets.KeyringUnavailable) and self.app is not None:
+            if ask_to_store_in_file(self.app.dialogs, exc):
+                self.save(allow_file=True)
+                return
+            self.error = not_stored(exc)
+        elif isinstance(exc, UserError):
             self.error = str(exc)
         else:
             logger.warning("could not store the %s secret: %s", self.kind, type(exc).__name__)
@@ -338,6 +351,7 @@ class NotifyStep(Step):
             saved_text=_("Contraseña guardada en esta computadora"),
             missing_text=_("Todavía no hay una contraseña guardada."),
             on_change=self.changed,
+            app=self.app,
         )
         self.password_problem = self._field(box, 9, _("Contraseña:"), self.password, ["notify.smtp_password"])
 
@@ -375,6 +389,7 @@ class NotifyStep(Step):
             saved_text=_("Token guardado en esta computadora"),
             missing_text=_("Todavía no hay un token guardado."),
             on_change=self.changed,
+            app=self.app,
         )
         self.token_problem = self._field(box, 2, _("Token del bot:"), self.token, ["notify.telegram_token"])
         self.telegram_guide_toggle = ttk.Button(
@@ -574,15 +589,17 @@ class NotifyStep(Step):
             self._show_results([(nothing, "danger")])
             return
         typed = {field.kind: field.typed for field in (self.password, self.token) if field.typed}
+        allowed = allowed_by_config(self.app)
 
-        def work() -> tuple[dict[str, str], dict[str, str], list[notify.ChannelResult]]:
+        def work() -> tuple[dict[str, str], dict[str, UserError], list[notify.ChannelResult]]:
             saved, refused = {}, {}
             for kind, value in typed.items():
                 try:
-                    notify.set_password(kind, value)
+                    with secrets.allow_file_storage(allowed):
+                        notify.set_password(kind, value)
                     saved[kind] = value
                 except UserError as exc:
-                    refused[kind] = str(exc)
+                    refused[kind] = exc
             return saved, refused, notify.send_test(config)
 
         self._test_call = BackgroundCall(self, work, self._tested, self._test_failed).start()
@@ -590,14 +607,14 @@ class NotifyStep(Step):
         self.test_status.configure(text=_("Enviando la prueba..."))
         self._show_results([])
 
-    def _tested(self, outcome: tuple[dict[str, str], dict[str, str], list[notify.ChannelResult]]) -> None:
+    def _tested(self, outcome: tuple[dict[str, str], dict[str, UserError], list[notify.ChannelResult]]) -> None:
         self._test_call = None
         saved, refused, results = outcome
         for field in (self.password, self.token):
             if field.kind in saved:
                 field.saved(saved[field.kind])
             elif field.kind in refused:
-                field.failed(UserError(refused[field.kind]))
+                field.failed(refused[field.kind])
         self.test_button.state(["!disabled"])
         self.test_status.configure(text="")
         self._show_results(

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import ttkbootstrap as ttk
 
-from wizard.core import drives, servers
+from wizard.core import drives, secrets, servers
 from wizard.core.config import ENGINE_PORTS, ENGINE_USERS, Config, DatabaseSource, Problem, validate_dict
 from wizard.core.errors import UserError
 from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
+from wizard.ui.keyring_consent import allowed_by_config, ask_to_store_in_file, not_stored
 from wizard.ui.pages.base import Step, sentence
 from wizard.ui.text import format_count
 from wizard.ui.widgets import SMALL_FONT, Notice, ProblemLabel, WrapLabel, collect_garbage_soon
@@ -592,8 +593,10 @@ class DatabaseDialog(ttk.Toplevel):
         try:
             password = self._password_for(db, self.password_var.get())
             if password is not None:
-                servers.set_password(db, password)
-                self.step.passwords_stored.append(db)
+                self._store_password(db, password)
+        except secrets.KeyringUnavailable as exc:  # no keyring, and the user did not want the file
+            self._show(not_stored(exc), "danger")
+            return
         except OSError as exc:  # no keyring and the fallback file cannot be written: say so, stay open
             self._show(_("No se pudo guardar la contraseña: {error}").format(error=exc), "danger")
             return
@@ -602,6 +605,19 @@ class DatabaseDialog(ttk.Toplevel):
         else:
             self.step.replace_database(self.index, db)
         self.close()
+
+    def _store_password(self, db: DatabaseSource, password: str) -> None:
+        """To the keyring; with none, to the file only once the user agreed (wizard.ui.keyring_consent)."""
+        app = self.step.app
+        try:
+            with secrets.allow_file_storage(allowed_by_config(app)):
+                servers.set_password(db, password)
+        except secrets.KeyringUnavailable as exc:
+            if not ask_to_store_in_file(app.dialogs, exc):
+                raise
+            with secrets.allow_file_storage():
+                servers.set_password(db, password)
+        self.step.passwords_stored.append(db)
 
     def close(self) -> None:
         if self.call is not None:

@@ -25,17 +25,25 @@ _CREDENTIALS_KEY = "credentials"
 class KeyringDict(dict):
     """The dictionary pydrive2's "dictionary" credentials backend reads and writes, backed by the keyring:
     what oauth2client stores (after sign-in, after each token refresh) goes to ``secrets``, and a delete
-    forgets it there."""
+    forgets it there. With ``strict`` (the sign-in) a keyring that refuses the value fails; otherwise (a
+    token refreshed during an upload) the refreshed token is only kept in memory, with a warning in the log:
+    the refresh token, which is what matters, stays where it was."""
 
-    def __init__(self) -> None:
+    def __init__(self, strict: bool = False) -> None:
         super().__init__()
+        self.strict = strict
         stored = secrets.get_secret(SECRET_NAME)
         if stored:
             super().__setitem__(_CREDENTIALS_KEY, stored)
 
     def __setitem__(self, key: str, value: str) -> None:
         super().__setitem__(key, value)
-        secrets.set_secret(SECRET_NAME, value)
+        try:
+            secrets.set_secret(SECRET_NAME, value)
+        except secrets.KeyringUnavailable:
+            if self.strict:
+                raise
+            logger.warning("the refreshed Google access token could not be stored; it is kept in memory")
 
     def pop(self, key: str, default: Any = None) -> Any:
         secrets.delete_secret(SECRET_NAME)
@@ -71,10 +79,10 @@ def _settings(store: dict, client: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def keyring_auth(client: dict[str, str]):
+def keyring_auth(client: dict[str, str], *, strict: bool = False):
     """pydrive2's GoogleAuth (adjusted, see ``_auth_class``) for ``client``, its credentials read from and
-    saved to the keyring."""
-    return _auth_class()(settings=_settings(KeyringDict(), client), http_timeout=REQUEST_TIMEOUT)
+    saved to the keyring (``strict``: a refusal to store them fails, as at sign-in)."""
+    return _auth_class()(settings=_settings(KeyringDict(strict), client), http_timeout=REQUEST_TIMEOUT)
 
 
 @cache

@@ -62,11 +62,12 @@ class GoogleDriveProvider(CloudProvider):
                 ask_code: Callable[[str], str | None] | None = None,
                 show_url: Callable[[str], None] | None = None, use_browser: bool = True) -> str:
         client = load_client_config()
+        secrets.check_can_store(SECRET_NAME)  # before the browser opens, not after
         credentials = signin.approved_credentials(
             client, cancel=cancel or threading.Event(), timeout=timeout, ask_code=ask_code, show_url=show_url,
             use_browser=use_browser)
         self.close()
-        auth = keyring_auth(client)
+        auth = keyring_auth(client, strict=True)
         auth.credentials = credentials
         auth.SaveCredentials()  # through the dictionary backend into the keyring
         forget_folder_id()
