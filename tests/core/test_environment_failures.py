@@ -341,3 +341,40 @@ def test_a_file_deleted_since_the_scan_is_not_a_lost_folder(tmp_path):
     gone = FileNotFoundError(errno.ENOENT, "No such file or directory", str(source))
     assert oserrors.plain_os_error(gone, source, oserrors.SOURCE) is None
     assert oserrors.plain_os_error(OSError(errno.ECONNREFUSED, "refused"), tmp_path, oserrors.DOWNLOAD) is None
+
+
+def windows_error(code: int, winerror: int, filename: Path | None = None, filename2: Path | None = None) -> OSError:
+    """An OSError as Python raises it on Windows (the winerror it carries there is set by hand here)."""
+    exc = OSError(code, "", None if filename is None else str(filename), None,
+                  None if filename2 is None else str(filename2))
+    exc.winerror = winerror
+    return exc
+
+
+def test_windows_codes_the_errno_folds_together_keep_their_own_sentence(tmp_path):
+    """On Windows a write-protected disk, a pulled-out memory and a file another program holds come as
+    EACCES or ENOENT; their winerror tells them apart. (They run for real only in the Windows job.)"""
+    import errno
+
+    folder = tmp_path / "datos"
+    folder.mkdir()
+    invoice, beside = folder / "F1001.xml", folder / ".F1001.xml.restaurando"
+    invoice.write_text("en uso")
+    beside.write_text("restaurado")
+    kinds = {
+        (errno.EACCES, 19): oserrors.READ_ONLY,  # ERROR_WRITE_PROTECT
+        (errno.ENOENT, 21): oserrors.GONE,  # ERROR_NOT_READY: the memory is gone, though the path "exists"
+        (errno.EINVAL, 23): oserrors.DAMAGED,  # ERROR_CRC
+        (errno.EACCES, 5): oserrors.PERMISSION,
+    }
+    for (code, winerror), kind in kinds.items():
+        problem = oserrors.plain_os_error(windows_error(code, winerror), folder, oserrors.RESTORE)
+        assert problem is not None and problem.kind == kind, (winerror, problem)
+    # replacing the invoice another program has open: a sharing violation, or "access denied" although the
+    # restored copy was just written beside it; the sentence names the invoice, not the temporary file
+    for winerror in (32, 5):
+        problem = oserrors.plain_os_error(windows_error(errno.EACCES, winerror, beside, invoice), folder,
+                                          oserrors.RESTORE)
+        assert problem is not None and problem.kind == oserrors.IN_USE
+        assert str(problem) == (f"{invoice} está abierto en otro programa (quizá el antivirus o el punto de venta). "
+                                "Ciérralo y vuelve a intentar.")

@@ -113,9 +113,13 @@ def plain_os_error(exc: BaseException, path: str | os.PathLike[str], action: str
     folder = path if action in WRITING else path.parent
     if kind == GONE and not _went_away(exc, folder, action):
         return None  # e.g. a source file the POS deleted since the scan, or a network error of the cloud
-    named = Path(os.fsdecode(exc.filename)) if exc.filename else path
-    # Writes name the folder ("No se puede escribir en E:\Respaldos"), reads the file; a lost folder itself.
-    where = folder if kind == GONE else path if action in WRITING else named
+    if kind == PERMISSION and _replacing_a_file_held_open(exc):
+        kind = IN_USE
+    # A rename names its destination (the file in place, not our temporary one beside it).
+    named = Path(os.fsdecode(exc.filename2 or exc.filename)) if exc.filename else path
+    # Writes name the folder ("No se puede escribir en E:\Respaldos"), reads and a file in use the file; a
+    # lost folder itself.
+    where = folder if kind == GONE else named if kind == IN_USE or action not in WRITING else path
     message = _sentence(kind, action, where)
     logger.warning("%s while %s %s: [%s] %s", kind, action, path, errno.errorcode.get(exc.errno or 0, exc.errno),
                    exc, exc_info=exc)
@@ -151,6 +155,16 @@ class PlainReader:
 
     def tell(self) -> int:
         return self.fp.tell()
+
+
+def _replacing_a_file_held_open(exc: OSError) -> bool:
+    """Windows refuses to replace a file another program has open with "access denied", as if it were a
+    permission problem; but the file being moved in was just written beside it, so the folder is writable:
+    the file in place is held open (or marked read-only)."""
+    if getattr(exc, "winerror", None) != 5 or not exc.filename or not getattr(exc, "filename2", None):
+        return False
+    moved, target = os.fsdecode(exc.filename), os.fsdecode(exc.filename2)
+    return os.path.dirname(moved) == os.path.dirname(target) and os.path.isfile(moved)
 
 
 def _went_away(exc: OSError, path: Path, action: str) -> bool:
