@@ -59,6 +59,39 @@ def test_the_owner_answers_what_it_is_and_a_show_request_reaches_it(tmp_path):
     assert single_instance.ask_running_copy(single_instance.WHO, tmp_path, timeout=0.3).kind is None
 
 
+def test_release_stops_the_channel_at_once_even_right_after_an_answer(tmp_path):
+    slowest = 0.0
+    for number in range(40):
+        folder = tmp_path / str(number)
+        owner = single_instance.claim(single_instance.WINDOW, folder)
+        owner.serve()
+        assert single_instance.ask_running_copy(single_instance.WHO, folder).pid == os.getpid()
+        started = time.monotonic()
+        owner.release()
+        slowest = max(slowest, time.monotonic() - started)
+        assert not owner._thread.is_alive()
+    assert slowest < 0.5, f"a release took {slowest:.2f} s"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="binds the channel's Linux address itself")
+@pytest.mark.timeout(30)
+def test_a_copy_that_hangs_mid_handshake_does_not_keep_the_next_start_waiting(tmp_path):
+    import socket
+
+    address, _family = single_instance.channel_address(tmp_path)
+    (tmp_path / single_instance.KEY_NAME).write_bytes(b"k" * 32)
+    hung = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    hung.bind(address)
+    hung.listen(5)  # connections wait in its queue; nobody ever answers them
+    try:
+        started = time.monotonic()
+        running = single_instance.ask_running_copy(single_instance.SHOW, tmp_path, timeout=0.5)
+        assert running.kind is None
+        assert time.monotonic() - started < 1.5
+    finally:
+        hung.close()
+
+
 def test_a_client_without_the_key_is_not_answered_and_shows_nothing(tmp_path):
     from multiprocessing.connection import Client
 

@@ -102,7 +102,7 @@ class InstanceLock:
     def _serve(self, on_show: Callable[[], None] | None) -> None:
         from multiprocessing import AuthenticationError
 
-        while not self._closed.is_set():
+        while True:  # ends only after an accept, so that release()'s own connection is always answered
             try:
                 conn = self._listener.accept()  # type: ignore[union-attr]
             except (AuthenticationError, EOFError, ConnectionError) as exc:
@@ -148,13 +148,21 @@ class InstanceLock:
         self._lock.release()
 
     def _wake_listener(self) -> None:
+        """A connection of our own, on a daemon thread waited for a moment: the serving thread may already
+        have seen the close and gone, and a handshake nobody answers has no timeout."""
         from multiprocessing.connection import Client
 
         address, family = channel_address(self.folder)
-        try:
-            Client(address, family, authkey=(self.folder / KEY_NAME).read_bytes()).close()
-        except Exception:  # the thread is a daemon: at worst it stays blocked until the process ends
-            logger.debug("could not wake the single-copy listener", exc_info=True)
+
+        def connect() -> None:
+            try:
+                Client(address, family, authkey=(self.folder / KEY_NAME).read_bytes()).close()
+            except Exception:  # refused or cut: the serving thread is awake or gone either way
+                logger.debug("woke the single-copy listener", exc_info=True)
+
+        waking = threading.Thread(target=connect, name="despierta-una-copia", daemon=True)
+        waking.start()
+        waking.join(timeout=1)
 
 
 def claim(kind: str, folder: Path | None = None) -> InstanceLock | None:
@@ -168,14 +176,26 @@ def ask_running_copy(request: str = SHOW, folder: Path | None = None,
     """Ask the copy holding the lock to show its window (SHOW) or only who it is (WHO).
 
     Retries while that copy is still starting (its channel not open yet); RunningCopy(None, None) when it
-    did not answer within ``timeout``."""
+    did not answer within ``timeout``. The asking runs on a daemon thread, since a connection's handshake
+    has no timeout of its own: a copy that hangs never keeps this one from ending."""
+    answers: list[RunningCopy] = []
+    done = threading.Event()
+    asking = threading.Thread(target=lambda: (answers.append(_ask(request, _folder(folder), timeout, done)),
+                                              done.set()), name="pregunta-a-la-copia", daemon=True)
+    asking.start()
+    if not done.wait(timeout + 0.5) or not answers:
+        done.set()  # tells the thread to stop retrying
+        return RunningCopy(None, None)
+    return answers[0]
+
+
+def _ask(request: str, folder: Path, timeout: float, give_up: threading.Event) -> RunningCopy:
     from multiprocessing import AuthenticationError
     from multiprocessing.connection import Client
 
-    folder = _folder(folder)
     address, family = channel_address(folder)
     deadline = time.monotonic() + timeout
-    while True:
+    while not give_up.is_set():
         try:
             key = (folder / KEY_NAME).read_bytes()
             with Client(address, family, authkey=key) as conn:
@@ -187,8 +207,9 @@ def ask_running_copy(request: str = SHOW, folder: Path | None = None,
         except (OSError, EOFError, AuthenticationError) as exc:  # not listening yet, or an old key
             logger.debug("the running copy did not answer yet: %s", exc)
         if time.monotonic() >= deadline:
-            return RunningCopy(None, None)
+            break
         time.sleep(RETRY_SECONDS)
+    return RunningCopy(None, None)
 
 
 def _write_private(path: Path, data: bytes) -> None:

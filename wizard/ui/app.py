@@ -729,10 +729,19 @@ def main(config_path: Path, minimized: bool = False, instance: Any = None) -> in
     if in_tray:
         root.withdraw()  # --minimized: in the tray, or on the taskbar where there is none (below)
 
+    scheduled: list[str] = []
+
     def start_tray() -> None:
         if not window.start_tray() and in_tray:
             root.iconify()
 
-    root.after(TRAY_START_MS, start_tray)  # pystray loads once the first window is up
+    def first_map(event: tkinter.Event) -> None:
+        # pystray loads once the first window is on the screen, so that it never delays it.
+        if event.widget is root and not scheduled:
+            scheduled.append(root.after(TRAY_START_MS, start_tray))
+
+    root.bind("<Map>", first_map, add="+")
+    if in_tray:  # hidden from the start: nothing to wait for
+        scheduled.append(root.after(TRAY_START_MS, start_tray))
     root.mainloop()
     return 0
