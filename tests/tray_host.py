@@ -1,14 +1,15 @@
 """A real X11 system tray for the tests: ``trayer`` (Debian's package) owning the system-tray selection, on
-the session's display (pytest-xvfb) or on a private Xvfb started here, and the X queries that say whether
-an icon is embedded in it."""
+the session's display (pytest-xvfb) or on a private Xvfb started here, the X queries that say whether an
+icon is embedded in it, and a real notification service (D-Bus and dunst)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -115,3 +116,46 @@ def private_display() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@contextmanager
+def notification_service(display: str) -> Iterator[Callable[[], list[tuple[str, str, str]]]]:
+    """A desktop's notification service for the block: a private D-Bus session bus and dunst (freedesktop
+    notifications) on ``display``; DBUS_SESSION_BUS_ADDRESS is set in this process for the block, so what
+    it starts (notify-send) reaches them. Yields ``received()``: (app, title, text) of each notification so
+    far, oldest first."""
+    for tool in ("dbus-daemon", "dunst", "dunstctl", "notify-send"):
+        if not shutil.which(tool):
+            skip_unless_ci(f"no {tool}: apt-get install dbus dunst libnotify-bin")
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--print-address=1", "--nofork"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    address = bus.stdout.readline().strip()
+    env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address}
+    daemon = subprocess.Popen(["dunst"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    previous = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+
+    def received() -> list[tuple[str, str, str]]:
+        subprocess.run(["dunstctl", "close-all"], env=env, check=False, capture_output=True)
+        out = subprocess.run(["dunstctl", "history"], env=env, check=False, capture_output=True, text=True).stdout
+        try:
+            shown = json.loads(out)["data"][0]
+        except (ValueError, KeyError, IndexError):
+            return []
+        return [(n["appname"]["data"], n["summary"]["data"], n["body"]["data"]) for n in reversed(shown)]
+
+    try:
+        end = time.monotonic() + 10
+        while subprocess.run(["dunstctl", "count"], env=env, capture_output=True, check=False).returncode:
+            if daemon.poll() is not None or time.monotonic() > end:
+                pytest.fail(f"dunst did not start (exit code {daemon.poll()})")
+            time.sleep(0.05)
+        yield received
+    finally:
+        if previous is None:
+            os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        else:
+            os.environ["DBUS_SESSION_BUS_ADDRESS"] = previous
+        for proc in (daemon, bus):
+            proc.terminate()
+            proc.wait(timeout=10)

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.tray_host import embedded_icons, tray_host
+from tests.tray_host import embedded_icons, notification_service, tray_host
 from tests.ui.conftest import pump
 from tests.ui.test_window_scheduler import (
     TICK,
@@ -23,7 +23,8 @@ from tests.ui.test_window_scheduler import (
     open_scheduled,
     slot_before_the_save,
 )
-from wizard.core import history
+from wizard.core import history, state
+from wizard.core.schedule import local_now
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -36,6 +37,13 @@ def tray(tk_root):
         yield host
     tk_root.deiconify()
     pump(tk_root, timeout=0.1)
+
+
+@pytest.fixture
+def desktop_notifications(tray):
+    """The desktop's notification service (D-Bus and dunst): ``received()`` lists what reached it."""
+    with notification_service(os.environ["DISPLAY"]) as received:
+        yield received
 
 
 def tile_colour(image) -> str:
@@ -98,7 +106,7 @@ def test_the_icon_appears_in_the_tray_green_with_its_menu_and_the_next_backup_as
 
 
 def test_respaldar_ahora_in_the_menu_starts_a_backup_the_icon_turns_blue_with_the_percent_then_green(
-        tk_root, tray, open_window, saved_config, usb, monkeypatch):
+        tk_root, tray, desktop_notifications, open_window, saved_config, usb, monkeypatch):
     reached, release = hold_the_worker_mid_archive(monkeypatch)
     window = open_window(saved_config)
     assert window.start_tray()
@@ -118,12 +126,13 @@ def test_respaldar_ahora_in_the_menu_starts_a_backup_the_icon_turns_blue_with_th
     assert pump(tk_root, until=lambda: shown_colour(window) == "green", timeout=5)
     assert len(archives(usb)) == 1
     assert window.tray.notifications == [], "no notification for a success"
+    assert desktop_notifications() == []
     pump(tk_root, timeout=0.5)
     assert len(embedded_icons(os.environ["DISPLAY"])) == 1, "still in the tray after its changes"
 
 
 def test_a_failed_backup_turns_the_icon_red_and_raises_a_notification(
-        tk_root, tray, open_window, saved_config, usb):
+        tk_root, tray, desktop_notifications, open_window, saved_config, usb):
     window = open_window(saved_config)
     assert window.start_tray()
     wait_embedded(tk_root)
@@ -135,13 +144,16 @@ def test_a_failed_backup_turns_the_icon_red_and_raises_a_notification(
     assert history.read()[-1].status == "failed"
     assert pump(tk_root, until=lambda: shown_colour(window) == "red", timeout=5)
     assert "El último respaldo falló." in window.tray.icon.title
-    title, message = window.tray.notifications[-1]
-    assert title == "Respaldos: el respaldo falló"
+    assert pump(tk_root, until=lambda: len(desktop_notifications()) == 2, timeout=10)
+    hint, failure = desktop_notifications()
+    assert hint == ("Respaldos", "Respaldos", "Respaldos sigue funcionando aquí")
+    app, title, message = failure
+    assert (app, title) == ("Respaldos", "Respaldos: el respaldo falló")
     assert "Conecta la memoria USB" in message
 
 
 def test_closing_the_window_hides_it_to_the_tray_once_with_a_hint_and_the_schedule_still_backs_up(
-        tk_root, tray, open_window, saved_config, usb, dialogs):
+        tk_root, tray, desktop_notifications, open_window, saved_config, usb, dialogs):
     slot = slot_before_the_save()
     daily_at(saved_config, slot)
     clock = FakeClock(slot - timedelta(seconds=30))
@@ -167,6 +179,26 @@ def test_closing_the_window_hides_it_to_the_tray_once_with_a_hint_and_the_schedu
     assert window.on_close() is False
     pump(tk_root, timeout=5 * TICK)
     assert len(window.tray.notifications) == 1, "the hint is said once"
+    assert pump(tk_root, until=lambda: desktop_notifications(), timeout=10)
+    pump(tk_root, timeout=0.5)
+    assert desktop_notifications() == [("Respaldos", "Respaldos", "Respaldos sigue funcionando aquí")]
+
+
+def test_an_overdue_backup_turns_the_icon_amber_and_raises_one_notification(
+        tk_root, tray, desktop_notifications, open_window, saved_config):
+    now = local_now()
+    daily_at(saved_config, now - timedelta(hours=2))
+    state.record_config_saved(saved_config, now - timedelta(days=3))  # never a backup since
+    window = open_window(saved_config)
+    assert window.start_tray()
+    wait_embedded(tk_root)
+
+    assert pump(tk_root, until=lambda: shown_colour(window) == "amber", timeout=5)
+    assert "Hace 3 días que no se hace un respaldo." in window.tray.icon.title
+    assert pump(tk_root, until=lambda: desktop_notifications(), timeout=10)
+    window.tray.refresh()
+    pump(tk_root, timeout=0.5)
+    assert desktop_notifications() == [("Respaldos", "Respaldos", "Hace 3 días que no se hace un respaldo.")]
 
 
 def test_salir_in_the_menu_asks_first_saying_scheduled_backups_stop(
