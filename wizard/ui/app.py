@@ -723,25 +723,25 @@ def main(config_path: Path, minimized: bool = False, instance: Any = None) -> in
     install_error_handler(root, dialogs)
     window = RespaldosWindow(root, config_path, dialogs=dialogs)
     root.on_close(window.on_close)
-    if instance is not None:
-        instance.serve(on_show=lambda: window.inbox.post(window.show_window))
     in_tray = minimized and window.config is not None
     if in_tray:
         root.withdraw()  # --minimized: in the tray, or on the taskbar where there is none (below)
 
     scheduled: list[str] = []
 
-    def start_tray() -> None:
+    def once_shown() -> None:
+        if instance is not None:  # a later start asks this window to show itself (it retries meanwhile)
+            instance.serve(on_show=lambda: window.inbox.post(window.show_window))
         if not window.start_tray() and in_tray:
             root.iconify()
 
     def first_map(event: tkinter.Event) -> None:
-        # pystray loads once the first window is on the screen, so that it never delays it.
+        # pystray and the single-copy channel load once the first window is on the screen: never delay it.
         if event.widget is root and not scheduled:
-            scheduled.append(root.after(TRAY_START_MS, start_tray))
+            scheduled.append(root.after(TRAY_START_MS, once_shown))
 
     root.bind("<Map>", first_map, add="+")
     if in_tray:  # hidden from the start: nothing to wait for
-        scheduled.append(root.after(TRAY_START_MS, start_tray))
+        scheduled.append(root.after(TRAY_START_MS, once_shown))
     root.mainloop()
     return 0
