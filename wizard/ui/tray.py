@@ -41,7 +41,8 @@ OK, RUNNING, FAILED, WARNING = "ok", "running", "failed", "warning"
 COLORS = {OK: (25, 150, 75), RUNNING: (37, 117, 252), FAILED: (205, 35, 45), WARNING: (230, 145, 0)}
 ICON_SIZE = 64
 REFRESH_MS = 30_000  # overdue, the cloud's sign-in and the notices are looked at again this often
-TOOLTIP_MAX = 127  # Windows cuts a tray tooltip at 128 characters
+TOOLTIP_MAX = 127  # Windows holds a tray tooltip of 128 characters, a notification's title 64 and text 256
+TITLE_MAX, MESSAGE_MAX = 63, 255
 NOTIFIED_KINDS = ("overdue", "cloud")  # raised once when they appear; a failure is raised by the backup
 HINT_NAME = "tray-hint"
 
@@ -168,6 +169,7 @@ class Tray:
         self._refresh_id: str | None = None
         self._notified: set[str] = set()
         self.tk_menu: tkinter.Menu | None = None
+        self._menu_shown: tuple[str, bool] | None = None
 
     # -- starting and stopping -----------------------------------------------------------------------
 
@@ -287,8 +289,7 @@ class Tray:
         return look, _("Respaldos: {problems}").format(problems=" · ".join(self.reasons.values()))
 
     def _tooltip_text(self) -> str:
-        text = self.tooltip
-        return text if len(text) <= TOOLTIP_MAX else text[: TOOLTIP_MAX - 1] + "…"
+        return _cut(self.tooltip, TOOLTIP_MAX)
 
     def _update_texts(self) -> None:
         from wizard.ui.pages.summary import next_run_sentence
@@ -306,7 +307,10 @@ class Tray:
             self.tooltip = tooltip
             self._changes.put(("title", self._tooltip_text()))
         self.look = look
-        self._changes.put(("menu", None))
+        menu = (self.next_text, self.can_back_up)
+        if menu != self._menu_shown:  # not at every progress event: Windows builds the menu anew each time
+            self._menu_shown = menu
+            self._changes.put(("menu", None))
 
     def refresh(self) -> None:
         """Tk thread: look again at what needs the user; raise a notification for what newly does."""
@@ -350,6 +354,7 @@ class Tray:
         """Tk thread: a system notification (never a window of ours)."""
         if self.icon is None:
             return
+        title, message = _cut(title, TITLE_MAX), _cut(message, MESSAGE_MAX)
         self.notifications.append((title, message))
         self._changes.put(("notify", (title, message)))
 
@@ -376,3 +381,7 @@ class Tray:
             return
         subprocess.run([tool, "--app-name=Respaldos", title, message], check=False, timeout=5,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
