@@ -4,28 +4,13 @@ overwrites first, and afterwards this computer can continue its backups."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from tests.ui.conftest import pump
+from tests.ui.restore.test_dialog import sales, sell
 from wizard.core import config as config_mod
 from wizard.core import machine
 from wizard.core.backup import run_backup
-
-
-def sales(db: Path) -> int:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute("SELECT count(*) FROM sales").fetchone()[0]
-    finally:
-        conn.close()
-
-
-def sell(db: Path, n: int) -> None:
-    conn = sqlite3.connect(db)
-    conn.executemany("INSERT INTO sales (ts, total, note) VALUES ('hoy', 1.0, ?)", [(f"hoy {i}",) for i in range(n)])
-    conn.commit()
-    conn.close()
 
 
 def back_up_as(name: str, data_dir: Path, config_path: Path, monkeypatch) -> tuple[Path, str]:
