@@ -192,3 +192,19 @@ def test_a_database_entry_that_is_not_a_table_does_not_hide_the_problems_of_the_
     message = str(info.value)
     assert "source.databases[0]: debe ser una tabla [[source.databases]]" in message
     assert 'source.databases[1].engine: "postgres" no es válido' in message
+
+
+def test_test_restore_is_weekly_by_default_and_old_files_stay_valid(tmp_path):
+    assert load_text(tmp_path, EXAMPLE).schedule.test_restore == "weekly"
+    for value in ("weekly", "monthly", "off"):
+        cfg = load_text(tmp_path, EXAMPLE.replace("catch_up = true", f'catch_up = true\ntest_restore = "{value}"'))
+        assert cfg.schedule.test_restore == value
+        config.save(cfg, tmp_path / "saved.toml")
+        assert config.load(tmp_path / "saved.toml").schedule.test_restore == value
+
+
+@pytest.mark.parametrize("value, shown", [('"daily"', '"daily"'), ("true", "true"), ('"semanal"', '"semanal"')])
+def test_test_restore_accepts_only_weekly_monthly_or_off(tmp_path, value, shown):
+    with pytest.raises(ConfigError) as info:
+        load_text(tmp_path, EXAMPLE.replace("catch_up = true", f"catch_up = true\ntest_restore = {value}"))
+    assert f'schedule.test_restore: {shown} no es válido (usa "weekly", "monthly" u "off")' in str(info.value)

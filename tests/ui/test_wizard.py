@@ -343,6 +343,8 @@ def test_walking_every_step_with_the_keyboard_saves_the_toml_and_opens_the_summa
     sched.minute_var.set("30")
     sched.catch_up.invoke()  # off
     sched.start_with_system.invoke()  # on
+    assert sched.test_restore_var.get() == "weekly"
+    sched.test_restore_radios["monthly"].invoke()
     pump(tk_root, timeout=0.05)
     press(sched.hour, "<Return>")
     assert wizard.index == 3
@@ -369,6 +371,7 @@ def test_walking_every_step_with_the_keyboard_saves_the_toml_and_opens_the_summa
         "time": "21:30",
         "catch_up": False,
         "start_with_system": True,
+        "test_restore": "monthly",
     }
     assert data["retention"] == {"keep_last": 5, "keep_daily": 7, "keep_weekly": 4, "keep_monthly": 24}
     assert data["cloud"]["provider"] == "none"

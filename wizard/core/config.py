@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 FREQUENCIES = ("daily", "weekly")
+TEST_RESTORE = ("weekly", "monthly", "off")  # [schedule] test_restore: how often a backup is test-restored
 PROVIDERS = ("none", "dropbox", "google_drive")
 TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 ENGINES = ("mysql", "firebird")
@@ -95,6 +96,7 @@ class ScheduleConfig:
     time: str = "20:00"
     catch_up: bool = True
     start_with_system: bool = False
+    test_restore: str = "weekly"  # automatic restore drills (wizard.core.drill.plan): weekly | monthly | off
 
 
 @dataclass
@@ -317,6 +319,10 @@ def validate_dict(data: dict[str, Any]) -> list[Problem]:
             if key in cloud and not isinstance(cloud[key], str):
                 add(f"cloud.{key}", _("debe ser un texto entre comillas"))
         folder = cloud.get("folder", "/Respaldos")
+        drills = sched.get("test_restore", "weekly")
+        if drills not in TEST_RESTORE:
+            add("schedule.test_restore", _('{value} no es válido (usa "weekly", "monthly" u "off")').format(
+                value=_show(drills)))
         if isinstance(folder, str) and not folder.strip("/ "):
             add("cloud.folder", _("indica el nombre de una carpeta, por ejemplo \"/Respaldos\""))
 

@@ -131,6 +131,19 @@ class ScheduleStep(Step):
         self.other_problem.grid(row=9, column=0, sticky="ew")
         self.problem_labels["schedule.catch_up"] = self.other_problem
         self.problem_labels["schedule.start_with_system"] = self.other_problem
+        self.problem_labels["schedule.test_restore"] = self.other_problem
+
+        # How often a backup is restored into a sandbox and its databases checked (wizard.core.drill.plan).
+        drills = ttk.Frame(box, padding=(0, 10, 0, 0))
+        drills.grid(row=10, column=0, sticky="w")
+        ttk.Label(drills, text=_("Prueba de restauración:")).grid(row=0, column=0, padx=(0, 8))
+        self.test_restore_var = ttk.StringVar(value="weekly")
+        self.test_restore_radios: dict[str, ttk.Radiobutton] = {}
+        for i, (value, text) in enumerate((("weekly", _("semanal")), ("monthly", _("mensual")), ("off", _("nunca")))):
+            radio = ttk.Radiobutton(drills, text=text, value=value, variable=self.test_restore_var,
+                                    command=self.changed)
+            radio.grid(row=0, column=i + 1, padx=(0, 10))
+            self.test_restore_radios[value] = radio
 
         for var in (self.hour_var, self.minute_var):
             var.trace_add("write", self.changed)
@@ -147,6 +160,7 @@ class ScheduleStep(Step):
         self.minute_var.set(minute)
         self.catch_up_var.set(sched.catch_up)
         self.start_var.set(sched.start_with_system)
+        self.test_restore_var.set(sched.test_restore)
         self._frequency_changed()
 
     def time_text(self) -> str:
@@ -167,6 +181,7 @@ class ScheduleStep(Step):
             time=self.time_text(),
             catch_up=bool(self.catch_up_var.get()),
             start_with_system=bool(self.start_var.get()),
+            test_restore=self.test_restore_var.get(),
         )
 
     def show_problems(self, problems) -> None:
