@@ -14,7 +14,9 @@ from wizard.core import paths
 logger = logging.getLogger(__name__)
 
 HISTORY_FILE_NAME = "history.jsonl"
-TRIGGERS = ("manual", "scheduled", "catch-up", "before-restore", "self-test")
+TRIGGERS = ("manual", "scheduled", "catch-up", "before-restore", "self-test", "test-restore")
+# Runs that test a backup instead of making one (wizard.core.drill): never "the last backup".
+NOT_BACKUPS = ("test-restore",)
 STATUSES = ("ok", "warning", "failed", "cancelled", "skipped")
 
 
@@ -29,9 +31,12 @@ class HistoryEntry:
     duration: float = 0.0
     message: str = ""
     verified: bool = False
+    drill: dict | None = None  # a restore drill's figures (DrillResult.to_dict); only drills have it
 
     def to_json(self) -> str:
         data = asdict(self)
+        if self.drill is None:
+            del data["drill"]  # older readers and lines stay as they were
         data["start"] = self.start.isoformat(timespec="seconds")
         data["end"] = self.end.isoformat(timespec="seconds")
         data["duration"] = round(self.duration, 3)
@@ -52,6 +57,7 @@ class HistoryEntry:
             duration=float(data.get("duration") or 0.0),
             message=str(data.get("message") or ""),
             verified=bool(data.get("verified", False)),
+            drill=data["drill"] if isinstance(data.get("drill"), dict) else None,
         )
 
     @property
@@ -93,7 +99,8 @@ def read(path: Path | None = None) -> list[HistoryEntry]:
 
 
 def last_success(entries: list[HistoryEntry]) -> HistoryEntry | None:
+    """The newest backup that succeeded (a restore drill is not a backup)."""
     for entry in reversed(entries):
-        if entry.succeeded:
+        if entry.succeeded and entry.trigger not in NOT_BACKUPS:
             return entry
     return None

@@ -8,13 +8,14 @@ import os
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from isal import isal_zlib
 
 from wizard.core.archive.deflate import CHUNK_SIZE
-from wizard.core.archive.manifest import MANIFEST_NAME, Manifest, read_manifest
+from wizard.core.archive.manifest import MANIFEST_NAME, Manifest, ManifestFile, read_manifest
 from wizard.core.archive.reading import Report, damaged, hash_member, open_zip, unreadable
 from wizard.core.archive.safe_paths import unsafe_member_reason
 from wizard.core.archive.writer import ZIP64_LIMIT, ReadBack
@@ -26,8 +27,14 @@ logger = logging.getLogger(__name__)
 
 def verify_archive(archive: Path, report: Report | None = None, cancel=None,
                    chunk_plan: dict[str, list[int]] | None = None,
-                   read_back: dict[str, ReadBack | None] | None = None) -> Manifest:
+                   read_back: dict[str, ReadBack | None] | None = None,
+                   sink_for: Callable[[ManifestFile], Callable[[bytes], None] | None] | None = None,
+                   member_passed: Callable[[ManifestFile], None] | None = None) -> Manifest:
     """Check every member's CRC and sha256 against the manifest; raise ArchiveDamaged naming the first bad one.
+
+    ``sink_for(member)`` may return a callable that receives that member's bytes as they are inflated (a
+    restore drill writes a database into its sandbox this way, while it is checked); ``member_passed(member)`` is
+    called once a member passed, before the next one is read.
 
     ``chunk_plan`` (member name -> compressed chunk sizes, from the ZipWriter that just wrote the archive)
     lets the members be inflated on every core; without it they are inflated as one stream.
@@ -41,14 +48,17 @@ def verify_archive(archive: Path, report: Report | None = None, cancel=None,
     pool = ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="inflate") \
         if chunk_plan else None
     try:
-        return _verify(archive, report, cancel, chunk_plan or {}, pool, read_back or {})
+        return _verify(archive, report, cancel, chunk_plan or {}, pool, read_back or {}, sink_for,
+                       member_passed)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, list[int]],
-            pool: ThreadPoolExecutor | None, read_back: dict[str, ReadBack | None]) -> Manifest:
+            pool: ThreadPoolExecutor | None, read_back: dict[str, ReadBack | None],
+            sink_for: Callable[[ManifestFile], Callable[[bytes], None] | None] | None = None,
+            member_passed: Callable[[ManifestFile], None] | None = None) -> Manifest:
     with open_zip(archive) as zf:
         manifest = read_manifest(archive, zf)
         infos = {i.filename: i for i in zf.infolist()}
@@ -70,7 +80,8 @@ def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, 
                             raise Cancelled()
                         size, crc, sha = _read_back_result(fp, info, checked)
                     else:
-                        size, crc, sha = hash_member(fp, info, None, report, cancel, chunk_plan.get(mf.path), pool)
+                        sink = sink_for(mf) if sink_for is not None else None
+                        size, crc, sha = hash_member(fp, info, sink, report, cancel, chunk_plan.get(mf.path), pool)
                 except _ChangedSinceReadBack:
                     logger.info("member %s of %s changed after it was read back", mf.path, archive)
                     raise damaged(archive, mf.path, _("no coincide con su CRC")) from None
@@ -81,6 +92,8 @@ def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, 
                     raise damaged(archive, mf.path, _("no coincide con su CRC"))
                 if sha != mf.sha256 or size != mf.size:
                     raise damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
+                if member_passed is not None:
+                    member_passed(mf)
     return manifest
 
 

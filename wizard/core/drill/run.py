@@ -1,0 +1,205 @@
+"""One restore drill: the archive (this installation's newest, a given one, or a cloud copy downloaded for
+it), every member checked against the manifest while the databases are extracted into the sandbox one at a
+time, each SQLite database opened and checked, each server dump loaded into a throwaway database and
+checked there; then the result, recorded in the history. docs/drills.md."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from wizard.core import machine, ownership
+from wizard.core.archive import ManifestFile, read_manifest, verify_archive
+from wizard.core.config import Config
+from wizard.core.drill import records, server_check
+from wizard.core.drill.priority import lower_this_thread
+from wizard.core.drill.result import DatabaseCheck, DrillProgress, DrillResult
+from wizard.core.drill.sandbox import Sandbox
+from wizard.core.drill.sqlite_check import check_sqlite
+from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
+from wizard.core.restore.downloads import download_backup
+from wizard.core.servers import DUMP_KINDS
+from wizard.i18n import _
+
+logger = logging.getLogger(__name__)
+
+Reporter = Callable[[DrillProgress], None]
+
+
+class DrillUsage(UserError):
+    """Arguments that make no sense together (exit code 2)."""
+
+    exit_code = 2
+
+
+def newest_own_archive(config: Config) -> Path:
+    """This installation's newest backup in the destination; a sentence when there is none."""
+    folder = Path(config.destination.folder or "")
+    if not config.destination.folder or not folder.is_dir():
+        raise UserError(_("No se encontró la carpeta {folder}. Conecta la memoria USB o elige otra carpeta.").format(
+            folder=folder))
+    found = ownership.own_archives(folder, machine.current(config.machine.name))
+    if not found:
+        raise UserError(_("No hay respaldos de este equipo en {folder} para probar. Haz un respaldo primero.").format(
+            folder=folder))
+    return found[0].path
+
+
+def run_drill(config: Config, archive: Path | None = None, *, from_cloud: str | None = None,
+              trigger: str = records.TRIGGER, report: Reporter | None = None,
+              cancel: threading.Event | None = None, record: bool = True, low_priority: bool = True) -> DrillResult:
+    """Test that a backup restores (docs/drills.md). A failed or cancelled drill is a DrillResult (ok False,
+    its ``problem`` a sentence naming the archive); UserError only for bad usage or no backup at all.
+
+    ``low_priority``: the work runs on a thread of its own whose CPU and I/O priority are lowered (the
+    programs it starts inherit them), so the POS on the same computer keeps its speed.
+    """
+    if archive is not None and from_cloud is not None:
+        raise DrillUsage(_("respaldos test-restore: indica un ARCHIVO o --from-cloud NOMBRE, no los dos."))
+    cancel = cancel or threading.Event()
+    started, clock = datetime.now(), time.monotonic()
+    if archive is None and from_cloud is None:
+        archive = newest_own_archive(config)
+    elif archive is not None and not Path(archive).is_file():
+        raise UserError(_("No se encontró el respaldo {archive}.").format(archive=archive))
+    name = from_cloud or Path(archive).name  # type: ignore[arg-type]
+
+    def work() -> DrillResult:
+        if low_priority:
+            lower_this_thread()
+        return _drill(config, archive, from_cloud, name, report, cancel, lower_this_thread if low_priority else None)
+
+    result = _on_thread(work) if low_priority else work()
+    result.when = started
+    result.seconds = time.monotonic() - clock
+    logger.info("drill of %s: %s", name, "passed" if result.ok else result.problem)
+    if record:
+        records.record(result, trigger=trigger)
+    return result
+
+
+def _on_thread(work: Callable[[], DrillResult]) -> DrillResult:
+    """``work()`` on a new thread (whose priority it may lower without touching this one's)."""
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="drill", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.2)  # short waits: a signal handler on the main thread runs meanwhile
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["result"]  # type: ignore[return-value]
+
+
+def _drill(config: Config, archive: Path | None, from_cloud: str | None, name: str, report: Reporter | None,
+           cancel: threading.Event, thread_setup: Callable[[], None] | None) -> DrillResult:
+    result = DrillResult(archive=name, ok=False, seconds=0.0)
+    try:
+        if from_cloud is not None:
+            def downloading(event) -> None:
+                if report is not None:
+                    report(DrillProgress("download", event.percent, name))
+
+            path = download_backup(config, from_cloud, report=downloading, cancel=cancel)
+            try:
+                _test(config, path, result, report, cancel, thread_setup)
+            finally:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        else:
+            assert archive is not None
+            _test(config, Path(archive), result, report, cancel, thread_setup)
+    except Cancelled:
+        result.cancelled = True
+        result.problem = _("La prueba del respaldo {archive} se canceló antes de terminar.").format(archive=name)
+    except UserError as exc:  # a damaged archive, a disk that fails, a cloud copy that cannot be had
+        result.problem = str(exc)
+        member = getattr(exc, "member", None)
+        if isinstance(exc, ArchiveDamaged) and member and not any(d.path == member for d in result.databases):
+            kind = "sqlite" if member.lower().endswith((".db", ".sqlite", ".sqlite3", ".db3", ".s3db")) else ""
+            if kind:
+                result.databases.append(DatabaseCheck(member, kind, str(exc)))
+    if result.problem is None:
+        failed = [d for d in result.databases if not d.ok]
+        if failed:
+            result.problem = _failure_sentence(name, failed[0])
+    result.ok = result.problem is None
+    return result
+
+
+def _failure_sentence(archive: str, check: DatabaseCheck) -> str:
+    if check.kind == "sqlite":
+        return _("La prueba del respaldo {archive} falló: la base de datos {member} está dañada ({detail}). "
+                 "Usa otro respaldo y revisa el disco donde se guardan.").format(
+            archive=archive, member=check.path, detail=check.integrity)
+    return _("La prueba del respaldo {archive} falló en la base de datos {member}: {detail}").format(
+        archive=archive, member=check.path, detail=check.integrity)
+
+
+def _test(config: Config, archive: Path, result: DrillResult, report: Reporter | None, cancel: threading.Event,
+          thread_setup: Callable[[], None] | None) -> None:
+    """Verify ``archive`` member by member, checking each database as soon as its bytes passed."""
+    manifest = read_manifest(archive)
+    databases = [mf for mf in manifest.files if mf.kind == "sqlite"]
+    dumps = [mf for mf in manifest.files if mf.kind in DUMP_KINDS]
+    total = max(sum(mf.size for mf in manifest.files), 1)
+    with Sandbox() as box:
+        need = max((mf.size for mf in databases + dumps if mf.kind != "mysql-dump"), default=0)
+        problem = box.room_problem(result.archive, need)
+        if problem is not None:
+            result.problem = problem
+            return
+        done = 0
+        current = ""
+        open_file: dict[str, BinaryIO] = {}
+
+        def progress(n: int) -> None:
+            nonlocal done
+            done += n
+            if report is not None:
+                report(DrillProgress("extract", min(100.0, 100.0 * done / total), current))
+
+        def sink_for(mf: ManifestFile):
+            nonlocal current
+            current = mf.path
+            if mf.kind != "sqlite":
+                return None
+            handle = open(box.file(f"base-{len(result.databases) + 1}.sqlite"), "wb")  # noqa: SIM115
+            open_file[mf.path] = handle
+            return handle.write
+
+        def checked(mf: ManifestFile) -> None:
+            handle = open_file.pop(mf.path, None)
+            if handle is None:
+                return
+            handle.close()
+            path = Path(handle.name)
+            if report is not None:
+                report(DrillProgress("check", 100.0 * done / total, mf.path))
+            try:
+                result.databases.append(check_sqlite(path, mf.path, cancel=cancel, thread_setup=thread_setup))
+            finally:
+                path.unlink()  # room for the next one: the sandbox holds one database at a time
+
+        try:
+            verify_archive(archive, report=progress, cancel=cancel, sink_for=sink_for, member_passed=checked)
+        finally:
+            for handle in open_file.values():
+                handle.close()
+        for mf in dumps:
+            if cancel.is_set():
+                raise Cancelled()
+            result.databases.append(server_check.check_dump(config, archive, manifest, mf, box.path,
+                                                             report=report, cancel=cancel))
