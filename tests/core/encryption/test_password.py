@@ -109,3 +109,28 @@ def test_a_longer_password_never_scores_lower():
     scores = [pw.strength("gato verde " + "x7" * n)[0] for n in range(0, 8)]
     assert scores == sorted(scores)
     assert scores[0] < scores[-1]
+
+
+def test_a_password_typed_for_this_run_is_tried_but_not_stored_unless_kept(password_keyring, monkeypatch):
+    monkeypatch.setattr(pw, "_session", [])
+    pw.set_password(Config(), "la clave de hoy")
+    pw.add_session_password("la de la hoja vieja")
+    assert pw.candidate_passwords() == ["la de la hoja vieja", "la clave de hoy"]
+    assert pw.get_password() == "la clave de hoy"  # new backups keep the current one
+    assert "la de la hoja vieja" not in password_keyring.read_text(encoding="utf-8")
+
+    pw.keep_password(Config(), "la de la hoja vieja")
+    monkeypatch.setattr(pw, "_session", [])
+    assert pw.get_password() == "la clave de hoy"
+    assert pw.candidate_passwords() == ["la clave de hoy", "la de la hoja vieja"]
+
+
+def test_keeping_a_typed_password_on_a_new_pc_makes_it_the_current_one(password_keyring):
+    pw.keep_password(Config(), "traída de la hoja")
+    assert pw.get_password() == "traída de la hoja"
+    assert pw.older_passwords() == []
+
+
+def test_a_wrong_password_names_the_archive():
+    assert str(pw.WrongPassword("respaldo_2026-01-02_10-00-00.zip")).startswith(
+        "La contraseña no es correcta para respaldo_2026-01-02_10-00-00.zip.")

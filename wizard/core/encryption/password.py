@@ -9,6 +9,7 @@ lists every password an older archive may need, newest first. Passwords are neve
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 ENV_VAR = "RESPALDOS_PASSWORD"
 MIN_LENGTH = 10
 _HISTORY_LIMIT = 1000  # far more than anyone changes a password; bounds the keyring look-ups
+# Typed in the window for this run (restoring on a new PC); kept in memory only, never in the keyring unless
+# the user asks (keep_password).
+_session: list[str] = []
 
 
 def secret_name() -> str:
@@ -49,6 +53,16 @@ def require_password(config=None, archive_name: str | None = None) -> str:
     if value:
         return value
     raise PasswordMissing(archive_name)
+
+
+class WrongPassword(UserError):
+    """None of the candidate passwords opens ``archive_name``: a reader raises this (never a CRC complaint)."""
+
+    def __init__(self, archive_name: str):
+        self.archive_name = archive_name
+        super().__init__(_("La contraseña no es correcta para {name}. Si la contraseña se cambió después de este "
+                           "respaldo, usa la anterior (la de la hoja de recuperación de entonces).").format(
+            name=archive_name))
 
 
 class PasswordMissing(UserError):
@@ -85,8 +99,36 @@ def candidate_passwords(config=None) -> list[str]:
     the current one, then the older ones newest first; no duplicates, no empty ones. A reader of an
     encrypted archive tries each (a wrong one fails the AES check value at once) and only when none opens it
     says the password is wrong; an empty list means ``PasswordMissing``."""
-    values = [os.environ.get(ENV_VAR) or "", secrets.get_secret(secret_name()) or "", *older_passwords()]
+    values = [os.environ.get(ENV_VAR) or "", *reversed(_session), secrets.get_secret(secret_name()) or "",
+              *older_passwords()]
     return list(dict.fromkeys(v for v in values if v))
+
+
+def add_session_password(password: str) -> None:
+    """A password typed in the window for an archive (a new PC): tried by candidate_passwords until the app
+    closes, after RESPALDOS_PASSWORD; not used for new backups and not stored."""
+    if password and password not in _session:
+        _session.append(password)
+
+
+def keep_password(config, password: str) -> None:
+    """"Guardarla en este equipo" for a password typed to open an archive: the current one when this computer
+    has none (new backups then use it), else one more older password (new backups keep the current)."""
+    if secrets.get_secret(secret_name()) is None:
+        set_password(config, password)
+        return
+    if password == secrets.get_secret(secret_name()) or password in older_passwords():
+        return
+    with _config_consent(config):
+        secrets.set_secret(_older_name(sum(1 for _ in _older_indexes()) + 1), password)
+
+
+def _config_consent(config) -> contextlib.AbstractContextManager:
+    """``[secrets] allow_file`` is the user's consent to the user-only file given in advance; without it the
+    caller's own (secrets.allow_file_storage, the window's question) still counts."""
+    if getattr(getattr(config, "secrets", None), "allow_file", False):
+        return secrets.allow_file_storage()
+    return contextlib.nullcontext()
 
 
 def set_password(config, password: str) -> None:
@@ -96,11 +138,7 @@ def set_password(config, password: str) -> None:
     the user-only file."""
     if len(password) < MIN_LENGTH:
         raise UserError(_too_short())
-    allow = bool(getattr(getattr(config, "secrets", None), "allow_file", False))
-    if allow:
-        with secrets.allow_file_storage():
-            _store(password)
-    else:
+    with _config_consent(config):
         _store(password)
     logger.info("backup password changed (%d older kept)", len(older_passwords()))
 
