@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 # Column names that hold a moment: Spanish and English POS schemas (fecha, hora, created_at, ts...).
-DATE_NAME = re.compile(r"fecha|date|time|hora|creat|modif|updat|stamp|^ts$|_ts$|^dt$|_at$|registro", re.IGNORECASE)
+DATE_NAME = re.compile(r"fecha|date|time|hora|creat|cread|modif|updat|actualiz|stamp|cuando|momento|^ts$|_ts$|^dt$"
+                       r"|_at$|_en$", re.IGNORECASE)
 DATE_TYPE = re.compile(r"date|time", re.IGNORECASE)
 EARLIEST = datetime(1990, 1, 1)
 _DMY = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y")
@@ -87,4 +88,4 @@ def mostly_dates(sample: list[object]) -> bool:
     values = [v for v in sample if isinstance(v, str)]
     if len(values) < 3:
         return False
-    return sum(moment(v) is not None for v in values) >= 0.8 * len(values)
+    return sum(_parse_text(v) is not None for v in values) >= 0.8 * len(values)
