@@ -48,7 +48,7 @@ def test_the_wheel_carries_the_english_catalog_and_the_icons(wheel):
     names = set(wheel.namelist())
 
     for needed in ("wizard/locale/en/LC_MESSAGES/respaldos.mo", "wizard/assets/respaldos.png",
-                   "wizard/assets/respaldos.ico"):
+                   "wizard/assets/respaldos.ico", "wizard/core/detect/profiles.toml"):
         assert needed in names, f"{needed} is missing from the wheel"
 
 

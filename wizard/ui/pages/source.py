@@ -14,6 +14,7 @@ from wizard.core.config import ENGINE_PORTS, ENGINE_USERS, Config, DatabaseSourc
 from wizard.core.errors import UserError
 from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
+from wizard.ui.detect_dialog import DetectDialog
 from wizard.ui.keyring_consent import allowed_by_config, ask_to_store_in_file, not_stored
 from wizard.ui.pages.base import Step, sentence
 from wizard.ui.text import format_count
@@ -44,6 +45,7 @@ class SourceStep(Step):
         # Entries whose password this edit put in the keyring: the wizard forgets those not saved in the end.
         self.passwords_stored: list[DatabaseSource] = []
         self.database_dialog: DatabaseDialog | None = None
+        self.detect_dialog: DetectDialog | None = None
         self.size_info: drives.SizeInfo | None = None
         self._size_call: BackgroundCall | None = None
         self._size_key: tuple = ()
@@ -106,6 +108,10 @@ class SourceStep(Step):
             command=self.open_database_dialog,
         )
         self.add_database_button.pack(fill="x", pady=(6, 0))
+        self.detect_button = ttk.Button(
+            buttons, text=_("Buscar en este equipo"), bootstyle="primary-link", command=self.open_detect_dialog
+        )
+        self.detect_button.pack(fill="x")
 
         self.paths_problem = ProblemLabel(box)
         self.paths_problem.grid(row=1, column=0, sticky="ew", pady=(6, 0))
@@ -209,6 +215,15 @@ class SourceStep(Step):
         self.database_dialog = DatabaseDialog(self, index)
         return self.database_dialog
 
+    def open_detect_dialog(self, **options) -> DetectDialog:
+        """ "Buscar en este equipo": the search for the POS data (wizard.ui.detect_dialog); ``options`` go to
+        wizard.core.detect.detect (roots, budget...). One at a time."""
+        if self.detect_dialog is not None and self.detect_dialog.winfo_exists():
+            self.detect_dialog.lift()
+            return self.detect_dialog
+        self.detect_dialog = DetectDialog(self, **options)
+        return self.detect_dialog
+
     def selected_database(self) -> int | None:
         """The index of the database entry selected in the list, when exactly one row (a database) is."""
         selected = self.tree.selection()
@@ -228,6 +243,19 @@ class SourceStep(Step):
         self.tree.selection_set(row)
         self.edit_selected_database()
         return "break"
+
+    def store_password(self, db: DatabaseSource, password: str) -> None:
+        """To the keyring; with none, to the file only once the user agreed (wizard.ui.keyring_consent)."""
+        app = self.app
+        try:
+            with secrets.allow_file_storage(allowed_by_config(app)):
+                servers.set_password(db, password)
+        except secrets.KeyringUnavailable as exc:
+            if not ask_to_store_in_file(app.dialogs, exc):
+                raise
+            with secrets.allow_file_storage():
+                servers.set_password(db, password)
+        self.passwords_stored.append(db)
 
     def add_database(self, db: DatabaseSource) -> None:
         self.databases.append(db)
@@ -607,17 +635,7 @@ class DatabaseDialog(ttk.Toplevel):
         self.close()
 
     def _store_password(self, db: DatabaseSource, password: str) -> None:
-        """To the keyring; with none, to the file only once the user agreed (wizard.ui.keyring_consent)."""
-        app = self.step.app
-        try:
-            with secrets.allow_file_storage(allowed_by_config(app)):
-                servers.set_password(db, password)
-        except secrets.KeyringUnavailable as exc:
-            if not ask_to_store_in_file(app.dialogs, exc):
-                raise
-            with secrets.allow_file_storage():
-                servers.set_password(db, password)
-        self.step.passwords_stored.append(db)
+        self.step.store_password(db, password)
 
     def close(self) -> None:
         if self.call is not None:
