@@ -91,6 +91,8 @@ def test_check_new_password_names_each_problem():
     ("aaaaaaaaaaaa", 1, "repetir"),
     ("abcdefghijklm", 1, "secuencias"),
     ("tiendaventas", 1, "muy común"),
+    ("Perro azul", 1, "más larga"),  # two words: letters that are words count as words
+    ("kqzvbnwptrxs", 1, "secuencias"),  # vbn: a keyboard run
 ])
 def test_weak_passwords_get_a_low_score_and_the_reason(password, at_most, hint):
     score, text = pw.strength(password)
@@ -98,15 +100,22 @@ def test_weak_passwords_get_a_low_score_and_the_reason(password, at_most, hint):
     assert hint in text
 
 
-@pytest.mark.parametrize("password", ["caballo batería grapa correcto", "X9#kq2Lm!vP7zR", "Perro azul come tacos"])
+@pytest.mark.parametrize("password", ["caballo batería grapa correcto nube", "X9#kq2Lm!vP7zR",
+                                      "correcthorsebatterystaple"])
 def test_long_phrases_and_random_passwords_score_high(password):
     score, text = pw.strength(password)
     assert score == 4
     assert text == "Muy buena contraseña."
 
 
+def test_four_words_are_good_and_five_very_good():
+    assert pw.strength("Perro azul come tacos") == (3, ("Buena contraseña. Unos caracteres más la harían muy difícil "
+                                                       "de adivinar."))
+    assert pw.strength("Perro azul come tacos dorados")[0] == 4
+
+
 def test_a_longer_password_never_scores_lower():
-    scores = [pw.strength("gato verde " + "x7" * n)[0] for n in range(0, 8)]
+    scores = [pw.strength("gato verde " + "x7" * n)[0] for n in range(8)]
     assert scores == sorted(scores)
     assert scores[0] < scores[-1]
 

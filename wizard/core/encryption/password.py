@@ -13,6 +13,7 @@ import contextlib
 import logging
 import math
 import os
+import re
 from collections.abc import Callable
 
 from wizard.core import machine, secrets
@@ -251,12 +252,25 @@ _CLASSES: tuple[tuple[Callable[[str], bool], int], ...] = (
 _COMMON_BITS = 10  # a word from the list above: about one guess in a thousand
 
 
+_WORD_BITS = 15  # any dictionary word: about one in 30,000
+_WORD_LETTERS = 5  # a run of letters counts as one word per 5 letters ("perroazul": two)
+_LETTER_RUN = re.compile(r"[^\W\d_]{3,}")
+
+
 def _bits(password: str) -> tuple[float, bool, bool]:
     stripped, common = _strip_common(password)
     collapsed, runs = _collapse_runs(stripped)
     charset = sum(size for test, size in _CLASSES if any(test(c) for c in password)) or 1
-    words = collapsed.count("\0")
-    return (len(collapsed) - words) * math.log2(charset) + words * _COMMON_BITS, common, runs
+    per_char = math.log2(charset)
+    bits = collapsed.count("\0") * _COMMON_BITS
+    rest = collapsed.replace("\0", " ")
+    # Letters may be words ("Perro azul"): a run costs the cheaper of random letters and dictionary words.
+    for run in _LETTER_RUN.findall(rest):
+        words = max(1, round(len(run) / _WORD_LETTERS))
+        bits += min(len(run) * per_char, words * _WORD_BITS + (1 if run[0].isupper() else 0))
+    others = _LETTER_RUN.sub("", rest)
+    bits += sum(1 if c == " " else per_char for c in others)  # a space between words adds little
+    return bits, common, runs
 
 
 def strength(password: str) -> tuple[int, str]:
