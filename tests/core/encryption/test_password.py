@@ -138,8 +138,3 @@ def test_keeping_a_typed_password_on_a_new_pc_makes_it_the_current_one(password_
     pw.keep_password(Config(), "traída de la hoja")
     assert pw.get_password() == "traída de la hoja"
     assert pw.older_passwords() == []
-
-
-def test_a_wrong_password_names_the_archive():
-    assert str(pw.WrongPassword("respaldo_2026-01-02_10-00-00.zip")).startswith(
-        "La contraseña no es correcta para respaldo_2026-01-02_10-00-00.zip.")

@@ -56,16 +56,6 @@ def require_password(config=None, archive_name: str | None = None) -> str:
     raise PasswordMissing(archive_name)
 
 
-class WrongPassword(UserError):
-    """None of the candidate passwords opens ``archive_name``: a reader raises this (never a CRC complaint)."""
-
-    def __init__(self, archive_name: str):
-        self.archive_name = archive_name
-        super().__init__(_("La contraseña no es correcta para {name}. Si la contraseña se cambió después de este "
-                           "respaldo, usa la anterior (la de la hoja de recuperación de entonces).").format(
-            name=archive_name))
-
-
 class PasswordMissing(UserError):
     """No password in the environment or the keyring. ``archive_name`` is the archive that needs it, if any."""
 
