@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.core.drill.helpers import NEWEST_SALE, counts, flip_byte_inside, make_pos_db, make_shop, member_of
+from tests.faults import mounted
 from tests.helpers import write_config
 from wizard.core import config as config_mod
 from wizard.core import history
@@ -200,3 +201,18 @@ def test_a_sandbox_left_by_a_killed_drill_is_removed_by_the_next_one(tmp_path):
 
     assert run_drill(shop.config).ok
     assert sandboxes() == []
+
+
+def test_a_sandbox_disk_without_room_for_the_largest_database_says_so_before_starting(tmp_path, monkeypatch):
+    shop = make_shop(tmp_path, sales=15_000)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with mounted("a small tmpfs", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(cache)):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+        result = run_drill(shop.config)
+        assert list((cache / "Respaldos" / "pruebas").iterdir()) == []
+
+    assert not result.ok and result.databases == []
+    assert result.problem.startswith(f"No se pudo probar el respaldo {shop.archive.name}: la prueba necesita ")
+    assert result.problem.endswith(" Libera espacio en ese disco y vuelve a intentar.")
+    assert history.read()[-1].status == "failed"

@@ -10,8 +10,6 @@ import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-import pytest
-
 from tests.core.servers.helpers import closed_port, make_config, make_firebird_shop, make_mysql_shop, unique
 from tests.helpers import ROOT, respaldos_cmd
 from wizard.core import backup, config, servers
@@ -37,7 +35,7 @@ def backed_up(db, dest, password):
 def test_a_mysql_dump_is_loaded_into_a_temporary_database_counted_and_dropped(mariadb_server, db_keyring, tmp_path):
     name = unique("prueba")
     make_mysql_shop(mariadb_server, name, sales=300)
-    cfg, archive = backed_up(mariadb_server.source(name), tmp_path, mariadb_server.password)
+    cfg, _archive = backed_up(mariadb_server.source(name), tmp_path, mariadb_server.password)
     seen = []
 
     result = run_drill(cfg, report=lambda e: seen.append(temporary_databases(mariadb_server)) if e.phase == "check"
@@ -57,7 +55,7 @@ def test_a_mysql_dump_is_loaded_into_a_temporary_database_counted_and_dropped(ma
 
 def test_a_firebird_dump_is_restored_with_gbak_into_the_sandbox_and_checked(firebird_server, db_keyring, tmp_path):
     path = make_firebird_shop(firebird_server, unique("PRUEBA") + ".FDB", sales=300)
-    cfg, archive = backed_up(firebird_server.source(path), tmp_path, firebird_server.password)
+    cfg, _archive = backed_up(firebird_server.source(path), tmp_path, firebird_server.password)
     copies = []
 
     def report(event) -> None:
@@ -96,7 +94,7 @@ def test_a_server_that_cannot_be_reached_fails_the_database_with_its_plain_sente
 def test_a_kill_mid_load_leaves_a_temporary_database_that_the_next_drill_drops(mariadb_server, db_keyring, tmp_path):
     name = unique("matado")
     make_mysql_shop(mariadb_server, name, sales=40_000)
-    cfg, archive = backed_up(mariadb_server.source(name), tmp_path, mariadb_server.password)
+    cfg, _archive = backed_up(mariadb_server.source(name), tmp_path, mariadb_server.password)
     cfg_path = tmp_path / "respaldos.toml"
     config.save(cfg, cfg_path)
     proc = subprocess.Popen(respaldos_cmd("test-restore", "--config", str(cfg_path)), stdout=subprocess.PIPE,

@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from wizard.core import machine, ownership
-from wizard.core.archive import ManifestFile, read_manifest, verify_archive
+from wizard.core import machine, oserrors, ownership
+from wizard.core.archive import ManifestFile, open_zip, verify_archive
 from wizard.core.config import Config
 from wizard.core.drill import records, server_check
 from wizard.core.drill.priority import lower_this_thread
@@ -91,7 +91,7 @@ def _on_thread(work: Callable[[], DrillResult]) -> DrillResult:
     def target() -> None:
         try:
             box["result"] = work()
-        except BaseException as exc:  # handed to the caller's thread
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             box["error"] = exc
 
     thread = threading.Thread(target=target, name="drill", daemon=True)
@@ -151,13 +151,11 @@ def _failure_sentence(archive: str, check: DatabaseCheck) -> str:
 def _test(config: Config, archive: Path, result: DrillResult, report: Reporter | None, cancel: threading.Event,
           thread_setup: Callable[[], None] | None) -> None:
     """Verify ``archive`` member by member, checking each database as soon as its bytes passed."""
-    manifest = read_manifest(archive)
-    databases = [mf for mf in manifest.files if mf.kind == "sqlite"]
-    dumps = [mf for mf in manifest.files if mf.kind in DUMP_KINDS]
-    total = max(sum(mf.size for mf in manifest.files), 1)
+    with open_zip(archive) as zf:  # the manifest is read (and, when encrypted, opened) by verify_archive
+        sizes = [info.file_size for info in zf.infolist()]
+    total = max(sum(sizes), 1)
     with Sandbox() as box:
-        need = max((mf.size for mf in databases + dumps if mf.kind != "mysql-dump"), default=0)
-        problem = box.room_problem(result.archive, need)
+        problem = box.room_problem(result.archive, max(sizes, default=0))  # the largest member is the most needed
         if problem is not None:
             result.problem = problem
             return
@@ -176,15 +174,25 @@ def _test(config: Config, archive: Path, result: DrillResult, report: Reporter |
             current = mf.path
             if mf.kind != "sqlite":
                 return None
-            handle = open(box.file(f"base-{len(result.databases) + 1}.sqlite"), "wb")  # noqa: SIM115
+            with oserrors.plain_errors(box.path, oserrors.RESTORE):
+                handle = open(box.file(f"base-{len(result.databases) + 1}.sqlite"), "wb")  # noqa: SIM115
             open_file[mf.path] = handle
-            return handle.write
+
+            def write(chunk: bytes) -> None:
+                # The sandbox's own failures (a disk filled meanwhile) are said as such, never as the backup's.
+                try:
+                    handle.write(chunk)
+                except OSError as exc:
+                    raise oserrors.plain_os_error(exc, box.path, oserrors.RESTORE) or UserError(str(exc)) from exc
+
+            return write
 
         def checked(mf: ManifestFile) -> None:
             handle = open_file.pop(mf.path, None)
             if handle is None:
                 return
-            handle.close()
+            with oserrors.plain_errors(box.path, oserrors.RESTORE):
+                handle.close()
             path = Path(handle.name)
             if report is not None:
                 report(DrillProgress("check", 100.0 * done / total, mf.path))
@@ -194,12 +202,15 @@ def _test(config: Config, archive: Path, result: DrillResult, report: Reporter |
                 path.unlink()  # room for the next one: the sandbox holds one database at a time
 
         try:
-            verify_archive(archive, report=progress, cancel=cancel, sink_for=sink_for, member_passed=checked)
+            manifest = verify_archive(archive, report=progress, cancel=cancel, sink_for=sink_for,
+                                      member_passed=checked)
         finally:
             for handle in open_file.values():
-                handle.close()
-        for mf in dumps:
+                with contextlib.suppress(OSError):  # a disk that filled up: the error on its way says so
+                    handle.close()
+        for mf in [mf for mf in manifest.files if mf.kind in DUMP_KINDS]:
             if cancel.is_set():
                 raise Cancelled()
+            assert box.path is not None
             result.databases.append(server_check.check_dump(config, archive, manifest, mf, box.path,
                                                              report=report, cancel=cancel))

@@ -11,6 +11,7 @@ import secrets
 import shutil
 from datetime import datetime
 from pathlib import Path
+from typing import Self
 
 import platformdirs
 
@@ -43,7 +44,7 @@ class Sandbox:
         self.parent = parent or sandboxes_dir()
         self.path: Path | None = None
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Self:
         remove_leftovers(self.parent)
         with oserrors.plain_errors(self.parent, oserrors.DOWNLOAD):
             self.parent.mkdir(parents=True, exist_ok=True)

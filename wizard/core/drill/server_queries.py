@@ -155,7 +155,9 @@ class FirebirdQueries:
 
 def queries_for(db: DatabaseSource) -> MySQLQueries | FirebirdQueries:
     """The engine's queries (finding its tools: ClientNotFound when they are missing)."""
-    return {"mysql": MySQLQueries, "firebird": FirebirdQueries}[db.engine](db)
+    if db.engine == "firebird":
+        return FirebirdQueries(db)
+    return MySQLQueries(db)
 
 
 def on_target(db: DatabaseSource, target: str) -> DatabaseSource:
