@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wizard import cli_detect as detect_commands
 
     detect_commands.add_parsers(sub, config_opt)
+    from wizard import cli_password as password_commands
+
+    password_commands.add_parsers(sub, config_opt)
     from wizard import cli_drill as drill_commands
 
     drill_commands.add_parsers(sub, config_opt)
@@ -578,11 +581,12 @@ def _commands() -> dict:
     from wizard import cli_detect as detect_commands
     from wizard import cli_drill as drill_commands
     from wizard import cli_notify as notify_commands
+    from wizard import cli_password as password_commands
 
     return {**detect_commands.COMMANDS,
             "backup": cmd_backup, "list": cmd_list, "verify": cmd_verify, "restore": cmd_restore,
             "run": cmd_run, "db": cmd_db, "machine": cmd_machine, **cloud_commands.COMMANDS, "sync": cmd_sync,
-            **notify_commands.COMMANDS, **drill_commands.COMMANDS}
+            **notify_commands.COMMANDS, **password_commands.COMMANDS, **drill_commands.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
