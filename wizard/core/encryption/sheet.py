@@ -35,7 +35,8 @@ _STYLE = """
                    white-space: pre-wrap; word-break: break-all; margin: 1mm 0; }
   .warning { border: 2px solid #b00; background: #fdeaea; padding: 3mm; font-weight: bold; }
   table { border-collapse: collapse; }
-  th { text-align: left; padding: 0.5mm 4mm 0.5mm 0; vertical-align: top; font-weight: normal; color: #333; }
+  th { text-align: left; padding: 0.5mm 4mm 0.5mm 0; vertical-align: top; font-weight: normal; color: #333;
+       white-space: nowrap; }
   td { padding: 0.5mm 0; word-break: break-all; }
   ol { margin: 1mm 0; padding-left: 6mm; }
   li { margin: 0.8mm 0; }
