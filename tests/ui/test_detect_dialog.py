@@ -80,16 +80,26 @@ def test_the_search_lists_what_it_found_and_adds_the_checked_ones_to_step_1(tk_r
     assert step.tree.item("db0", "text").startswith("PDVDATA: ")
 
 
-def test_cancel_stops_the_search_and_says_so(tk_root, open_window, tmp_path):
-    for i in range(30):
+def test_cancel_stops_the_search_and_says_so(tk_root, open_window, tmp_path, monkeypatch):
+    from wizard.core import detect
+
+    for i in range(3):
         make_sqlite(tmp_path / f"carpeta{i}" / "sub" / "caja.db")
+    real_detect = detect.detect
+
+    def detect_after_cancel(*args, cancel, **kwargs):  # the real search, started once Cancelar was pressed
+        assert cancel.wait(30)
+        return real_detect(*args, cancel=cancel, **kwargs)
+
+    monkeypatch.setattr(detect, "detect", detect_after_cancel)
     window = open_window()
     step = window.wizard.steps[0]
     dialog = step.open_detect_dialog(search_roots=[str(tmp_path)], look_for_servers=False)
-    dialog.cancel_button.invoke()  # before its thread looked at anything
+    dialog.cancel_button.invoke()
     assert pump(tk_root, until=lambda: dialog.result is not None, timeout=60)
-    assert dialog.result.stopped == "cancel" and dialog.result.not_covered
-    assert "Búsqueda cancelada." in str(dialog.status.cget("text"))
+    assert dialog.result.stopped == "cancel" and dialog.result.not_covered == [str(tmp_path)]
+    assert dialog.rows == {}
+    assert "Búsqueda cancelada. Faltó revisar 1 carpeta: " in str(dialog.status.cget("text"))
     dialog.close()
 
 
