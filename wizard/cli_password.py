@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from pathlib import Path
 
@@ -80,6 +81,9 @@ def cmd_set(args: argparse.Namespace) -> int:
         print(_("Vale para los respaldos nuevos; los anteriores se siguen abriendo con la contraseña anterior, "
                 "que también queda guardada."))
     _print_sheet(cfg, value, None)
+    if os.environ.get(passwords.ENV_VAR):
+        print(_("Aviso: la variable de entorno RESPALDOS_PASSWORD está definida; mientras lo esté, los respaldos "
+                "nuevos usan esa y no la que acabas de guardar."), file=sys.stderr)
     encryption = getattr(cfg, "encryption", None)
     if encryption is not None and not encryption.enabled:
         print(_("Los respaldos todavía no se cifran: activa «Proteger los respaldos con contraseña» en la ventana, "

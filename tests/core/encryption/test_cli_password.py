@@ -67,6 +67,18 @@ def test_a_new_password_keeps_the_old_one_for_older_backups(tmp_path, password_k
     assert proc.returncode == 0, proc.stderr
     assert "los anteriores se siguen abriendo con la contraseña anterior" in proc.stdout
     assert pw.candidate_passwords() == ["la segunda clave", "la primera clave"]
+    assert "RESPALDOS_PASSWORD" not in proc.stderr
+
+
+def test_set_warns_when_the_environment_variable_would_win(tmp_path, password_keyring, monkeypatch):
+    config_path, _dest = shop_config(tmp_path)
+    monkeypatch.setenv("RESPALDOS_PASSWORD", "la del entorno 123")
+
+    proc = run_cli("--config", str(config_path), "password", "set", stdin="la guardada 12345\n")
+
+    assert proc.returncode == 0, proc.stderr
+    assert "RESPALDOS_PASSWORD está definida" in proc.stderr
+    assert "la del entorno" not in proc.stdout + proc.stderr
 
 
 def test_password_sheet_writes_it_again_where_asked_or_says_how_to_supply_the_password(tmp_path,

@@ -252,7 +252,7 @@ def _bits(password: str) -> tuple[float, bool, bool]:
     collapsed, runs = _collapse_runs(stripped)
     charset = sum(size for test, size in _CLASSES if any(test(c) for c in password)) or 1
     per_char = math.log2(charset)
-    bits = collapsed.count("\0") * _COMMON_BITS
+    bits: float = collapsed.count("\0") * _COMMON_BITS
     rest = collapsed.replace("\0", " ")
     # Letters may be words ("Perro azul"): a run costs the cheaper of random letters and dictionary words.
     for run in _LETTER_RUN.findall(rest):
