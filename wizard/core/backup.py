@@ -37,6 +37,7 @@ from wizard.core.archive import (
     verify_archive,
 )
 from wizard.core.config import Config
+from wizard.core.encryption.password import require_password
 from wizard.core.errors import Cancelled, UserError
 from wizard.core.fsutil import fsync_dir, remove_stale_dirs
 from wizard.core.names import (  # noqa: F401 - re-exported: callers know them as backup.*
@@ -239,6 +240,7 @@ class BackupRun:
         self.dumps: list[servers.PreparedDump] = []
         self._deleting: list[threading.Thread] = []
         self.me = machine.current(config.machine.name)
+        self.password: str | None = None  # the archive is encrypted with it ([encryption] scope = "all")
 
     def report(self, phase: str, current: str = "") -> None:
         if self._report is None:
@@ -253,6 +255,8 @@ class BackupRun:
             raise Cancelled()
 
     def execute(self, started: datetime) -> tuple[Path, int]:
+        # Encrypted local archives (docs/encryption.md): without the password nothing is started.
+        self.password = require_password(self.config) if self.config.encryption.applies_to_local() else None
         dest = check_destination(self.config.destination.folder)
         remove_leftovers(dest, self.me)
         self.report("scan")
@@ -296,7 +300,7 @@ class BackupRun:
         try:
             with open(part, "xb") as fp:
                 # every chunk is read back from the file and inflated while later ones are compressed
-                writer = ZipWriter(fp, read_back=part)
+                writer = ZipWriter(fp, read_back=part, password=self.password)
                 try:
                     for item in scan.items:
                         self.check_cancel()
@@ -470,7 +474,8 @@ class BackupRun:
 
         self.report("verify")
         os.stat(part)  # gone now (the destination was unmounted meanwhile): a lost folder, said as such
-        verified = verify_archive(part, report=progress, cancel=self.cancel, read_back=self.read_back)
+        verified = verify_archive(part, report=progress, cancel=self.cancel, read_back=self.read_back,
+                                  passwords=[self.password] if self.password is not None else None)
         if [f.sha256 for f in verified.files] != [f.sha256 for f in manifest.files]:
             raise AssertionError("verified manifest differs from the one written")
 

@@ -151,6 +151,24 @@ class SecretsConfig:
     allow_file: bool = False
 
 
+ENCRYPTION_SCOPES = ("cloud", "all")
+
+
+@dataclass
+class EncryptionConfig:
+    """``[encryption]``: backups protected with a password (WinZip AES-256, docs/encryption.md). ``scope``
+    "cloud": only the copies uploaded; "all": the local archives too. The password lives in the keyring."""
+
+    enabled: bool = False
+    scope: str = "cloud"
+
+    def applies_to_local(self) -> bool:
+        return self.enabled and self.scope == "all"
+
+    def applies_to_cloud(self) -> bool:
+        return self.enabled
+
+
 @dataclass
 class Config:
     source: SourceConfig = field(default_factory=SourceConfig)
@@ -161,6 +179,7 @@ class Config:
     machine: MachineConfig = field(default_factory=MachineConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     secrets: SecretsConfig = field(default_factory=SecretsConfig)
+    encryption: EncryptionConfig = field(default_factory=EncryptionConfig)
 
 
 @dataclass(frozen=True)
@@ -183,6 +202,7 @@ SECTIONS: dict[str, type] = {
     "machine": MachineConfig,
     "notify": NotifyConfig,
     "secrets": SecretsConfig,
+    "encryption": EncryptionConfig,
 }
 MACHINE_NAME_MAX = 60
 REQUIRED_SECTIONS = ("source", "destination")
@@ -299,6 +319,10 @@ def validate_dict(data: dict[str, Any]) -> list[Problem]:
         for key in ("catch_up", "start_with_system"):
             if key in sched and not isinstance(sched[key], bool):
                 add(f"schedule.{key}", _("debe ser true o false"))
+        drills = sched.get("test_restore", "weekly")
+        if drills not in TEST_RESTORE:
+            add("schedule.test_restore", _('{value} no es válido (usa "weekly", "monthly" u "off")').format(
+                value=_show(drills)))
 
     ret = data.get("retention") if isinstance(data.get("retention"), dict) else None
     if ret is not None:
@@ -319,10 +343,6 @@ def validate_dict(data: dict[str, Any]) -> list[Problem]:
             if key in cloud and not isinstance(cloud[key], str):
                 add(f"cloud.{key}", _("debe ser un texto entre comillas"))
         folder = cloud.get("folder", "/Respaldos")
-        drills = sched.get("test_restore", "weekly")
-        if drills not in TEST_RESTORE:
-            add("schedule.test_restore", _('{value} no es válido (usa "weekly", "monthly" u "off")').format(
-                value=_show(drills)))
         if isinstance(folder, str) and not folder.strip("/ "):
             add("cloud.folder", _("indica el nombre de una carpeta, por ejemplo \"/Respaldos\""))
 
@@ -342,6 +362,14 @@ def validate_dict(data: dict[str, Any]) -> list[Problem]:
     secrets = data.get("secrets") if isinstance(data.get("secrets"), dict) else None
     if secrets is not None and "allow_file" in secrets and not isinstance(secrets["allow_file"], bool):
         add("secrets.allow_file", _("debe ser true o false"))
+
+    encryption = data.get("encryption") if isinstance(data.get("encryption"), dict) else None
+    if encryption is not None:
+        if "enabled" in encryption and not isinstance(encryption["enabled"], bool):
+            add("encryption.enabled", _("debe ser true o false"))
+        scope = encryption.get("scope", "cloud")
+        if scope not in ENCRYPTION_SCOPES:
+            add("encryption.scope", _('{value} no es válido (usa "cloud" o "all")').format(value=_show(scope)))
     return problems
 
 
@@ -538,6 +566,8 @@ def to_dict(config: Config) -> dict[str, Any]:
         data["notify"] = notify
     if not data["secrets"]["allow_file"]:
         del data["secrets"]
+    if data["encryption"] == asdict(EncryptionConfig()):
+        del data["encryption"]
     return data
 
 

@@ -1,6 +1,7 @@
 """Backup archives: standard ZIP files with a ``respaldo.json`` manifest, written, verified and restored.
 
 One module per job (this package only re-exports the names other modules use):
+    aes.py         WinZip AES-256 (AE-2) encryption of members: MemberEncryption, Unlocker, WrongPassword
     deflate.py     the chunked deflate: CHUNK_SIZE, deflate_chunk, inflate_chunk, stored_blocks
     writer.py      ZipWriter (parallel deflate, Zip64, UTF-8 names, each chunk read back), Entry, ReadBack
     early.py       EarlyCompression: a file's chunks compressed while another program still writes it
@@ -21,7 +22,8 @@ from wizard.core.archive.deflate import CHUNK_SIZE
 from wizard.core.archive.early import EarlyCompression
 from wizard.core.archive.extract import restore_archive
 from wizard.core.archive.manifest import MANIFEST_NAME, Manifest, ManifestFile, read_manifest
-from wizard.core.archive.reading import Report, iter_member, open_zip
+from wizard.core.archive.aes import Unlocker, WrongPassword
+from wizard.core.archive.reading import Report, crc_matches, is_encrypted, iter_member, open_zip
 from wizard.core.archive.safe_paths import (
     check_restore_targets,
     colliding_members,
@@ -42,9 +44,13 @@ __all__ = [
     "ManifestFile",
     "ReadBack",
     "Report",
+    "Unlocker",
+    "WrongPassword",
     "ZipWriter",
     "check_restore_targets",
     "colliding_members",
+    "crc_matches",
+    "is_encrypted",
     "iter_member",
     "open_zip",
     "read_manifest",

@@ -7,7 +7,7 @@ import logging
 import os
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -15,8 +15,9 @@ from typing import BinaryIO, cast
 from isal import isal_zlib
 
 from wizard.core import oserrors
+from wizard.core.archive.aes import Unlocker
 from wizard.core.archive.manifest import read_manifest
-from wizard.core.archive.reading import Report, damaged, hash_member, open_zip
+from wizard.core.archive.reading import Report, crc_matches, damaged, hash_member, open_zip
 from wizard.core.archive.safe_paths import check_restore_targets, stays_inside, unrestorable_member_reason
 from wizard.core.errors import UserError
 from wizard.core.fsutil import fsync_dir, temporary_beside
@@ -30,13 +31,15 @@ def _is_empty_dir(folder: Path) -> bool:
 
 
 def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report: Report | None = None,
-                    cancel=None, members: Iterable[str] | None = None) -> list[Path]:
+                    cancel=None, members: Iterable[str] | None = None,
+                    passwords: Sequence[str] | None = None) -> list[Path]:
     """Extract into ``to_dir``, verifying each file's sha256. Nothing is ever written outside ``to_dir``.
 
     Each file is written under a temporary name, checked, fsynced and only then renamed, so a file in
     ``to_dir`` is always either absent, the old one, or the whole restored one. An archive with a name that
     could leave ``to_dir`` or that Windows cannot hold, two members that would be one file, or a link in
-    ``to_dir`` leading out is refused before anything (``to_dir`` included) is created.
+    ``to_dir`` leading out is refused before anything (``to_dir`` included) is created. An encrypted archive
+    is opened with ``passwords`` (by default every one this computer knows: aes.Unlocker).
     """
     archive = Path(archive)
     to_dir = Path(to_dir)
@@ -47,7 +50,8 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
                           "para escribir encima.").format(folder=to_dir))
     restored: list[Path] = []
     with open_zip(archive) as zf:
-        manifest = read_manifest(archive, zf)
+        unlocker = Unlocker(archive, passwords)
+        manifest = read_manifest(archive, zf, unlocker)
         infos = {i.filename: i for i in zf.infolist()}
         wanted = set(members) if members is not None else None
         # Refuse the whole archive before writing anything (to_dir included) if any name could escape to_dir.
@@ -78,8 +82,8 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
                             raise UserError(_("{path} existe y no es un archivo; no se restauró.").format(
                                 path=target))
                         with open(tmp, "wb") as out:
-                            size, crc, sha = hash_member(fp, info, out.write, report, cancel)
-                            if sha != mf.sha256 or crc != info.CRC or size != mf.size:
+                            size, crc, sha = hash_member(fp, info, out.write, report, cancel, unlocker=unlocker)
+                            if sha != mf.sha256 or not crc_matches(info, crc) or size != mf.size:
                                 raise damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
                             out.flush()
                             os.fsync(out.fileno())

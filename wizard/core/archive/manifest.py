@@ -9,7 +9,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wizard.core.archive.reading import damaged, open_zip, unreadable
+from wizard.core.archive.aes import Unlocker
+from wizard.core.archive.reading import damaged, is_encrypted, iter_member, open_zip, unreadable
 from wizard.core.machine import manifest_machine
 from wizard.i18n import _
 
@@ -72,14 +73,20 @@ class Manifest:
                    machine=manifest_machine(data.get("machine")))
 
 
-def read_manifest(archive: Path, zf: zipfile.ZipFile | None = None) -> Manifest:
+def read_manifest(archive: Path, zf: zipfile.ZipFile | None = None, unlocker: Unlocker | None = None) -> Manifest:
     """The manifest of ``archive`` (read through ``zf`` when it is open already); ArchiveDamaged if it is
-    missing or unreadable."""
+    missing or unreadable. Encrypted, it is opened with ``unlocker``'s passwords (by default every one this
+    computer knows: wizard.core.archive.aes.Unlocker)."""
     own = zf is None
     zf = zf or open_zip(archive)
     try:
         try:
-            raw = zf.read(MANIFEST_NAME)
+            info = zf.getinfo(MANIFEST_NAME)
+            if is_encrypted(info):
+                with open(archive, "rb") as fp:
+                    raw = b"".join(iter_member(fp, info, unlocker=unlocker or Unlocker(archive)))
+            else:
+                raw = zf.read(MANIFEST_NAME)
         except KeyError:
             raise damaged(archive, MANIFEST_NAME, _("no está en el archivo")) from None
         except (zipfile.BadZipFile, OSError, zlib.error, EOFError) as exc:

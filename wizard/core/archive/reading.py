@@ -17,6 +17,7 @@ from typing import BinaryIO
 from isal import isal_zlib
 
 from wizard.core import oserrors
+from wizard.core.archive import aes
 from wizard.core.archive.deflate import CHUNK_SIZE, inflate_chunk
 from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
 from wizard.i18n import _
@@ -71,31 +72,89 @@ def _seek_data(fp: BinaryIO, info: zipfile.ZipInfo) -> None:
     fp.seek(name_len + extra_len, os.SEEK_CUR)
 
 
+def is_encrypted(info: zipfile.ZipInfo) -> bool:
+    return info.compress_type == aes.AES_METHOD
+
+
+def crc_matches(info: zipfile.ZipInfo, crc: int) -> bool:
+    """Whether ``crc`` is the member's CRC-32 in the central directory; an AE-2 encrypted member has none
+    there (0): its HMAC and the manifest's SHA-256 stand in for it."""
+    if is_encrypted(info):
+        found = aes.parse_extra(info.extra)
+        if found is None or found[0] == aes.VENDOR_VERSION:
+            return True
+    return crc == info.CRC
+
+
+def archive_of(fp: BinaryIO) -> Path:
+    """The file behind ``fp`` (a plain file or an oserrors.PlainReader), for the sentences about it."""
+    return Path(getattr(fp, "path", None) or getattr(fp, "name", "") or "respaldo")
+
+
+class _Decrypting:
+    """An encrypted member's compressed bytes, decrypted as they are read; the HMAC is checked once the last
+    byte was read (AuthenticationFailed, a damaged member, when it differs)."""
+
+    def __init__(self, fp: BinaryIO, info: zipfile.ZipInfo, unlocker: aes.Unlocker | None):
+        found = aes.parse_extra(info.extra)
+        if found is None:
+            raise zipfile.BadZipFile("encrypted member without its AES extra field")
+        self.method = found[2]
+        self.size = info.compress_size - aes.OVERHEAD
+        if self.size < 0:
+            raise zipfile.BadZipFile("encrypted member shorter than its salt, verifier and MAC")
+        header = fp.read(aes.HEADER_SIZE)
+        if len(header) != aes.HEADER_SIZE:
+            raise EOFError("member truncated")
+        self._fp = fp
+        self._left = self.size
+        self._checked = False
+        self._decryption = (unlocker or aes.Unlocker(archive_of(fp))).open(header)
+
+    def read(self, size: int) -> bytes:
+        data = self._fp.read(min(size, self._left))
+        self._left -= len(data)
+        out = self._decryption.decrypt(data)
+        if not self._left and not self._checked:
+            self._checked = True
+            tag = self._fp.read(aes.MAC_SIZE)
+            if len(tag) != aes.MAC_SIZE:
+                raise EOFError("member truncated")
+            self._decryption.check(tag)
+        return out
+
+
 def iter_member(fp: BinaryIO, info: zipfile.ZipInfo, chunks: list[int] | None = None,
-                pool: ThreadPoolExecutor | None = None) -> Iterator[bytes]:
+                pool: ThreadPoolExecutor | None = None, unlocker: aes.Unlocker | None = None) -> Iterator[bytes]:
     """Decompressed chunks of one member, read through its local header with ISA-L inflate.
 
     With ``chunks`` (the compressed chunk sizes ZipWriter recorded) and a thread ``pool``, the chunks
-    are inflated in parallel, each one checked to end exactly where the next begins.
+    are inflated in parallel, each one checked to end exactly where the next begins. An encrypted member
+    (WinZip AES) is decrypted with the passwords of ``unlocker`` (by default every one this computer knows).
     """
     _seek_data(fp, info)
-    if chunks and pool is not None and info.compress_type == zipfile.ZIP_DEFLATED:
-        yield from _iter_chunks_parallel(fp, info, chunks, pool)
+    method, remaining, read = info.compress_type, info.compress_size, fp.read
+    if method == aes.AES_METHOD:
+        source = _Decrypting(fp, info, unlocker)
+        method, remaining, read = source.method, source.size, source.read
+        if not remaining:
+            read(0)  # the MAC of an empty member
+    if chunks and pool is not None and method == zipfile.ZIP_DEFLATED:
+        yield from _iter_chunks_parallel(read, remaining, chunks, pool)
         return
-    remaining = info.compress_size
-    if info.compress_type == zipfile.ZIP_STORED:
+    if method == zipfile.ZIP_STORED:
         while remaining:
-            data = fp.read(min(CHUNK_SIZE, remaining))
+            data = read(min(CHUNK_SIZE, remaining))
             if not data:
                 raise EOFError("member truncated")
             remaining -= len(data)
             yield data
         return
-    if info.compress_type != zipfile.ZIP_DEFLATED:
-        raise zipfile.BadZipFile(f"unsupported compression {info.compress_type}")
+    if method != zipfile.ZIP_DEFLATED:
+        raise zipfile.BadZipFile(f"unsupported compression {method}")
     inflater = isal_zlib.decompressobj(-15)
     while remaining:
-        data = fp.read(min(CHUNK_SIZE, remaining))
+        data = read(min(CHUNK_SIZE, remaining))
         if not data:
             raise EOFError("member truncated")
         remaining -= len(data)
@@ -113,15 +172,15 @@ def iter_member(fp: BinaryIO, info: zipfile.ZipInfo, chunks: list[int] | None = 
         raise EOFError("deflate stream incomplete")
 
 
-def _iter_chunks_parallel(fp: BinaryIO, info: zipfile.ZipInfo, chunks: list[int],
+def _iter_chunks_parallel(read: Callable[[int], bytes], compress_size: int, chunks: list[int],
                           pool: ThreadPoolExecutor) -> Iterator[bytes]:
-    if sum(chunks) != info.compress_size:
+    if sum(chunks) != compress_size:
         raise zipfile.BadZipFile("chunk sizes do not add up to the member's compressed size")
     pending: deque[Future[bytes]] = deque()
     depth = 2 * getattr(pool, "_max_workers", 2) + 2
     try:
         for index, size in enumerate(chunks):
-            data = fp.read(size)
+            data = read(size)
             if len(data) != size:
                 raise EOFError("member truncated")
             pending.append(pool.submit(inflate_chunk, data, index == len(chunks) - 1))
@@ -162,14 +221,14 @@ class _Sha256Pipe:
 
 def hash_member(fp: BinaryIO, info: zipfile.ZipInfo, sink: Callable[[bytes], None] | None,
                  report: Report | None, cancel, chunks: list[int] | None = None,
-                 pool: ThreadPoolExecutor | None = None) -> tuple[int, int, str]:
+                 pool: ThreadPoolExecutor | None = None, unlocker: aes.Unlocker | None = None) -> tuple[int, int, str]:
     """Size, CRC-32 and SHA-256 of one member as inflated, each chunk also given to ``sink`` and counted
     in ``report``; raises Cancelled as soon as ``cancel`` is set."""
     sha = _Sha256Pipe()
     crc = 0
     size = 0
     try:
-        for chunk in iter_member(fp, info, chunks, pool):
+        for chunk in iter_member(fp, info, chunks, pool, unlocker):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
             sha.update(chunk)

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from isal import isal_zlib
 
+from wizard.core.archive import aes
 from wizard.core.archive.allocator import keep_freed_buffers
 from wizard.core.archive.deflate import CHUNK_SIZE, deflate_chunk, inflate_chunk, stored_blocks
 
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 ZIP64_LIMIT = 0xFFFFFFFF
 UTF8_FLAG = 0x0800
+ENCRYPTED_FLAG = 0x0001
 DEFLATED = 8
 MADE_BY_UNIX = 3 << 8
 FILE_ATTRIBUTES = (0o100644 << 16) | 0x20  # regular file rw-r--r--, DOS archive bit
@@ -73,6 +75,13 @@ class Entry:
     sha256: str = ""
     chunks: list[int] = field(default_factory=list)  # compressed size of each deflate chunk, in order
     read_back: ReadBack | None = None  # set once every chunk was re-read from the file (read_back writers)
+    encrypted: bool = False  # WinZip AES-256 (AE-2): salt and verifier before the data, MAC after (aes.py)
+    dos: tuple[int, int] | None = None  # (time, date) as DOS writes them, when copied from another archive
+
+    @property
+    def stored_size(self) -> int:
+        """The member's size in the file: the compressed data, plus salt, verifier and MAC if encrypted."""
+        return self.compress_size + (aes.OVERHEAD if self.encrypted else 0)
 
 
 class _HashLane:
@@ -108,8 +117,10 @@ class _HashLane:
 class _MemberCheck:
     """The re-reading of one member in progress: chunks come back from the pool in file order."""
 
-    def __init__(self, entry: Entry, data_offset: int, lane: _HashLane):
+    def __init__(self, entry: Entry, data_offset: int, lane: _HashLane,
+                 decryption: aes.MemberDecryption | None = None):
         self.entry = entry
+        self.decryption = decryption
         self.data_offset = data_offset
         self.next_offset = data_offset  # where the next chunk to read back starts
         self.compressed_crc = 0
@@ -144,9 +155,13 @@ class ZipWriter:
     ``read_back`` then goes to ``verify_archive(..., read_back=...)``.
     """
 
-    def __init__(self, fp: BinaryIO, workers: int | None = None, read_back: str | os.PathLike[str] | None = None):
+    def __init__(self, fp: BinaryIO, workers: int | None = None, read_back: str | os.PathLike[str] | None = None,
+                 password: str | None = None):
         keep_freed_buffers()
         self.fp = fp
+        self._password = password  # every member encrypted with it (WinZip AES-256), when given
+        self._encryption: aes.MemberEncryption | None = None
+        self._mac_lane = _HashLane(2 * (workers or 2) + 2) if password is not None else None
         self.entries: list[Entry] = []
         self.workers = workers or max(1, min(4, os.cpu_count() or 1))
         self._depth = 2 * self.workers + 2  # chunks in flight per queue: enough to keep every worker busy
@@ -173,19 +188,24 @@ class ZipWriter:
         writer changes last, get a placeholder of stored blocks of known size, filled in by ``write``."""
         assert self._current is None, "previous member not ended"
         zip64 = size_hint * 1.05 >= ZIP64_LIMIT
-        entry = Entry(name=name, mtime=mtime, header_offset=self.fp.tell(), zip64=zip64)
-        header = self._local_header(entry)
-        self.fp.write(header)
+        entry = Entry(name=name, mtime=mtime, header_offset=self.fp.tell(), zip64=zip64,
+                      encrypted=self._password is not None)
+        self.fp.write(local_header(entry))
+        self._encryption = None
+        if self._password is not None:
+            self._encryption = aes.MemberEncryption(self._password)
+            self.fp.write(self._encryption.header)
         self._current = entry
         self._sha = hashlib.sha256()
         self._early_confirmed = 0
         if self._reader is not None:
             assert self._check_lane is not None
-            self._check = _MemberCheck(entry, entry.header_offset + len(header), self._check_lane)
+            self._check = _MemberCheck(entry, entry.header_offset + self._data_start(entry), self._check_lane,
+                                       self._encryption.reader() if self._encryption is not None else None)
         if early_head:
             placeholder = stored_blocks(bytes(early_head))
-            self.fp.write(placeholder)
             self._early = deque([_EarlyChunk(early_head, None, len(placeholder))])
+            self._put(placeholder, 0)
             entry.chunks.append(len(placeholder))
             entry.compress_size += len(placeholder)
         return entry
@@ -195,7 +215,7 @@ class ZipWriter:
         it only if the final data has the same CRC there, and otherwise cuts it and every later one off."""
         entry = self._current
         assert entry is not None and self._early is not None and not self._pending
-        self.fp.write(compressed)
+        self._put(compressed, entry.compress_size)
         self._early.append(_EarlyChunk(len(data), isal_zlib.crc32(data), len(compressed)))
         entry.chunks.append(len(compressed))
         entry.compress_size += len(compressed)
@@ -237,10 +257,13 @@ class ZipWriter:
             if early.raw_crc is None:  # the head: its final bytes go into the placeholder
                 end = self.fp.tell()
                 self.fp.seek(entry.header_offset + self._data_start(entry))
-                self.fp.write(stored_blocks(piece))
+                self._put(stored_blocks(piece), 0, mac=True)
                 self.fp.seek(end)
             elif isal_zlib.crc32(piece) != early.raw_crc:
                 break
+            elif self._encryption is not None:  # authenticated now that the bytes before it are final
+                self._mac(self._reread(entry.header_offset + self._data_start(entry) + sum(
+                    entry.chunks[:self._early_confirmed]), early.size))
             self._account(piece)
             self._early.popleft()
             self._early_confirmed += 1
@@ -266,8 +289,40 @@ class ZipWriter:
 
     @staticmethod
     def _data_start(entry: Entry) -> int:
-        """Bytes from a member's local header to its data (the header's size never changes)."""
-        return 30 + len(entry.name.encode("utf-8")) + (20 if entry.zip64 else 0)
+        """Bytes from a member's local header to its (compressed) data: the header's size never changes; an
+        encrypted member's AES extra field, salt and verifier come before its data."""
+        start = 30 + len(entry.name.encode("utf-8")) + (20 if entry.zip64 else 0)
+        return start + (len(aes.extra_field(DEFLATED)) + aes.HEADER_SIZE if entry.encrypted else 0)
+
+    def _put(self, data: bytes, offset: int, mac: bool | None = None) -> None:
+        """Write compressed ``data``, the member's bytes at ``offset``: encrypted, and fed to the MAC in
+        order, when the member is. Bytes written while early chunks wait for confirmation are authenticated
+        only once they are confirmed (``mac`` None: unless some wait)."""
+        if self._encryption is None:
+            self.fp.write(data)
+            return
+        data = self._encryption.encrypt_at(offset, data)
+        self.fp.write(data)
+        if mac or (mac is None and not self._early):
+            self._mac(data)
+
+    def _mac(self, data: bytes) -> None:
+        assert self._encryption is not None and self._mac_lane is not None
+        self._mac_lane.update(self._encryption.mac, data)
+
+    def _reread(self, offset: int, size: int) -> bytes:
+        """``size`` bytes of the file at ``offset``, as written (through the read-back handle)."""
+        self.fp.flush()
+        if self._reader is None:
+            self._reader = open(self.fp.name, "rb", buffering=0)  # noqa: SIM115 - closed in _release()
+        self._reader.seek(offset)
+        data = b""
+        while len(data) < size:
+            more = self._reader.read(size - len(data))
+            if not more:
+                raise OSError(f"{self.fp.name}: shorter than written")
+            data += more
+        return data
 
     def _drain(self, block_above: int) -> None:
         entry = self._current
@@ -275,7 +330,7 @@ class ZipWriter:
         while self._pending and (len(self._pending) > block_above or self._pending[0][0].done()):
             future, final = self._pending.popleft()
             out = future.result()
-            self.fp.write(out)
+            self._put(out, entry.compress_size)
             entry.compress_size += len(out)
             entry.chunks.append(len(out))
             self._early_confirmed += 1
@@ -298,6 +353,8 @@ class ZipWriter:
         if len(data) != size:
             check.error = check.error or "chunk shorter in the file than written"
         check.compressed_crc = isal_zlib.crc32(data, check.compressed_crc)
+        if check.decryption is not None:
+            data = check.decryption.decrypt_at(check.next_offset - size - check.data_offset, data)
         self._checks.append((check, self._pool.submit(inflate_chunk, data, final), final))
         if final:
             self._check = None
@@ -332,11 +389,16 @@ class ZipWriter:
         self._drain(block_above=0)
         self._sha_lane.sync()
         entry.sha256 = self._sha.hexdigest()
-        if not entry.zip64 and (entry.size > ZIP64_LIMIT or entry.compress_size > ZIP64_LIMIT):
+        if self._encryption is not None:
+            assert self._mac_lane is not None
+            self._mac_lane.sync()
+            self.fp.write(self._encryption.tag())
+            self._encryption = None
+        if not entry.zip64 and (entry.size > ZIP64_LIMIT or entry.stored_size > ZIP64_LIMIT):
             raise OSError("member grew past 4 GiB without a Zip64 header")  # size_hint was wrong
         end = self.fp.tell()
         self.fp.seek(entry.header_offset)
-        self.fp.write(self._local_header(entry))
+        self.fp.write(local_header(entry))
         self.fp.seek(end)
         self.entries.append(entry)
         self._current = None
@@ -354,6 +416,9 @@ class ZipWriter:
         self._pending.clear()
         self._early = None
         self._sha_lane.sync()
+        if self._mac_lane is not None:
+            self._mac_lane.sync()
+        self._encryption = None
         check, self._check = self._check, None
         self._settle_checks()
         if entry.read_back is not None:
@@ -383,23 +448,6 @@ class ZipWriter:
         self.write(data)
         return self.end()
 
-    # -- headers --------------------------------------------------------------------------------
-    def _local_header(self, e: Entry) -> bytes:
-        name = e.name.encode("utf-8")
-        dos_time, dos_date = _dos_datetime(e.mtime)
-        if e.zip64:
-            extra = struct.pack("<HHQQ", 1, 16, e.size, e.compress_size)
-            size32 = csize32 = ZIP64_LIMIT
-            version = 45
-        else:
-            extra = b""
-            size32, csize32 = e.size, e.compress_size
-            version = 20
-        return struct.pack(
-            "<IHHHHHIIIHH", 0x04034B50, version, UTF8_FLAG, DEFLATED, dos_time, dos_date,
-            e.crc, csize32, size32, len(name), len(extra),
-        ) + name + extra
-
     def close(self) -> None:
         """Write the central directory. The caller flushes and fsyncs the file."""
         if self._closed:
@@ -408,41 +456,7 @@ class ZipWriter:
         self._settle_checks()
         self._pool.shutdown(wait=True)
         self._release()
-        cd_offset = self.fp.tell()
-        for e in self.entries:
-            name = e.name.encode("utf-8")
-            dos_time, dos_date = _dos_datetime(e.mtime)
-            fields = []
-            size32, csize32, offset32 = e.size, e.compress_size, e.header_offset
-            if e.size >= ZIP64_LIMIT:
-                fields.append(e.size)
-                size32 = ZIP64_LIMIT
-            if e.compress_size >= ZIP64_LIMIT:
-                fields.append(e.compress_size)
-                csize32 = ZIP64_LIMIT
-            if e.header_offset >= ZIP64_LIMIT:
-                fields.append(e.header_offset)
-                offset32 = ZIP64_LIMIT
-            extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
-            version = 45 if (fields or e.zip64) else 20
-            # "made by" Unix: Info-ZIP unzip then honours the UTF-8 flag instead of applying CP437.
-            self.fp.write(struct.pack(
-                "<IHHHHHHIIIHHHHHII", 0x02014B50, MADE_BY_UNIX | version, version, UTF8_FLAG, DEFLATED,
-                dos_time, dos_date, e.crc, csize32, size32, len(name), len(extra), 0, 0, 0,
-                FILE_ATTRIBUTES, offset32,
-            ) + name + extra)
-        cd_end = self.fp.tell()
-        cd_size = cd_end - cd_offset
-        count = len(self.entries)
-        if count >= 0xFFFF or cd_offset >= ZIP64_LIMIT or cd_size >= ZIP64_LIMIT:
-            self.fp.write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count,
-                                      cd_size, cd_offset))
-            self.fp.write(struct.pack("<IIQI", 0x07064B50, 0, cd_end, 1))
-            self.fp.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF,
-                                      ZIP64_LIMIT, ZIP64_LIMIT, 0))
-        else:
-            self.fp.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, cd_size,
-                                      cd_offset, 0))
+        write_central_directory(self.fp, self.entries)
         self._closed = True
 
     def abort(self) -> None:
@@ -452,8 +466,76 @@ class ZipWriter:
 
     def _release(self) -> None:
         self._sha_lane.close()
+        if self._mac_lane is not None:
+            self._mac_lane.close()
         if self._check_lane is not None:
             self._check_lane.close()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+
+
+# -- headers ------------------------------------------------------------------------------------------------
+def _method_fields(e: Entry, zip64: bool) -> tuple[int, int, int, int, bytes]:
+    """(version needed, flags, method, CRC, extra after the Zip64 one) of a member, plain or encrypted."""
+    if e.encrypted:
+        return 51, UTF8_FLAG | ENCRYPTED_FLAG, aes.AES_METHOD, 0, aes.extra_field(DEFLATED)
+    return (45 if zip64 else 20), UTF8_FLAG, DEFLATED, e.crc, b""
+
+
+def local_header(e: Entry) -> bytes:
+    """A member's local header (its size never changes once the member is begun)."""
+    name = e.name.encode("utf-8")
+    dos_time, dos_date = e.dos or _dos_datetime(e.mtime)
+    if e.zip64:
+        extra = struct.pack("<HHQQ", 1, 16, e.size, e.stored_size)
+        size32 = csize32 = ZIP64_LIMIT
+    else:
+        extra = b""
+        size32, csize32 = e.size, e.stored_size
+    version, flags, method, crc, more = _method_fields(e, e.zip64)
+    extra += more
+    return struct.pack(
+        "<IHHHHHIIIHH", 0x04034B50, version, flags, method, dos_time, dos_date,
+        crc, csize32, size32, len(name), len(extra),
+    ) + name + extra
+
+
+def write_central_directory(fp: BinaryIO, entries: list[Entry]) -> None:
+    """The central directory and its end records (Zip64 ones when needed), at the current position."""
+    cd_offset = fp.tell()
+    for e in entries:
+        name = e.name.encode("utf-8")
+        dos_time, dos_date = e.dos or _dos_datetime(e.mtime)
+        fields = []
+        size32, csize32, offset32 = e.size, e.stored_size, e.header_offset
+        if e.size >= ZIP64_LIMIT:
+            fields.append(e.size)
+            size32 = ZIP64_LIMIT
+        if e.stored_size >= ZIP64_LIMIT:
+            fields.append(e.stored_size)
+            csize32 = ZIP64_LIMIT
+        if e.header_offset >= ZIP64_LIMIT:
+            fields.append(e.header_offset)
+            offset32 = ZIP64_LIMIT
+        extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
+        version, flags, method, crc, more = _method_fields(e, bool(fields or e.zip64))
+        extra += more
+        # "made by" Unix: Info-ZIP unzip then honours the UTF-8 flag instead of applying CP437.
+        fp.write(struct.pack(
+            "<IHHHHHHIIIHHHHHII", 0x02014B50, MADE_BY_UNIX | version, version, flags, method,
+            dos_time, dos_date, crc, csize32, size32, len(name), len(extra), 0, 0, 0,
+            FILE_ATTRIBUTES, offset32,
+        ) + name + extra)
+    cd_end = fp.tell()
+    cd_size = cd_end - cd_offset
+    count = len(entries)
+    if count >= 0xFFFF or cd_offset >= ZIP64_LIMIT or cd_size >= ZIP64_LIMIT:
+        fp.write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count,
+                             cd_size, cd_offset))
+        fp.write(struct.pack("<IIQI", 0x07064B50, 0, cd_end, 1))
+        fp.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF,
+                             ZIP64_LIMIT, ZIP64_LIMIT, 0))
+    else:
+        fp.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, cd_size,
+                             cd_offset, 0))

@@ -31,7 +31,7 @@ from typing import Any
 import filelock
 
 from wizard.core import machine, oserrors, paths
-from wizard.core.cloud import get_provider
+from wizard.core.cloud import encrypted, get_provider
 from wizard.core.cloud.base import (
     CloudError,
     CloudFull,
@@ -100,7 +100,7 @@ class CloudStatus:
     folder: str
     signed_in: bool
     pending: list[PendingUpload]
-    last_upload: dict[str, Any] | None  # name, at (ISO local time), size, provider
+    last_upload: dict[str, Any] | None  # name, at (ISO local time), size, provider, speed (bytes/s, if measured)
     last_error: dict[str, Any] | None  # at, reason, message
 
 
@@ -210,6 +210,13 @@ def status(config: Config) -> CloudStatus:
                        last_upload=data.get("last_upload"), last_error=data.get("last_error"))
 
 
+def last_upload_speed() -> float | None:
+    """The last upload's speed in bytes per second, when it was measured (reads the queue file; no network)."""
+    last = _read().get("last_upload")
+    speed = last.get("speed") if isinstance(last, dict) else None
+    return float(speed) if isinstance(speed, (int, float)) and not isinstance(speed, bool) else None
+
+
 def after_backup(config: Config, archive_path: Path | None, report: Callable[[object], None] | None = None,
                  cancel: threading.Event | None = None) -> CloudOutcome:
     """Queue a new local archive and upload everything pending. Never raises for network/user problems."""
@@ -280,9 +287,12 @@ def _upload_pending_locked(config: Config, report, cancel: threading.Event) -> C
 class UploadSpeedMeter:
     """Turns a provider's (done, total) calls into UploadProgress events with the speed so far."""
 
+    MEASURED = 4 * 1024 * 1024  # bytes sent in this run before ``average`` says anything (a tiny file's is noise)
+
     def __init__(self, report, name: str, index: int, count: int):
         self.report, self.name, self.index, self.count = report, name, index, count
         self.start: tuple[float, int] | None = None
+        self.average: float | None = None  # bytes per second over this run, once MEASURED bytes went
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
@@ -290,6 +300,8 @@ class UploadSpeedMeter:
             self.start = (now, done)  # a resumed upload starts past 0: speed counts this run only
         elapsed = now - self.start[0]
         speed = (done - self.start[1]) / elapsed if elapsed > 0 else 0.0
+        if done - self.start[1] >= self.MEASURED and elapsed > 0:
+            self.average = speed
         if self.report is not None:
             self.report(UploadProgress(self.name, done, total, speed, self.index, self.count))
 
@@ -383,17 +395,23 @@ class QueuePass:
     def _upload(self, item: PendingUpload, remote: dict[str, RemoteFile], index: int, count: int) -> None:
         self._make_room(item, remote)
         _update(item.name, attempts=item.attempts + 1)
+        # With [encryption] enabled, the encrypted copy goes up under the archive's name (cloud/encrypted.py).
+        source, fresh = encrypted.upload_source(self.config, Path(item.path), self.cancel)
         meter = UploadSpeedMeter(self.report, item.name, index, count)
-        uploaded = _reading(item, self.provider.upload, Path(item.path), progress=meter, cancel=self.cancel,
-                            resume=item.resume, checkpoint=lambda state: _update(item.name, resume=state))
+        uploaded = _reading(item, self.provider.upload, source, progress=meter, cancel=self.cancel,
+                            resume=None if fresh else item.resume,
+                            checkpoint=lambda state: _update(item.name, resume=state))
         remote[uploaded.name] = uploaded
-        self._uploaded(item, uploaded)
+        self._uploaded(item, uploaded, meter.average)
+        encrypted.forget(Path(item.path))
 
-    def _uploaded(self, item: PendingUpload, remote_file: RemoteFile) -> None:
+    def _uploaded(self, item: PendingUpload, remote_file: RemoteFile, speed: float | None = None) -> None:
         with _edit() as data:
             data["items"] = [i for i in data["items"] if i.get("name") != item.name]
             data["last_upload"] = {"name": item.name, "at": datetime.now().isoformat(timespec="seconds"),
                                    "size": remote_file.size, "provider": self.provider.name}
+            if speed is not None:  # bytes per second; the monthly cloud drill is skipped below 1 MB/s
+                data["last_upload"]["speed"] = round(speed)
             data["last_error"] = None
         self.uploaded.append(item.name)
 

@@ -19,7 +19,14 @@ from typing import BinaryIO, cast
 from isal import isal_zlib
 
 from wizard.core import oserrors
-from wizard.core.archive import ManifestFile, check_restore_targets, iter_member, open_zip, stays_inside
+from wizard.core.archive import (
+    ManifestFile,
+    check_restore_targets,
+    crc_matches,
+    iter_member,
+    open_zip,
+    stays_inside,
+)
 from wizard.core.errors import ArchiveDamaged, UserError
 from wizard.core.fsutil import fsync_dir, temporary_beside
 from wizard.core.restore.databases import DatabaseCheck, check_database, with_row_counts
@@ -55,7 +62,7 @@ def _write_member(fp, info: zipfile.ZipInfo, mf: ManifestFile, tmp: Path, archiv
                 size += len(chunk)
                 out.write(chunk)
                 progress(len(chunk))
-            if sha.hexdigest() != mf.sha256 or crc != info.CRC or size != mf.size:
+            if sha.hexdigest() != mf.sha256 or not crc_matches(info, crc) or size != mf.size:
                 raise ArchiveDamaged(_("El respaldo {archive} está dañado: {member} no coincide con su suma "
                                        "SHA-256. Usa otro respaldo.").format(archive=archive.name, member=mf.path),
                                      member=mf.path)

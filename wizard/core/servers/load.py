@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from wizard.core.archive import ManifestFile, iter_member, open_zip, read_manifest
+from wizard.core.archive import ManifestFile, crc_matches, iter_member, open_zip, read_manifest
 from wizard.core.config import DatabaseSource
 from wizard.core.errors import ArchiveDamaged, Cancelled
 from wizard.core.paths import default_config_path
@@ -212,7 +212,7 @@ def feed(archive: Path, mf: ManifestFile, args: list[str], engine: Engine, login
                 raise ArchiveDamaged(_("El respaldo {archive} está dañado: {member} no se puede descomprimir. "
                                        "Usa otro respaldo.").format(archive=archive.name, member=mf.path),
                                      member=mf.path) from None
-            if sha.hexdigest() != mf.sha256 or crc != info.CRC or size != mf.size:
+            if sha.hexdigest() != mf.sha256 or not crc_matches(info, crc) or size != mf.size:
                 raise ArchiveDamaged(_("El respaldo {archive} está dañado: {member} no coincide con su suma SHA-256. "
                                        "Usa otro respaldo.").format(archive=archive.name, member=mf.path),
                                      member=mf.path)

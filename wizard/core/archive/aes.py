@@ -1,0 +1,182 @@
+"""WinZip AES-256 encryption of ZIP members (AE-2), the format 7-Zip, WinRAR, WinZip and libarchive open.
+
+One member: compression method 99 with the 0x9901 extra field (vendor "AE", version 2, strength 3 = AES-256,
+the real method); its data is a random 16-byte salt, a 2-byte password verifier, the compressed bytes
+encrypted with AES-256 in CTR mode (WinZip's counter: little-endian, starting at 1) and the first 10 bytes
+of an HMAC-SHA1 over the encrypted bytes. PBKDF2-HMAC-SHA1 (1000 rounds) turns the password and the salt
+into the AES key, the HMAC key and the verifier. AE-2 writes 0 as the CRC-32 (the HMAC stands in for it).
+The cipher is pycryptodome's (its CTR mode takes a little-endian counter), the rest is hashlib/hmac.
+Format, scopes and measurements: docs/encryption.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import struct
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from Cryptodome.Cipher import AES
+from Cryptodome.Util import Counter
+
+from wizard.core.encryption.password import PasswordMissing, candidate_passwords
+from wizard.core.errors import UserError
+from wizard.i18n import _
+
+AES_METHOD = 99
+EXTRA_ID = 0x9901
+VENDOR_VERSION = 2  # AE-2: no CRC-32 in the headers
+STRENGTH_256 = 3
+SALT_SIZE = 16
+VERIFIER_SIZE = 2
+MAC_SIZE = 10
+HEADER_SIZE = SALT_SIZE + VERIFIER_SIZE  # before the encrypted bytes
+OVERHEAD = HEADER_SIZE + MAC_SIZE  # what encryption adds to a member's compressed size
+KEY_SIZE = 32
+ITERATIONS = 1000
+BLOCK = 16
+
+
+class WrongPassword(UserError):
+    """None of the passwords tried opens the archive (the 2-byte verifier differs for each)."""
+
+    exit_code = 2
+
+    def __init__(self, archive_name: str):
+        super().__init__(_("La contraseña no es correcta para {name}").format(name=archive_name))
+
+
+class AuthenticationFailed(zipfile.BadZipFile):
+    """A member's HMAC does not match its encrypted bytes: they changed after they were written."""
+
+
+def extra_field(method: int) -> bytes:
+    """The 0x9901 extra field of an AE-2, AES-256 member whose data is compressed with ``method``."""
+    return struct.pack("<HHH2sBH", EXTRA_ID, 7, VENDOR_VERSION, b"AE", STRENGTH_256, method)
+
+
+def parse_extra(extra: bytes) -> tuple[int, int, int] | None:
+    """(vendor version, strength, real method) from a member's extra fields, None without a 0x9901 one."""
+    pos = 0
+    while pos + 4 <= len(extra):
+        kind, size = struct.unpack_from("<HH", extra, pos)
+        if kind == EXTRA_ID and size >= 7 and pos + 4 + size <= len(extra):
+            version, vendor, strength, method = struct.unpack_from("<H2sBH", extra, pos + 4)
+            if vendor == b"AE":
+                return version, strength, method
+        pos += 4 + size
+    return None
+
+
+def derive(password: str, salt: bytes) -> tuple[bytes, bytes, bytes]:
+    """(AES key, HMAC key, verifier) for ``password`` (UTF-8, as 7-Zip and WinZip take it) and ``salt``."""
+    material = hashlib.pbkdf2_hmac("sha1", password.encode("utf-8"), salt, ITERATIONS, 2 * KEY_SIZE + VERIFIER_SIZE)
+    return material[:KEY_SIZE], material[KEY_SIZE:2 * KEY_SIZE], material[2 * KEY_SIZE:]
+
+
+class _Stream:
+    """AES-CTR over one member's bytes, by position: in order is one running counter; a write elsewhere (the
+    early-compression placeholder filled in later) starts a counter at that position."""
+
+    def __init__(self, key: bytes):
+        self._key = key
+        self._cipher = self._at(0)
+        self._next = 0
+
+    def _at(self, offset: int):
+        cipher = AES.new(self._key, AES.MODE_CTR,
+                         counter=Counter.new(128, little_endian=True, initial_value=1 + offset // BLOCK))
+        if offset % BLOCK:
+            cipher.encrypt(bytes(offset % BLOCK))
+        return cipher
+
+    def apply(self, offset: int, data: bytes) -> bytes:
+        """``data`` encrypted (or decrypted: the same thing in CTR) as the bytes at ``offset``."""
+        if offset != self._next:
+            self._cipher = self._at(offset)
+        self._next = offset + len(data)
+        return self._cipher.encrypt(data)
+
+
+class MemberEncryption:
+    """Encrypting one member: ``header`` (salt and verifier) goes first, then ``encrypt_at`` each piece of
+    compressed data (by its offset in the member's data); ``mac`` is fed the encrypted bytes in order and
+    ``tag()`` goes last."""
+
+    def __init__(self, password: str, salt: bytes | None = None):
+        salt = os.urandom(SALT_SIZE) if salt is None else salt
+        key, mac_key, verifier = derive(password, salt)
+        self.header = salt + verifier
+        self.mac = hmac.new(mac_key, digestmod=hashlib.sha1)
+        self._stream = _Stream(key)
+
+    def encrypt_at(self, offset: int, data: bytes) -> bytes:
+        return self._stream.apply(offset, data)
+
+    def tag(self) -> bytes:
+        return self.mac.digest()[:MAC_SIZE]
+
+    def reader(self) -> MemberDecryption:
+        """A decryption of this member by the same keys (to read back what was just written)."""
+        return MemberDecryption(self._stream._key, None)
+
+
+class MemberDecryption:
+    """Decrypting one member's bytes in order (``decrypt``), checking its HMAC at the end (``check``)."""
+
+    def __init__(self, key: bytes, mac_key: bytes | None):
+        self._stream = _Stream(key)
+        self._offset = 0
+        self.mac = hmac.new(mac_key, digestmod=hashlib.sha1) if mac_key is not None else None
+
+    def decrypt(self, data: bytes) -> bytes:
+        if self.mac is not None:
+            self.mac.update(data)
+        out = self._stream.apply(self._offset, data)
+        self._offset += len(data)
+        return out
+
+    def decrypt_at(self, offset: int, data: bytes) -> bytes:
+        return self._stream.apply(offset, data)
+
+    def check(self, tag: bytes) -> None:
+        assert self.mac is not None
+        if not hmac.compare_digest(self.mac.digest()[:MAC_SIZE], tag):
+            raise AuthenticationFailed("authentication code does not match")
+
+
+class Unlocker:
+    """The passwords to try on one archive's encrypted members: the ones given, or else every password this
+    computer knows (``RESPALDOS_PASSWORD``, the keyring's current and older ones). The one that opened a
+    member is tried first on the next. None given and none known: PasswordMissing; none opens: WrongPassword."""
+
+    def __init__(self, archive: Path | str, passwords: Sequence[str] | None = None):
+        self.archive = Path(archive)
+        self._passwords = list(passwords) if passwords is not None else None
+
+    def _candidates(self) -> list[str]:
+        if self._passwords is None:
+            self._passwords = candidate_passwords()
+        return self._passwords
+
+    def open(self, header: bytes) -> MemberDecryption:
+        """The decryption of a member whose data starts with ``header`` (salt and verifier)."""
+        candidates = self._candidates()
+        if not candidates:
+            raise PasswordMissing(self.archive.name)
+        salt, verifier = header[:SALT_SIZE], header[SALT_SIZE:HEADER_SIZE]
+        for index, password in enumerate(candidates):
+            key, mac_key, check = derive(password, salt)
+            if hmac.compare_digest(check, verifier):
+                if index:
+                    candidates.insert(0, candidates.pop(index))
+                return MemberDecryption(key, mac_key)
+        raise WrongPassword(self.archive.name)
+
+    def password_for(self, header: bytes) -> str:
+        """The password (among the candidates) whose verifier matches ``header``."""
+        self.open(header)
+        return self._candidates()[0]
