@@ -80,6 +80,19 @@ def test_bad_usage_exits_2(tmp_path):
     assert [e.trigger for e in history.read()] == ["manual"], "no drill was recorded"
 
 
+def test_with_no_backup_to_test_json_still_prints_one_object(tmp_path):
+    shop = make_shop(tmp_path)
+    shop.archive.unlink()
+
+    done = drill_cli("--config", str(shop.config_path), "--json")
+
+    assert done.returncode == 1
+    problem = f"No hay respaldos de este equipo en {shop.usb} para probar. Haz un respaldo primero."
+    assert json.loads(done.stdout) == {"archive": None, "ok": False, "seconds": 0.0, "problem": problem,
+                                       "databases": []}
+    assert done.stderr.strip() == problem
+
+
 def start_and_catch_mid_drill(shop) -> subprocess.Popen:
     """Start a drill and return once its sandbox holds the database being extracted."""
     proc = subprocess.Popen(respaldos_cmd("test-restore", "--config", str(shop.config_path)),

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 from wizard.core import paths
+from wizard.core.errors import UserError
 from wizard.i18n import _, ngettext
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -65,7 +66,14 @@ def cmd_test_restore(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     install_stop_signals(cancel)  # Ctrl+C, SIGTERM: the sandbox and any temporary database go
     report = None if args.json or not sys.stderr.isatty() else _Progress()
-    result = run_drill(config, args.archive, from_cloud=args.from_cloud, report=report, cancel=cancel)
+    try:
+        result = run_drill(config, args.archive, from_cloud=args.from_cloud, report=report, cancel=cancel)
+    except UserError as exc:
+        if args.json and exc.exit_code == EXIT_FAILED:  # no backup to test: still one object for a script
+            name = args.from_cloud or (args.archive.name if args.archive is not None else None)
+            print(json.dumps({"archive": name, "ok": False, "seconds": 0.0, "problem": str(exc), "databases": []},
+                             ensure_ascii=False))
+        raise
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
