@@ -80,6 +80,18 @@ def test_bad_usage_exits_2(tmp_path):
     assert [e.trigger for e in history.read()] == ["manual"], "no drill was recorded"
 
 
+def test_from_cloud_without_a_backup_name_or_without_a_cloud_is_said_and_not_recorded(tmp_path):
+    shop = make_shop(tmp_path)
+
+    not_a_name = drill_cli("--from-cloud", "ventas.zip", "--config", str(shop.config_path))
+    no_cloud = drill_cli("--from-cloud", shop.archive.name, "--config", str(shop.config_path))
+
+    assert not_a_name.returncode == 2
+    assert not_a_name.stderr.strip() == "«ventas.zip» no es el nombre de un respaldo (respaldo_AAAA-MM-DD_HH-MM-SS.zip)."
+    assert no_cloud.returncode == 1 and no_cloud.stderr.startswith("No hay ninguna nube configurada.")
+    assert [e.trigger for e in history.read()] == ["manual"]
+
+
 def test_with_no_backup_to_test_json_still_prints_one_object(tmp_path):
     shop = make_shop(tmp_path)
     shop.archive.unlink()

@@ -23,6 +23,7 @@ from wizard.core.drill.result import DatabaseCheck, DrillProgress, DrillResult
 from wizard.core.drill.sandbox import Sandbox
 from wizard.core.drill.sqlite_check import check_sqlite
 from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
+from wizard.core.names import parse_archive_name
 from wizard.core.restore.downloads import download_backup
 from wizard.core.servers import DUMP_KINDS
 from wizard.i18n import _
@@ -51,6 +52,16 @@ def newest_own_archive(config: Config) -> Path:
     return found[0].path
 
 
+def check_cloud_name(config: Config, name: str) -> None:
+    """A name that is no backup's, or no cloud configured: bad usage, said before anything is recorded."""
+    if parse_archive_name(name) is None:
+        raise DrillUsage(_("«{name}» no es el nombre de un respaldo (respaldo_AAAA-MM-DD_HH-MM-SS.zip).").format(
+            name=name))
+    if config.cloud.provider == "none":
+        raise UserError(_("No hay ninguna nube configurada. Elige Dropbox o Google Drive en el paso "
+                          "Nube de la configuración."))
+
+
 def run_drill(config: Config, archive: Path | None = None, *, from_cloud: str | None = None,
               trigger: str = records.TRIGGER, report: Reporter | None = None,
               cancel: threading.Event | None = None, record: bool = True, low_priority: bool = True) -> DrillResult:
@@ -64,6 +75,8 @@ def run_drill(config: Config, archive: Path | None = None, *, from_cloud: str | 
         raise DrillUsage(_("respaldos test-restore: indica un ARCHIVO o --from-cloud NOMBRE, no los dos."))
     cancel = cancel or threading.Event()
     started, clock = datetime.now(), time.monotonic()
+    if from_cloud is not None:
+        check_cloud_name(config, from_cloud)
     if archive is None and from_cloud is None:
         archive = newest_own_archive(config)
     elif archive is not None and not Path(archive).is_file():
