@@ -395,6 +395,7 @@ def _restore_with_checks(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from wizard import single_instance
+    from wizard.core.drill.auto import DrillRunner
     from wizard.core.jobs import run_backup_job
     from wizard.core.schedule import run_service
 
@@ -409,10 +410,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     console.setLevel(logging.INFO)
     logging.getLogger("wizard.core.schedule").addHandler(console)
+    logging.getLogger("wizard.core.drill.auto").addHandler(console)  # the automatic restore drills
     print(_("Respaldos programados en marcha. Ctrl+C para salir."), flush=True)
     try:
         return run_service(_config_path(args), stop, run_backup_job, sync_fn=_sync_pending,
-                           notify_fn=_notify_tick)
+                           notify_fn=_notify_tick, drills=DrillRunner())
     finally:
         instance.release()
 

@@ -180,3 +180,23 @@ def test_network_failures_become_plain_reasons():
     assert network_reason(untrusted, host) == (
         "el certificado de smtp.ejemplo.mx no es de confianza (self-signed certificate)")
     assert network_reason(ValueError("x"), host) is None
+
+
+def test_a_failed_restore_drill_says_so_in_its_alert_and_the_weekly_report_has_the_last_drill():
+    from wizard.core.drill import DatabaseCheck, DrillResult
+
+    problem = "El respaldo r.zip está dañado: datos/ventas.db no coincide con su CRC. Usa otro respaldo."
+    alert = messages.failure_alert("Caja 1", "restore_test", problem, datetime(2026, 11, 30, 9, 12))
+    assert alert.subject == "Caja 1: la prueba de restauración falló"
+    assert alert.text == f"Caja 1: la prueba de restauración falló. {problem}\nHora: 2026-11-30 09:12"
+    failed = DrillResult("r.zip", ok=False, seconds=1.0, problem=problem, when=datetime(2026, 11, 30, 9, 12))
+    assert messages.drill_line(failed) == f"Última prueba de restauración: 2026-11-30 09:12, falló. {problem}"
+    passed = DrillResult("r.zip", ok=True, seconds=1.0, when=datetime(2026, 11, 30, 9, 12),
+                         databases=[DatabaseCheck("datos/ventas.db", "sqlite", "ok", {"ventas": 12345})])
+    assert messages.drill_line(passed) == "Última prueba de restauración: 2026-11-30 09:12, correcta: 12,345 ventas."
+    assert messages.drill_line(None) == "Última prueba de restauración: todavía no se ha probado ningún respaldo."
+    facts = messages.WeeklyFacts(date(2026, 11, 23), date(2026, 11, 29), made=7, failed=0, local_bytes=0)
+    assert "prueba de restauración" not in messages.weekly_alert("Caja 1", facts).text  # drills off, none yet
+    facts = messages.WeeklyFacts(date(2026, 11, 23), date(2026, 11, 29), made=7, failed=0, local_bytes=0,
+                                 drill=failed)
+    assert messages.weekly_alert("Caja 1", facts).text.endswith("\n" + messages.drill_line(failed))

@@ -75,6 +75,11 @@ def test_the_weekly_report_goes_out_on_monday_morning_with_the_numbers_of_the_we
         history.append(entry(at(date(2030, 11, day), 20, 1), size=2_000_000))
     history.append(entry(at(date(2030, 11, 23), 20, 1), status="failed"))
     history.append(entry(at(date(2030, 11, 23), 21, 0), trigger="before-restore"))  # not a backup of the week
+    drill = entry(at(date(2030, 11, 23), 9, 12), trigger="test-restore")  # a restore drill: not a backup either
+    drill.drill = {"archive": "respaldo.zip", "ok": True, "seconds": 2.0, "problem": None, "databases": [
+        {"path": "datos/ventas.db", "kind": "sqlite", "integrity": "ok", "tables": {"ventas": 12345},
+         "newest": "2030-11-22T19:42:00"}]}
+    history.append(drill)
     me = machine.current(MACHINE)
     dest = tmp_path / "usb" / "Respaldos"
     (dest / archive_name(datetime(2030, 11, 22, 20, 0), me.tag)).write_bytes(b"x" * 3_000_000)
@@ -88,7 +93,9 @@ def test_the_weekly_report_goes_out_on_monday_morning_with_the_numbers_of_the_we
         (f"{MACHINE}: resumen de la semana del 18/11 al 24/11.\n"
         "Respaldos hechos: 5. Fallidos: 1.\n"
         "El más reciente: 2030-11-22 20:01 (1.9 MB).\n"
-        "Espacio usado: 2.9 MB en la carpeta de respaldos.")]
+        "Espacio usado: 2.9 MB en la carpeta de respaldos.\n"
+        "Última prueba de restauración: 2030-11-23 09:11, correcta: 12,345 ventas, último movimiento del 22 de "
+        "noviembre de 2030 a las 19:42.")]
 
 
 def test_a_failed_sync_is_sent_once_a_day_for_the_same_reason(tmp_path, bot_api, bot_token):

@@ -601,6 +601,7 @@ def run_service(
     catch_up_delay: timedelta = CATCH_UP_DELAY,
     sync_fn: Callable[..., Any] | None = None,
     notify_fn: Callable[..., Any] | None = None,
+    drills: Any = None,
 ) -> int:
     """Keep the schedule without a window until ``stop`` is set; returns the exit code (0).
 
@@ -610,7 +611,8 @@ def run_service(
     With a cloud provider configured, ``sync_fn(config, cancel=stop)`` uploads what is pending at start
     and every SYNC_PERIOD, on its own thread, never while a backup runs (a backup uploads its archive
     itself) and never delaying one. ``notify_fn(config, now, config_path=...)`` (the notices' check, which
-    returns at once) is called at start and every NOTIFY_PERIOD.
+    returns at once) is called at start and every NOTIFY_PERIOD. ``drills`` (wizard.core.drill.auto.DrillRunner)
+    runs the automatic restore drills while nothing else runs; a backup about to start cancels a drill first.
     """
     config_path = Path(config_path)
     current: dict[str, Any] = {"config": config_mod.load(config_path), "mtime": _mtime(config_path)}
@@ -627,6 +629,8 @@ def run_service(
         status = "failed"
         missing = None
         try:
+            if drills is not None:
+                drills.stop()  # a backup never waits behind a restore drill: the drill runs again later
             result = run_backup_fn(cfg, trigger=trigger, cancel=stop)
             status = str(getattr(result, "status", "failed"))
             missing = getattr(result, "destination_missing", None)
@@ -681,6 +685,9 @@ def run_service(
         _reload_if_changed(config_path, current, scheduler, config_mod)
         scheduler.tick()
         maybe_sync()
+        if drills is not None:
+            syncing = sync["thread"] is not None and sync["thread"].is_alive()
+            drills.maybe_start(current["config"], busy=is_busy() or syncing)
         if notify_fn is not None and clock() >= notify_due:
             notify_due = clock() + NOTIFY_PERIOD
             try:
@@ -694,6 +701,8 @@ def run_service(
         thread.join()
     if sync["thread"] is not None and sync["thread"].is_alive():
         sync["thread"].join()
+    if drills is not None:
+        drills.stop()
     logger.info("stopped")
     return 0
 

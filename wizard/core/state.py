@@ -120,3 +120,27 @@ def first_time(name: str) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
     return True
+
+
+def recall(name: str) -> Any:
+    """A small JSON value remembered under ``name`` (such as when the monthly restore drills last ran), or
+    None."""
+    values = _read().get("values")
+    return values.get(name) if isinstance(values, dict) else None
+
+
+def remember(name: str, value: Any) -> None:
+    """Keep ``value`` (JSON) under ``name``; None forgets it."""
+    with _lock:
+        data = _read()
+        values = data.get("values")
+        if not isinstance(values, dict):
+            values = {}
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value
+        data["values"] = values
+        path = state_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))

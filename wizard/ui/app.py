@@ -29,6 +29,7 @@ from wizard.core.errors import ConfigError
 from wizard.core.schedule import TICK_PERIOD, BackupScheduler, local_now
 from wizard.i18n import _
 from wizard.ui.dialogs import Dialogs
+from wizard.ui.drill_panel import WindowDrills
 from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.pages.wizard import WizardPage
 from wizard.ui.text import log_location
@@ -170,6 +171,7 @@ class RespaldosWindow:
         self._icons: dict[int, tkinter.PhotoImage] = {}
         self.inbox = ThreadInbox(root)  # calls from the tray's and the single-copy channel's threads
         self.tray: Any = None  # wizard.ui.tray.Tray once start_tray() found a tray
+        self.drills = WindowDrills(self)  # restore drills: the automatic ones and "Probar ahora"
         self.container = ttk.Frame(root)
         self.container.pack(fill="both", expand=True)
         self._bindings = [
@@ -346,6 +348,8 @@ class RespaldosWindow:
             # starts once it has; the backup then uploads everything pending itself.
             self.sync_worker.cancel()  # type: ignore[union-attr]
             waiting_sync = self.sync_worker.thread  # type: ignore[union-attr]
+        elif self.drills.running:  # a restore drill is cancelled (it runs again later): the backup goes first
+            waiting_sync = self.drills.stop_for_backup()
         self.worker = BackupWorker(
             self.root,
             self.config,
@@ -418,7 +422,7 @@ class RespaldosWindow:
         (no config, no cloud) or a backup or another sync is running (a backup uploads them itself)."""
         if self.config is None or self.config.cloud.provider == "none":
             return False
-        if self.backup_running or self.sync_running:
+        if self.backup_running or self.sync_running or self.drills.running:
             return False
         self.sync_worker = CloudSyncWorker(
             self.root,
@@ -504,6 +508,7 @@ class RespaldosWindow:
             ),
         )
         self._tick()
+        self.drills.start_checks()
 
     def _submit_scheduled(self, trigger: str) -> None:
         # Called inside scheduler.tick() on the Tk thread; start on the next turn of the event loop.
@@ -666,6 +671,7 @@ class RespaldosWindow:
     def destroy(self) -> None:
         """Take everything out of the root (the root itself stays: tests reuse it)."""
         self.inbox.stop_polling()
+        self.drills.stop()
         if self.tray is not None:
             self.tray.stop()
             self.tray = None

@@ -247,6 +247,7 @@ def trigger_text(trigger: str) -> str:
         "catch-up": _("Al abrir"),
         "before-restore": _("Antes de restaurar"),
         "self-test": _("Prueba"),
+        "test-restore": _("Prueba de restauración"),
     }.get(trigger, trigger)
 
 

@@ -114,8 +114,8 @@ def test_the_cloud_copy_is_skipped_and_said_when_the_last_upload_was_under_1_mb_
     slow = plan_drills(NOW, recent, DAILY, kept(3), cloud=True, upload_speed=400_000, extras_done=done)
     assert slow.drills == []
     assert slow.considered == ["cloud"]
-    assert slow.skipped == ["La copia en la nube no se prueba este mes: la última subida fue de 391 KB/s, menos de "
-                            "1 MB/s, y descargarla ocuparía la conexión demasiado tiempo."]
+    assert slow.skipped == [("La copia en la nube no se prueba este mes: la última subida fue de 391 KB/s, menos de "
+                             "1 MB/s, y descargarla ocuparía la conexión demasiado tiempo.")]
     fast = plan_drills(NOW, recent, DAILY, kept(3), cloud=True, upload_speed=SLOW_UPLOAD, extras_done=done)
     assert kinds(fast) == ["cloud"] and fast.skipped == []
     unknown = plan_drills(NOW, recent, DAILY, kept(3), cloud=True, upload_speed=None, extras_done=done)

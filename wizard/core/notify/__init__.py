@@ -313,7 +313,8 @@ def _send_now(config: Config, alert: Alert, now: datetime) -> None:
 
 def weekly_facts(config: Config, now: datetime) -> messages.WeeklyFacts:
     """The numbers of the Monday report: the past week's runs from the history, the newest backup, the space
-    this installation's backups use in the destination and in the cloud, pending uploads."""
+    this installation's backups use in the destination and in the cloud, pending uploads, the last restore
+    drill."""
     start, end = messages.report_period(now)
     made = failed = 0
     for entry in history.read():
@@ -329,10 +330,15 @@ def weekly_facts(config: Config, now: datetime) -> messages.WeeklyFacts:
     title, cloud_bytes, pending = "", None, 0
     if config.cloud.provider != "none":
         title, cloud_bytes, pending = _cloud_usage(config)
+    from wizard.core.drill.records import last_drill, result_of  # the report's last line, once a week
+
+    drill = last_drill(history.read())
     return messages.WeeklyFacts(
         first_day=start.date(), last_day=(end - timedelta(days=1)).date(), made=made, failed=failed,
         newest=_aware(newest.end) if newest else None, newest_size=newest.size if newest else 0,
-        local_bytes=local, cloud_title=title, cloud_bytes=cloud_bytes, pending=pending)
+        local_bytes=local, cloud_title=title, cloud_bytes=cloud_bytes, pending=pending,
+        drill=result_of(drill) if drill is not None else None,
+        drills_on=config.schedule.test_restore != "off")
 
 
 def _local_usage(config: Config) -> int | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from wizard.core.schedule import describe_overdue
 from wizard.core.units import format_size
@@ -48,6 +49,8 @@ class WeeklyFacts:
     cloud_title: str = ""  # empty: no cloud
     cloud_bytes: int | None = None  # None: the cloud could not be asked
     pending: int = 0
+    drill: Any = None  # the last restore drill (wizard.core.drill.DrillResult), None: none yet
+    drills_on: bool = False  # [schedule] test_restore is not "off": a line even before the first drill
 
 
 def after_colon(sentence: str) -> str:
@@ -85,6 +88,8 @@ def failure_alert(name: str, kind: str, detail: str, at: datetime | None = None)
     if kind == "upload":
         text = _("{name}: el respaldo se guardó, pero no se pudo subir a la nube. {detail}").format(
             name=name, detail=_full_stop(detail))
+    elif kind == "restore_test":
+        text = _("{name}: la prueba de restauración falló. {detail}").format(name=name, detail=_full_stop(detail))
     else:
         text = f"{name}: {_full_stop(after_colon(detail))}"
     if at is not None:
@@ -175,7 +180,23 @@ def weekly_alert(name: str, facts: WeeklyFacts) -> Alert:
         lines.append(_("Pendientes de subir: {count}.").format(count=facts.pending))
     else:
         lines.append(_("Espacio usado: {local} en la carpeta de respaldos.").format(local=local))
+    if facts.drill is not None or facts.drills_on:
+        lines.append(drill_line(facts.drill))
     return Alert("weekly", _("{name}: resumen semanal de respaldos").format(name=name), "\n".join(lines))
+
+
+def drill_line(drill) -> str:
+    """The last restore drill in the weekly report: when, and what it found or why it failed."""
+    if drill is None:
+        return _("Última prueba de restauración: todavía no se ha probado ningún respaldo.")
+    moment = when(drill.when)
+    if not drill.ok:
+        return _("Última prueba de restauración: {when}, falló. {problem}").format(
+            when=moment, problem=_full_stop(drill.sentence()))
+    figures = drill.figures()
+    if figures:
+        return _("Última prueba de restauración: {when}, correcta: {figures}.").format(when=moment, figures=figures)
+    return _("Última prueba de restauración: {when}, correcta.").format(when=moment)
 
 
 def trial_alert(name: str) -> Alert:

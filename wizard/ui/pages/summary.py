@@ -17,6 +17,7 @@ from wizard.core.config import Config
 from wizard.core.schedule import describe, describe_overdue, format_next_run, local_now, next_run, overdue
 from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
+from wizard.ui.drill_panel import DrillPanel
 from wizard.ui.pages.cloud import SignInPanel
 from wizard.ui.pages.notify import NotifyStatusLine
 from wizard.ui.text import (
@@ -181,8 +182,10 @@ class SummaryPage(ttk.Frame):
         self.backup_button.grid(row=0, column=0, sticky="ew")
         self.last_label = WrapLabel(action, text="", padding=(0, 8, 0, 0))
         self.last_label.grid(row=1, column=0, sticky="ew")
+        self.drill_panel = DrillPanel(action, self.app)  # the last restore drill and "Probar ahora"
+        self.drill_panel.grid(row=3, column=0, sticky="ew")
         # At the bottom of this column, level with the end of the configuration card beside it.
-        action.rowconfigure(3, weight=1)
+        action.rowconfigure(4, weight=1)
         self.edit_button = ttk.Button(
             action,
             text=_("Modificar configuración"),
@@ -190,7 +193,7 @@ class SummaryPage(ttk.Frame):
             command=self.app.edit_config,
             icon="gear",
         )
-        self.edit_button.grid(row=3, column=0, sticky="sw", pady=(10, 0))
+        self.edit_button.grid(row=4, column=0, sticky="sw", pady=(10, 0))
 
         self.progress_box = ttk.Frame(action, padding=(0, 10, 0, 0))
         self.progress_box.columnconfigure(0, weight=1)
@@ -247,7 +250,7 @@ class SummaryPage(ttk.Frame):
         measure = tkfont.nametofont("TkDefaultFont", root=self).measure
         samples = {
             "when": "mié 28 sep 20:00",
-            "trigger": _("Programado"),
+            "trigger": trigger_text("test-restore"),  # the longest type (a restore drill)
             "status": _("Correcto") + " · " + _("verificado"),
             "size": "999.9 MB",
             "duration": "59 min 59 s",
@@ -513,6 +516,7 @@ class SummaryPage(ttk.Frame):
         else:
             self.empty_label.grid(row=1, column=0, sticky="n", pady=40)
         self._show_last(entries)
+        self.drill_panel.show_last(entries)
 
     def _show_last(self, entries: list[history.HistoryEntry]) -> None:
         last = history.last_success(entries)
@@ -550,6 +554,7 @@ class SummaryPage(ttk.Frame):
         self.hide_banner()
         self.backup_button.state(["disabled"])
         self.edit_button.state(["disabled"])
+        self.drill_panel.test_button.state(["disabled"])
         self.cancel_button.state(["!disabled"])
         self.cancel_button.configure(text=_("Cancelar"))
         self.progress.configure(value=0)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import ttkbootstrap as ttk
 
-from wizard.core import restore
+from wizard.core import history, restore
+from wizard.core.drill import passed_archives
 from wizard.core.errors import UserError
 from wizard.core.names import parse_archive_name
 from wizard.core.units import format_size
@@ -21,11 +22,13 @@ from wizard.ui.worker import BackgroundCall
 OTHERS_ROW = "otros"  # the line above other installations' backups in the list
 
 
-def _state_text(choice: restore.BackupChoice) -> str:
+def _state_text(choice: restore.BackupChoice, tested: bool = False) -> str:
     parts = [] if choice.mine else [_("De {name}").format(name=choice.owner)]
     if choice.safety:
         parts.append(_("Antes de restaurar"))
     parts.append(_("Verificado") if choice.verified else _("Sin verificar"))
+    if tested:  # its latest restore drill passed (wizard.core.drill)
+        parts.append(_("✓ probado"))
     return " · ".join(parts)
 
 
@@ -122,6 +125,7 @@ class ChooseView:
     def load_backups(self, keep_selection: bool = False) -> None:
         """Local backups now; the cloud's in the background (they need the network)."""
         self.local = restore.list_local_backups(self.config)
+        self.tested = passed_archives(history.read())
         self._fill(keep_selection=keep_selection)
         if self.config.cloud.provider != "none":
             self.list_status.configure(text=_("Buscando respaldos en {provider}...").format(
@@ -160,7 +164,7 @@ class ChooseView:
                     _("De otros equipos:"), "", "", _("este equipo no los borra")))
             self.backups.insert("", "end", iid=str(i), values=(
                 format_when(choice.created), _where_text(choice, i < len(self.extra), self.config.cloud.provider),
-                format_size(choice.size), _state_text(choice)))
+                format_size(choice.size), _state_text(choice, choice.name in getattr(self, "tested", ()))))
         index = next((i for i, c in enumerate(self.choices) if c.name == selected), None)
         if index is None:
             index = next((i for i, c in enumerate(self.choices) if c.mine or i < len(self.extra)), None)
