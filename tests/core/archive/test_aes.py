@@ -285,3 +285,15 @@ def test_a_backup_without_the_password_fails_in_a_sentence_and_writes_nothing(tm
     assert result.status == "failed"
     assert "RESPALDOS_PASSWORD" in result.message
     assert list(dest.iterdir()) == []
+
+
+@pytest.mark.parametrize(("offset", "size"), [(0, 1), (5, 100), (16 * 65535 - 3, 100), (16 * 65536 * 3 + 7, 1 << 20)])
+def test_the_counter_mode_is_winzips_at_any_offset(offset, size):
+    """Our counter blocks against pycryptodome's own CTR mode with a little-endian counter from 1."""
+    from Cryptodome.Cipher import AES
+    from Cryptodome.Util import Counter
+
+    key, data = os.urandom(32), os.urandom(size)
+    reference = AES.new(key, AES.MODE_CTR, counter=Counter.new(128, little_endian=True, initial_value=1 + offset // 16))
+    reference.encrypt(bytes(offset % 16))
+    assert aes._Stream(key).apply(offset, data) == reference.encrypt(data)

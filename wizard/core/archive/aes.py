@@ -5,7 +5,7 @@ the real method); its data is a random 16-byte salt, a 2-byte password verifier,
 encrypted with AES-256 in CTR mode (WinZip's counter: little-endian, starting at 1) and the first 10 bytes
 of an HMAC-SHA1 over the encrypted bytes. PBKDF2-HMAC-SHA1 (1000 rounds) turns the password and the salt
 into the AES key, the HMAC key and the verifier. AE-2 writes 0 as the CRC-32 (the HMAC stands in for it).
-The cipher is pycryptodome's (its CTR mode takes a little-endian counter), the rest is hashlib/hmac.
+AES is pycryptodome's (the counter blocks are built in _Stream), the rest is hashlib/hmac.
 Format, scopes and measurements: docs/encryption.md.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from Cryptodome.Cipher import AES
-from Cryptodome.Util import Counter
+from Cryptodome.Util.strxor import strxor
 
 from wizard.core.encryption.password import PasswordMissing, candidate_passwords
 from wizard.core.errors import UserError
@@ -78,27 +78,41 @@ def derive(password: str, salt: bytes) -> tuple[bytes, bytes, bytes]:
 
 
 class _Stream:
-    """AES-CTR over one member's bytes, by position: in order is one running counter; a write elsewhere (the
-    early-compression placeholder filled in later) starts a counter at that position."""
+    """AES-CTR over one member's bytes, by position (so a write elsewhere, the early-compression placeholder
+    filled in later, is as easy as one in order, and pieces can be done on several threads). WinZip's
+    counter is little-endian, which pycryptodome's CTR mode does slowly block by block: the counter blocks
+    are built here (a 1 MiB table of the low 16 bits, the rest XORed in) and encrypted with AES in ECB mode
+    in one call, then XORed with the data: the same CTR mode, four times faster (docs/encryption.md)."""
+
+    _low: bytes | None = None  # counter blocks 0..65535: little-endian 16-bit value, then zeros
 
     def __init__(self, key: bytes):
         self._key = key
-        self._cipher = self._at(0)
-        self._next = 0
 
-    def _at(self, offset: int):
-        cipher = AES.new(self._key, AES.MODE_CTR,
-                         counter=Counter.new(128, little_endian=True, initial_value=1 + offset // BLOCK))
-        if offset % BLOCK:
-            cipher.encrypt(bytes(offset % BLOCK))
-        return cipher
+    @classmethod
+    def _counters(cls, first: int, count: int) -> bytes:
+        """Counter blocks ``first`` .. ``first + count - 1``, little-endian, 16 bytes each."""
+        if cls._low is None:
+            cls._low = b"".join(j.to_bytes(2, "little") + bytes(14) for j in range(1 << 16))
+        pieces = []
+        while count:
+            high, low = divmod(first, 1 << 16)
+            n = min(count, (1 << 16) - low)
+            pieces.append(strxor(cls._low[BLOCK * low:BLOCK * (low + n)], (high << 16).to_bytes(BLOCK, "little") * n))
+            first += n
+            count -= n
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def apply(self, offset: int, data: bytes) -> bytes:
         """``data`` encrypted (or decrypted: the same thing in CTR) as the bytes at ``offset``."""
-        if offset != self._next:
-            self._cipher = self._at(offset)
-        self._next = offset + len(data)
-        return self._cipher.encrypt(data)
+        if not data:
+            return b""
+        skip = offset % BLOCK
+        blocks = (skip + len(data) + BLOCK - 1) // BLOCK
+        keystream = AES.new(self._key, AES.MODE_ECB).encrypt(self._counters(1 + offset // BLOCK, blocks))
+        if skip or len(keystream) != len(data):
+            keystream = keystream[skip:skip + len(data)]
+        return strxor(data, keystream)
 
 
 class MemberEncryption:
