@@ -58,6 +58,10 @@ class _Modal(ttk.Toplevel):
     def destroy(self) -> None:
         root = self._root()
         super().destroy()
+        # Free the Tk variables now, on the Tk thread: a caller may keep this object, and a garbage collection
+        # that ran later on a worker thread would delete them there (tkinter refuses that).
+        for name in [n for n, v in vars(self).items() if isinstance(v, tkinter.Variable)]:
+            delattr(self, name)
         collect_garbage_soon(root)
 
 

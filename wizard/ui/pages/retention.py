@@ -8,6 +8,7 @@ from wizard.core.config import Config, RetentionConfig
 from wizard.core.units import format_size
 from wizard.i18n import _
 from wizard.ui.pages.base import Step
+from wizard.ui.password_panel import EncryptionPanel
 from wizard.ui.text import describe_retention, estimate_kept
 from wizard.ui.widgets import BOLD_FONT, Notice, ProblemLabel, WrapLabel
 
@@ -19,6 +20,7 @@ FIELDS = ("keep_last", "keep_daily", "keep_weekly", "keep_monthly")
 
 class RetentionStep(Step):
     section = "retention"
+    also_sections = ("encryption",)  # the password option (wizard.ui.password_panel)
     short_title = _("Cuántos conservar")
     heading = _("¿Cuántos respaldos conservar?")
     intro = _(
@@ -80,6 +82,9 @@ class RetentionStep(Step):
         self.sentence.grid(row=5, column=0, sticky="ew", pady=(12, 6))
         self.estimate = Notice(box, bootstyle="info")
         self.estimate.grid(row=6, column=0, sticky="ew", pady=(4, 0))
+        self.encryption = EncryptionPanel(box, self)
+        self.encryption.grid(row=7, column=0, sticky="ew", pady=(16, 0))
+        self.problem_labels["encryption"] = self.encryption.problem
 
     # -- config ---------------------------------------------------------------------------------
 
@@ -89,6 +94,7 @@ class RetentionStep(Step):
             self.vars[key].set(str(getattr(policy, key)))
         self.preset_var.set("recommended" if policy == RECOMMENDED else "custom")
         self._preset_changed()
+        self.encryption.load(config)
 
     def _value(self, key: str) -> int | str:
         text = self.vars[key].get().strip()
@@ -102,10 +108,14 @@ class RetentionStep(Step):
             config.retention = RetentionConfig()
         else:
             config.retention = RetentionConfig(**{key: self._value(key) for key in FIELDS})
+        self.encryption.store(config)
+
+    def extra_problems(self, config: Config) -> list:
+        return self.encryption.problems(config)
 
     def show_problems(self, problems) -> None:
         super().show_problems(problems)
-        if problems:
+        if any(p.key.startswith("retention") for p in problems):
             self.sentence.configure(text="")
             self.estimate.grid_remove()
             return

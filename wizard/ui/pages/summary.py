@@ -20,6 +20,7 @@ from wizard.i18n import _, ngettext
 from wizard.ui.drill_panel import DrillPanel
 from wizard.ui.pages.cloud import SignInPanel
 from wizard.ui.pages.notify import NotifyStatusLine
+from wizard.ui.password_panel import encryption_sentence
 from wizard.ui.text import (
     cloud_wait_reason,
     describe_retention_short,
@@ -149,6 +150,7 @@ class SummaryPage(ttk.Frame):
             ("schedule", _("Cuándo:")),
             ("cloud", _("Nube:")),
             ("retention", _("Conservar:")),
+            ("encryption", _("Contraseña:")),
             ("notify", _("Avisos:")),
         ]
         for i, (key, title) in enumerate(rows):
@@ -305,6 +307,7 @@ class SummaryPage(ttk.Frame):
         self._show_cloud()
         self._probe_cloud()
         self.config_lines["retention"].configure(text=describe_retention_short(config.retention))
+        self.config_lines["encryption"].configure(text=encryption_sentence(config))
         self.next_label.configure(text=next_run_sentence(config, self.app.clock()))
         self.refresh_history()
         self._probe_destination()

@@ -9,6 +9,7 @@ from wizard.core import restore
 from wizard.core.errors import UserError
 from wizard.core.units import format_size
 from wizard.i18n import _, ngettext
+from wizard.ui.password_dialogs import ask_archive_password, needs_password
 from wizard.ui.text import format_count
 from wizard.ui.worker import BackgroundCall
 
@@ -22,6 +23,9 @@ class ContentsTree:
         self.contents_tree.delete(*self.contents_tree.get_children())
         reason = str(exc) if isinstance(exc, UserError) else _("No se pudo leer el contenido de este respaldo.")
         self.contents_tree.insert("", "end", text=reason)
+        choice = self.selected
+        if needs_password(exc) and choice is not None:  # an encrypted backup: ask, then read it again
+            self.password_dialog = ask_archive_password(self, self.app, choice.name, exc, retry=self._selected)
 
     def _show_contents(self, path: Path, contents: restore.BackupContents) -> None:
         if self.selected is None or self.selected.path != path:

@@ -171,6 +171,7 @@ class RestoreDialog(ChooseView, ContentsTree, ServerDatabaseRestore, ProgressVie
 
     def _start(self, choice: restore.BackupChoice, folder: Path | None) -> None:
         config = self.config
+        self.started_choice = choice  # to start it again once a missing password was typed
         self.target_folder = folder
         self.report = None
         self.error = None

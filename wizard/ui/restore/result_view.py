@@ -12,6 +12,7 @@ import ttkbootstrap as ttk
 from wizard.core import machine, restore
 from wizard.core.errors import Cancelled, UserError
 from wizard.i18n import _
+from wizard.ui.password_dialogs import ask_archive_password, needs_password
 from wizard.ui.text import log_location
 from wizard.ui.widgets import HEADING_FONT, Notice
 
@@ -106,6 +107,10 @@ class ResultView:
         self.back_button.pack(side="left")
         self.show("result")
         self._refresh_summary()
+        choice = getattr(self, "started_choice", None)
+        if needs_password(exc) and choice is not None:  # a cloud copy that needs a password: ask, then again
+            self.password_dialog = ask_archive_password(
+                self, self.app, choice.name, exc, retry=lambda: self._start(choice, self.target_folder))
 
     def _refresh_summary(self) -> None:
         summary = self.app.summary
