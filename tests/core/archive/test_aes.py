@@ -297,3 +297,19 @@ def test_the_counter_mode_is_winzips_at_any_offset(offset, size):
     reference = AES.new(key, AES.MODE_CTR, counter=Counter.new(128, little_endian=True, initial_value=1 + offset // 16))
     reference.encrypt(bytes(offset % 16))
     assert aes._Stream(key).apply(offset, data) == reference.encrypt(data)
+
+
+def test_restore_and_test_restore_from_the_command_line_with_the_variable(archives, tmp_path, monkeypatch):
+    monkeypatch.setenv("RESPALDOS_PASSWORD", PASSWORD)
+    cfg = archives["all"].parent.parent / "all.toml"
+    restored = respaldos("restore", "--config", str(cfg), "--to", str(tmp_path / "r"), str(archives["all"]))
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert tree(tmp_path / "r")[f"{SHOP_ROOT}/{SECRET_FILE}"].count(CUSTOMER) == 1
+    drill = respaldos("test-restore", "--config", str(cfg), str(archives["all"]))
+    assert drill.returncode == 0, drill.stdout + drill.stderr
+    monkeypatch.delenv("RESPALDOS_PASSWORD")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    missing = respaldos("test-restore", "--config", str(cfg), str(archives["all"]))
+    assert missing.returncode != 0
+    assert "RESPALDOS_PASSWORD" in missing.stdout + missing.stderr
+    assert "Traceback" not in missing.stderr
