@@ -39,6 +39,10 @@ def _dos_datetime(mtime: float) -> tuple[int, int]:
     return dos_time, dos_date
 
 
+def _decrypt_and_inflate(decryption: aes.MemberDecryption, offset: int, data: bytes, final: bool) -> bytes:
+    return inflate_chunk(decryption.decrypt_at(offset, data), final)
+
+
 @dataclass
 class _EarlyChunk:
     raw_size: int
@@ -353,9 +357,12 @@ class ZipWriter:
         if len(data) != size:
             check.error = check.error or "chunk shorter in the file than written"
         check.compressed_crc = isal_zlib.crc32(data, check.compressed_crc)
-        if check.decryption is not None:
-            data = check.decryption.decrypt_at(check.next_offset - size - check.data_offset, data)
-        self._checks.append((check, self._pool.submit(inflate_chunk, data, final), final))
+        if check.decryption is not None:  # decrypted on the pool too, like the inflate
+            future = self._pool.submit(_decrypt_and_inflate, check.decryption,
+                                       check.next_offset - size - check.data_offset, data, final)
+        else:
+            future = self._pool.submit(inflate_chunk, data, final)
+        self._checks.append((check, future, final))
         if final:
             self._check = None
         self._consume_checks(block_above=self._depth)
