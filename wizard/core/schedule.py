@@ -660,7 +660,7 @@ def run_service(
 
     def maybe_sync() -> None:
         cfg = current["config"]
-        if sync_fn is None or cfg.cloud.provider == "none" or is_busy():
+        if sync_fn is None or cfg.cloud.provider == "none" or is_busy() or (drills is not None and drills.running):
             return
         running = sync["thread"]
         if running is not None and running.is_alive():

@@ -164,3 +164,41 @@ def test_a_backup_due_while_a_drill_runs_cancels_the_drill_and_starts_once_it_en
         stop.set()
         thread.join(30)
     assert events == ["drill", "drill cancelled", "scheduled"]
+
+
+def test_no_upload_starts_beside_a_drill_in_respaldos_run_it_waits_for_the_drill_to_end(tmp_path):
+    config_path, config = shop(tmp_path)
+    config.cloud.provider = "dropbox"
+    config_mod.save(config, config_path)
+    clock = FakeClock(datetime.now(LOCAL).replace(hour=10, minute=0))
+    events: list[str] = []
+    release = threading.Event()
+
+    def drill(config, now, *, cancel, rng=None):
+        events.append("drill")
+        release.wait(20)
+        events.append("drill ended")
+
+    def sync(cfg, *, cancel):
+        events.append("sync")
+
+    stop = threading.Event()
+    runner = DrillRunner(clock=clock, first_delay=timedelta(0), period=timedelta(hours=1), run=drill)
+    thread = threading.Thread(target=run_service, args=(config_path, stop, no_backup),
+                              kwargs={"tick_period": 0.01, "drills": runner, "clock": clock, "sync_fn": sync})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while events != ["sync", "drill"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        clock.now += timedelta(minutes=16)  # the next upload pass is due while the drill runs
+        time.sleep(0.3)
+        assert events == ["sync", "drill"]
+        release.set()
+        while events[-1:] != ["sync"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        release.set()
+        stop.set()
+        thread.join(30)
+    assert events == ["sync", "drill", "drill ended", "sync"]
