@@ -296,10 +296,12 @@ def db_keyring(tmp_path, monkeypatch):
 
     from tests.fakes.keyring_backend import FileKeyring
 
+    # Asked before the variables below are set: a first get_keyring() would pick the test backend from them
+    # and "restore" it after the test, with FAKE_KEYRING_FILE gone.
+    previous = keyring.get_keyring()
     path = tmp_path / "keyring.json"
     monkeypatch.setenv("FAKE_KEYRING_FILE", str(path))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.fakes.keyring_backend.FileKeyring")
-    previous = keyring.get_keyring()
     keyring.set_keyring(FileKeyring())
     yield path
     keyring.set_keyring(previous)

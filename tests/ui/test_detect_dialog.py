@@ -40,7 +40,8 @@ def entry_from_database_dialog(tk_root, window, **fields) -> DatabaseSource:
     return entry
 
 
-def test_the_search_lists_what_it_found_and_adds_the_checked_ones_to_step_1(tk_root, open_window, tmp_path):
+def test_the_search_lists_what_it_found_and_adds_the_checked_ones_to_step_1(tk_root, open_window, tmp_path,
+                                                                            db_keyring):
     root = tmp_path / "disco"
     sqlite_db = make_sqlite(root / "PuntoVenta" / "ventas.dat")
     access = root / "Oficina" / "clientes.accdb"
@@ -65,6 +66,8 @@ def test_the_search_lists_what_it_found_and_adds_the_checked_ones_to_step_1(tk_r
     assert "Cierre el programa antes de restaurar" in str(dialog.notes.cget("text"))
     assert str(dialog.status.cget("text")).startswith("Se encontraron 3 cosas.")
     assert dialog.server_box.winfo_manager() == ""  # no server: no login fields
+    assert dialog.firebird_box.winfo_manager() == "grid" and dialog.firebird_user_var.get() == "SYSDBA"
+    dialog.firebird_password_var.set("masterkey-de-la-tienda")
 
     dialog.toggle(iid_of(dialog, str(sqlite_db)))
     dialog.toggle(iid_of(dialog, str(access)))
@@ -77,6 +80,7 @@ def test_the_search_lists_what_it_found_and_adds_the_checked_ones_to_step_1(tk_r
     expected = entry_from_database_dialog(tk_root, window, engine="Firebird", host="localhost",
                                           database=str(firebird))
     assert step.databases == [expected]
+    assert servers.get_password(expected) == "masterkey-de-la-tienda" and step.passwords_stored == [expected]
     assert step.tree.item("db0", "text").startswith("PDVDATA: ")
 
 

@@ -91,7 +91,9 @@ class DetectDialog(ttk.Toplevel):
         self.run: DetectRun | None = None
         self.list_call: BackgroundCall | None = None
         self.server: Found | None = None
-        self.added: list[str] = []  # what the last Agregar put in step 1, in words
+        self.added: list[str] = []
+        # (host, port) of a MySQL server -> the (user, password) that listed its databases, kept for Agregar
+        self.logins: dict[tuple[str | None, int | None], tuple[str, str]] = {}  # what the last Agregar put in step 1, in words
 
         box = ttk.Frame(self, padding=16)
         box.pack(fill="both", expand=True)
@@ -148,8 +150,22 @@ class DetectDialog(ttk.Toplevel):
         self.server_status = WrapLabel(self.server_box, text="", bootstyle="secondary")
         self.server_status.grid(row=2, column=0, columnspan=3, sticky="ew")
 
+        # Firebird files found: the user and password the backups will connect with (stored on Agregar).
+        self.firebird_box = ttk.Labelframe(box, text=_("Bases de datos Firebird"), padding=10)
+        self.firebird_user_var = ttk.StringVar(value=ENGINE_USERS["firebird"])
+        self.firebird_password_var = ttk.StringVar()
+        ttk.Label(self.firebird_box, text=_("Usuario:")).grid(row=0, column=0, sticky="w", padx=(0, 8))
+        ttk.Entry(self.firebird_box, textvariable=self.firebird_user_var, width=18).grid(row=0, column=1, sticky="w")
+        ttk.Label(self.firebird_box, text=_("Contraseña:")).grid(row=1, column=0, sticky="w", padx=(0, 8), pady=4)
+        ttk.Entry(self.firebird_box, textvariable=self.firebird_password_var, show="\u2022", width=24).grid(
+            row=1, column=1, sticky="w", pady=4)
+        WrapLabel(self.firebird_box, bootstyle="secondary", text=_(
+            "Con estos datos se respaldan las bases de datos Firebird que agregues; la contraseña se guarda en el "
+            "llavero del sistema. Puedes cambiarlos después con Editar...")).grid(
+            row=2, column=0, columnspan=2, sticky="ew")
+
         buttons = ttk.Frame(box, padding=(0, 12, 0, 0))
-        buttons.grid(row=6, column=0, sticky="ew")
+        buttons.grid(row=7, column=0, sticky="ew")
         self.add_button = ttk.Button(buttons, text=_("Agregar"), bootstyle="primary", command=self.add_checked)
         self.add_button.pack(side="right")
         ttk.Button(buttons, text=_("Cerrar"), bootstyle="secondary", command=self.close).pack(side="right", padx=8)
@@ -225,13 +241,12 @@ class DetectDialog(ttk.Toplevel):
             self.warning.grid(row=3, column=0, sticky="ew", pady=(6, 0))
         notes = list(dict.fromkeys(n for f in rows for n in (f"{f.program}: {x}" for x in f.notes)))
         if any(f.kind == "firebird" for f in rows):
-            notes.append(_("Las bases de datos Firebird se agregan con el usuario SYSDBA y sin contraseña: "
-                           "escríbela con Editar... en la lista del paso 1."))
+            self.firebird_box.grid(row=5, column=0, sticky="ew", pady=(10, 0))
         self.notes.configure(text="\n".join(notes))
         servers = [f for f in rows if f.kind == "mysql-server"]
         if servers:
             self.choose_server(servers[0])
-            self.server_box.grid(row=5, column=0, sticky="ew", pady=(10, 0))
+            self.server_box.grid(row=6, column=0, sticky="ew", pady=(10, 0))
 
     def choose_server(self, server: Found) -> None:
         """The MySQL server whose databases the login fields list (the first found, or the one clicked)."""
@@ -275,10 +290,12 @@ class DetectDialog(ttk.Toplevel):
         self.server_status.configure(text=_("Conectando..."), bootstyle="secondary")
         self.list_button.state(["disabled"])
         self.list_call = BackgroundCall(self, lambda: detect.mysql_databases(server, user, password),
-                                        lambda found: self._listed(found, user), self._list_failed).start()
+                                        lambda found: self._listed(found, server, user, password),
+                                        self._list_failed).start()
 
-    def _listed(self, found: list[Found], user: str) -> None:
+    def _listed(self, found: list[Found], server: Found, user: str, password: str) -> None:
         self.list_call = None
+        self.logins[(server.host, server.port)] = (user, password)
         self.list_button.state(["!disabled"])
         known = {(f.host, f.port, f.database) for f in self.rows.values() if f.kind == "mysql-database"}
         new = [f for f in found if (f.host, f.port, f.database) not in known]
@@ -307,15 +324,16 @@ class DetectDialog(ttk.Toplevel):
         taken = {d.label.casefold() for d in step.databases}
         for iid in [i for i in self.rows if i in self.checked]:
             found = self.rows[iid]
-            entry = found.database_entry(found.suggested_user if found.kind == "mysql-database" else "")
+            login = self._login_for(found)
+            entry = found.database_entry(login[0] if login else "")
             if entry is None:
                 files.append(found.path or "")
             elif entry.label.casefold() in taken:
                 continue  # already in the list
             else:
-                if found.kind == "mysql-database" and self.password_var.get():
+                if login and login[1]:
                     try:
-                        step.store_password(entry, self.password_var.get())
+                        step.store_password(entry, login[1])
                     except secrets.KeyringUnavailable as exc:  # no keyring, and the user did not want the file
                         self.status.configure(text=not_stored(exc), bootstyle="danger")
                         return
@@ -330,6 +348,15 @@ class DetectDialog(ttk.Toplevel):
             step.add_paths([f for f in files if f])
         self.close()
 
+    def _login_for(self, found: Found) -> tuple[str, str] | None:
+        """(user, password) a database entry for ``found`` connects with: for a MySQL database those that listed
+        it, for a Firebird file the Firebird fields; None for files added as files."""
+        if found.kind == "mysql-database":
+            return self.logins.get((found.host, found.port), (found.suggested_user, ""))
+        if found.kind == "firebird":
+            return self.firebird_user_var.get().strip(), self.firebird_password_var.get()
+        return None
+
     def close(self) -> None:
         if self.run is not None:
             self.run.cancel()
@@ -337,6 +364,8 @@ class DetectDialog(ttk.Toplevel):
         if self.list_call is not None:
             self.list_call.cancel()
         self.password_var.set("")
+        self.firebird_password_var.set("")
+        self.logins.clear()
         if getattr(self.step, "detect_dialog", None) is self:
             self.step.detect_dialog = None
         root = self._root()

@@ -115,5 +115,7 @@ def test_system_folders_are_not_entered(tmp_path):
     make_sqlite(tmp_path / "Windows" / "System32" / "config.db")
     make_sqlite(tmp_path / "node_modules" / "x" / "cache.db")
     make_sqlite(tmp_path / "SICAR" / "datos.db")
+    make_sqlite(tmp_path / ".mozilla" / "firefox" / "perfil" / "places.sqlite")  # busy, but a browser's
+    make_sqlite(tmp_path / "AppData" / "Local" / "Google" / "Chrome" / "User Data" / "History")
     result = walk.walk([str(tmp_path)])
     assert [f.path for f in result.files] == [str(tmp_path / "SICAR" / "datos.db")]

@@ -27,6 +27,10 @@ SKIP_NAMES = frozenset(n.casefold() for n in (
     "$Recycle.Bin", "System Volume Information", "Windows", "WinSxS", "$WINDOWS.~BT", "$Windows.~WS",
     "Recovery", "PerfLogs", "node_modules", ".git", ".svn", ".hg", "__pycache__", ".cache", ".Trash",
     "Temporary Internet Files", "INetCache", "Package Cache", "Installer",
+    # browsers, mail and developer tools keep busy SQLite files of their own, never a POS's
+    "Mozilla", ".mozilla", "Thunderbird", ".thunderbird", "Google", "google-chrome", "chromium", "Chrome",
+    "Edge", "BraveSoftware", "Opera Software", "Microsoft", "Packages", "Temp", "Cache", "Code Cache",
+    "GPUCache", ".vscode", ".npm", ".cargo", ".rustup", ".pyenv", "site-packages",
 ))
 # Whole trees never entered (POSIX pseudo-filesystems and the like).
 SKIP_PATHS = frozenset({"/proc", "/sys", "/dev", "/run", "/tmp/.X11-unix", "/var/lib/docker", "/snap",
