@@ -141,3 +141,23 @@ def test_a_mysql_servers_databases_are_listed_with_the_typed_login_and_added_as_
     assert step.databases == [expected]
     assert servers.get_password(expected) == mariadb_server.password
     assert step.passwords_stored == [expected]
+
+
+def test_step_1s_button_opens_the_search_once_over_this_systems_places(tk_root, open_window, tmp_path, monkeypatch):
+    from wizard.core.detect import roots
+
+    make_sqlite(tmp_path / "caja.db")
+    monkeypatch.setattr(roots, "default_roots", lambda include_removable=False: [str(tmp_path)])
+    window = open_window()
+    step = window.wizard.steps[0]
+    assert str(step.detect_button.cget("text")) == "Buscar en este equipo"
+    step.detect_button.invoke()
+    dialog = step.detect_dialog
+    assert dialog is not None and dialog.title() == "Buscar en este equipo"
+    step.detect_button.invoke()
+    assert step.detect_dialog is dialog  # one at a time
+    assert pump(tk_root, until=lambda: dialog.result is not None, timeout=60)
+    assert dialog.result.roots == [str(tmp_path)]
+    assert str(tmp_path / "caja.db") in rows(dialog)
+    dialog.close()
+    assert step.detect_dialog is None
