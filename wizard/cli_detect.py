@@ -78,7 +78,8 @@ def print_in_words(result) -> None:
             print("   " + _("Aviso: {warning}.").format(warning=describe.access_warning()))
         for note in found.notes:
             print("   " + note)
-        if found.kind == "mysql-server":
+        if found.kind == "mysql-server" and not any(
+                f.kind == "mysql-database" and (f.host, f.port) == (found.host, found.port) for f in result.found):
             print("   " + _("Para ver sus bases de datos: respaldos detect --mysql-user USUARIO "
                           "(la contraseña se pide aparte)."))
     if result.unreadable:

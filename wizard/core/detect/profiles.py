@@ -91,7 +91,7 @@ def apply(found: list[Found], profiles: tuple[Profile, ...] | None = None) -> No
         profile = match(item, profiles)
         if profile is not None:
             item.program = profile.name
-            item.notes = list(profile.notes)
+            item.notes = [profile.backup, *profile.notes] if profile.backup else list(profile.notes)
             item.suggested_user = profile.mysql_user
     for item in found:
         if item.kind == "mysql-server":

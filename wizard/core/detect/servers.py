@@ -17,6 +17,7 @@ from wizard.core import servers as db_servers
 from wizard.core.config import ENGINE_PORTS, DatabaseSource
 from wizard.core.detect.found import Found
 from wizard.core.servers.credentials import Login, PrivateFolder, popen_flags
+from wizard.core.servers.mysql import MySQL
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def mysql_databases(server: Found, user: str, password: str) -> list[Found]:
     db = DatabaseSource(engine="mysql", host=server.host or LOCAL_HOST, port=server.port or ENGINE_PORTS["mysql"],
                         user=user)
     engine = db_servers.engine_of(db)
+    assert isinstance(engine, MySQL)
     tool = db_servers.find_tool(db, "query")
     folder = PrivateFolder()
     try:
