@@ -119,3 +119,17 @@ def test_a_found_firebird_file_becomes_the_entry_the_database_dialog_makes():
         "firebird", "localhost", 3050, "C:\\AbarrotesPDV\\PDVDATA.FDB", "SYSDBA", "")
     assert entry.label == "PDVDATA"
     assert Found("sqlite", path="/x/ventas.db").database_entry() is None
+
+
+def test_a_firebird_server_and_its_database_file_are_found_and_the_file_becomes_a_working_entry(
+        firebird_server, tmp_path):
+    import dataclasses
+
+    path = firebird_server.create_database("PDVDATA.FDB")
+    result = detect([str(path.parent)], extra_ports={"firebird": [firebird_server.port]})
+    assert ("firebird-server", "localhost", firebird_server.port) in {(f.kind, f.host, f.port) for f in result.found}
+    found = next(f for f in result.found if f.path == str(path))
+    assert (found.kind, found.program) == ("firebird", "eleventa")
+    entry = dataclasses.replace(found.database_entry(), port=firebird_server.port)  # the test server's own port
+    info = db_servers.test_connection(entry, firebird_server.password, use_keyring=False)
+    assert info.version.startswith("3.")
