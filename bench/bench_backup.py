@@ -123,7 +123,9 @@ def ours_command(config: Path) -> list[str]:
     return [sys.executable, "-m", "wizard", "backup", "--config", str(config)]
 
 
-def bench_ours(db: Path, scratch: Path) -> tuple[float, int, float, float]:
+def bench_ours(db: Path, scratch: Path, configure=None, keep: Path | None = None) -> tuple[float, int, float, float]:
+    """One backup of ``db``'s folder: (seconds, archive bytes, peak RSS MB, CPU seconds). ``configure(path)``
+    may add to the config file; the archive is moved to ``keep`` when given, else deleted."""
     dest, home = scratch / "destino", scratch / "xdg"
     for folder in (dest, home):
         shutil.rmtree(folder, ignore_errors=True)
@@ -133,6 +135,8 @@ def bench_ours(db: Path, scratch: Path) -> tuple[float, int, float, float]:
         f"[source]\npaths = [{toml_string(db.parent)}]\n[destination]\nfolder = {toml_string(dest)}\n",
         encoding="utf-8",
     )
+    if configure is not None:
+        configure(config)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(home)}
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         env[var] = str(home / var.lower())
@@ -156,6 +160,8 @@ def bench_ours(db: Path, scratch: Path) -> tuple[float, int, float, float]:
     if len(archives) != 1:
         raise SystemExit(f"expected one archive in {dest}, found {archives}\n{proc.stdout}")
     size = archives[0].stat().st_size
+    if keep is not None:
+        os.replace(archives[0], keep)
     shutil.rmtree(dest)
     return elapsed, size, rss_mb, cpu or float("nan")
 

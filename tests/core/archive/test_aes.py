@@ -33,13 +33,13 @@ from wizard.core.archive import (
     CHUNK_SIZE,
     WrongPassword,
     ZipWriter,
+    aes,
     is_encrypted,
     iter_member,
     read_manifest,
     restore_archive,
     verify_archive,
 )
-from wizard.core.archive import aes
 from wizard.core.archive.deflate import deflate_chunk
 from wizard.core.backup import run_backup
 from wizard.core.encryption.password import PasswordMissing
@@ -98,14 +98,14 @@ def expected() -> dict[str, bytes]:
 @needs_7z
 @pytest.mark.parametrize("kind", ENCRYPTED)
 def test_7zip_tests_the_archive_with_the_password_and_fails_with_a_wrong_one(archives, kind):
-    good = subprocess.run([SEVEN_ZIP, "t", f"-p{PASSWORD}", str(archives[kind])], capture_output=True, text=True)
+    good = subprocess.run([SEVEN_ZIP, "t", f"-p{PASSWORD}", str(archives[kind])], check=False, capture_output=True, text=True)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Everything is Ok" in good.stdout
-    wrong = subprocess.run([SEVEN_ZIP, "t", "-potra contraseña", str(archives[kind])], capture_output=True,
+    wrong = subprocess.run([SEVEN_ZIP, "t", "-potra contraseña", str(archives[kind])], check=False, capture_output=True,
                            text=True)
     assert wrong.returncode != 0
     assert "Wrong password" in wrong.stdout + wrong.stderr
-    listing = subprocess.run([SEVEN_ZIP, "l", "-slt", str(archives[kind])], capture_output=True, text=True).stdout
+    listing = subprocess.run([SEVEN_ZIP, "l", "-slt", str(archives[kind])], check=False, capture_output=True, text=True).stdout
     assert listing.count("Method = AES-256 Deflate") == len(zipfile.ZipFile(archives[kind]).infolist())
 
 
@@ -115,7 +115,7 @@ def test_bsdtar_extracts_the_archive_with_the_password(archives, kind, tmp_path)
     out = tmp_path / "out"
     out.mkdir()
     proc = subprocess.run([BSDTAR or "bsdtar", "-x", "--passphrase", PASSWORD, "-f", str(archives[kind]),
-                           "-C", str(out)], capture_output=True, text=True)
+                           "-C", str(out)], check=False, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     got = tree(out)
     for name, data in expected_tree().items():
@@ -210,9 +210,8 @@ def test_a_changed_byte_the_inflater_cannot_see_fails_the_mac(tmp_path):
         entry = writer.add_bytes(MEMBER, os.urandom(300_000))
         finish_archive(writer, [entry])
     flip_byte_in_member(path, MEMBER)
-    with zipfile.ZipFile(path) as zf, open(path, "rb") as fp:
-        with pytest.raises(aes.AuthenticationFailed):
-            b"".join(iter_member(fp, zf.getinfo(MEMBER), unlocker=aes.Unlocker(path, [PASSWORD])))
+    with zipfile.ZipFile(path) as zf, open(path, "rb") as fp, pytest.raises(aes.AuthenticationFailed):
+        b"".join(iter_member(fp, zf.getinfo(MEMBER), unlocker=aes.Unlocker(path, [PASSWORD])))
     with pytest.raises(ArchiveDamaged) as caught:
         verify_archive(path, passwords=[PASSWORD])
     assert caught.value.member == MEMBER
@@ -261,7 +260,7 @@ def test_early_chunks_are_encrypted_and_authenticated_once_confirmed(tmp_path):
     verify_archive(path, passwords=[PASSWORD], read_back={e.name: e.read_back for e in writer.entries})
     verify_archive(path, passwords=[PASSWORD])
     if shutil.which("7z") or in_ci():
-        proc = subprocess.run([SEVEN_ZIP, "t", f"-p{PASSWORD}", str(path)], capture_output=True, text=True)
+        proc = subprocess.run([SEVEN_ZIP, "t", f"-p{PASSWORD}", str(path)], check=False, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stdout
 
 
