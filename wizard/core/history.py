@@ -61,6 +61,11 @@ class HistoryEntry:
         )
 
     @property
+    def is_drill(self) -> bool:
+        """A restore drill (wizard.core.drill), whatever trigger started it: it tests a backup, makes none."""
+        return self.trigger in NOT_BACKUPS or self.drill is not None
+
+    @property
     def succeeded(self) -> bool:
         return self.status in ("ok", "warning")
 
@@ -101,6 +106,6 @@ def read(path: Path | None = None) -> list[HistoryEntry]:
 def last_success(entries: list[HistoryEntry]) -> HistoryEntry | None:
     """The newest backup that succeeded (a restore drill is not a backup)."""
     for entry in reversed(entries):
-        if entry.succeeded and entry.trigger not in NOT_BACKUPS:
+        if entry.succeeded and not entry.is_drill:
             return entry
     return None

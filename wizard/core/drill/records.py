@@ -27,13 +27,9 @@ def record(result: DrillResult, *, trigger: str = TRIGGER, now: datetime | None 
     return entry
 
 
-def is_drill(entry: history.HistoryEntry) -> bool:
-    return entry.trigger == TRIGGER or entry.drill is not None
-
-
 def latest_drills(entries: list[history.HistoryEntry]) -> list[history.HistoryEntry]:
     """The drills in the history, newest first."""
-    return [e for e in reversed(entries) if is_drill(e)]
+    return [e for e in reversed(entries) if e.is_drill]
 
 
 def last_drill(entries: list[history.HistoryEntry]) -> history.HistoryEntry | None:

@@ -318,7 +318,7 @@ def weekly_facts(config: Config, now: datetime) -> messages.WeeklyFacts:
     start, end = messages.report_period(now)
     made = failed = 0
     for entry in history.read():
-        if (entry.trigger in messages.SILENT_TRIGGERS or entry.trigger in history.NOT_BACKUPS
+        if (entry.trigger in messages.SILENT_TRIGGERS or entry.is_drill
                 or not start <= _aware(entry.end) < end):
             continue
         if entry.succeeded:
