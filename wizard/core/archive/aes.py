@@ -11,10 +11,12 @@ Format, scopes and measurements: docs/encryption.md.
 
 from __future__ import annotations
 
+import array
 import hashlib
 import hmac
 import os
 import struct
+import sys
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,7 +95,12 @@ class _Stream:
     def _counters(cls, first: int, count: int) -> bytes:
         """Counter blocks ``first`` .. ``first + count - 1``, little-endian, 16 bytes each."""
         if cls._low is None:
-            cls._low = b"".join(j.to_bytes(2, "little") + bytes(14) for j in range(1 << 16))
+            values = array.array("H", range(1 << 16))
+            if sys.byteorder == "big":
+                values.byteswap()
+            low = bytearray(BLOCK << 16)
+            memoryview(low).cast("H")[::BLOCK // 2] = memoryview(values)
+            cls._low = bytes(low)
         pieces = []
         while count:
             high, low = divmod(first, 1 << 16)
