@@ -92,3 +92,26 @@ def test_without_the_password_the_local_backup_is_made_and_the_upload_waits(drop
     assert "Nube: 1 respaldo pendiente de subir" in result.stderr
     assert "RESPALDOS_PASSWORD" in result.stderr
     assert dropbox_server.file(f"{FOLDER}/{list_archives(dest)[0].name}") is None
+
+
+def test_an_encrypted_copy_waiting_is_reused_so_a_resumed_upload_sends_the_same_bytes(tmp_path, monkeypatch):
+    from wizard.core import config as config_module
+    from wizard.core.archive.encrypt_copy import is_encrypted_archive
+    from wizard.core.cloud import encrypted
+
+    monkeypatch.setenv("RESPALDOS_PASSWORD", PASSWORD)
+    cfg_path, dest = shop(tmp_path, "cloud")
+    cfg = config_module.load(cfg_path)
+    from wizard.core.backup import run_backup
+
+    archive = run_backup(cfg).archive
+    first, fresh = encrypted.upload_source(cfg, archive)
+    assert fresh and first != archive and first.name == archive.name and is_encrypted_archive(first)
+    sent = first.read_bytes()
+    again, fresh_again = encrypted.upload_source(cfg, archive)
+    assert again == first and not fresh_again
+    assert again.read_bytes() == sent  # a new copy would differ: other salts
+    encrypted.forget(archive)
+    assert not first.exists()
+    cfg.encryption.enabled = False
+    assert encrypted.upload_source(cfg, archive) == (archive, False)
