@@ -14,8 +14,11 @@ import pytest
 from tests.cloud.cli import respaldos
 from tests.cloud.helpers import FOLDER
 from tests.helpers import make_sales_db, write_config
+from wizard.core import config as config_module
 from wizard.core.archive import WrongPassword, is_encrypted, verify_archive
-from wizard.core.backup import list_archives
+from wizard.core.archive.encrypt_copy import is_encrypted_archive
+from wizard.core.backup import list_archives, run_backup
+from wizard.core.cloud import encrypted
 from wizard.core.cloud.encrypted import copies_dir
 from wizard.core.encryption.password import PasswordMissing, set_password
 
@@ -95,15 +98,9 @@ def test_without_the_password_the_local_backup_is_made_and_the_upload_waits(drop
 
 
 def test_an_encrypted_copy_waiting_is_reused_so_a_resumed_upload_sends_the_same_bytes(tmp_path, monkeypatch):
-    from wizard.core import config as config_module
-    from wizard.core.archive.encrypt_copy import is_encrypted_archive
-    from wizard.core.cloud import encrypted
-
     monkeypatch.setenv("RESPALDOS_PASSWORD", PASSWORD)
-    cfg_path, dest = shop(tmp_path, "cloud")
+    cfg_path, _dest = shop(tmp_path, "cloud")
     cfg = config_module.load(cfg_path)
-    from wizard.core.backup import run_backup
-
     archive = run_backup(cfg).archive
     first, fresh = encrypted.upload_source(cfg, archive)
     assert fresh and first != archive and first.name == archive.name and is_encrypted_archive(first)
