@@ -118,9 +118,9 @@ class DetectDialog(ttk.Toplevel):
         frame.rowconfigure(0, weight=1)
         self.tree = ttk.Treeview(frame, columns=("add", "what", "where", "size", "changed"), show="headings",
                                  height=8, bootstyle="table", selectmode="browse")
-        for column, title, width, stretch in (("add", "", 30, False), ("what", _("Qué"), 230, False),
-                                              ("where", _("Dónde"), 300, True), ("size", _("Tamaño"), 80, False),
-                                              ("changed", _("Último cambio"), 190, False)):
+        for column, title, width, stretch in (("add", "", 30, False), ("what", _("Qué"), 235, False),
+                                              ("where", _("Dónde"), 320, True), ("size", _("Tamaño"), 75, False),
+                                              ("changed", _("Último cambio"), 255, False)):
             self.tree.heading(column, text=title, anchor="w")
             self.tree.column(column, width=width, stretch=stretch, anchor="w")
         self.tree.grid(row=0, column=0, sticky="nsew")
@@ -152,6 +152,7 @@ class DetectDialog(ttk.Toplevel):
 
         # Firebird files found: the user and password the backups will connect with (stored on Agregar).
         self.firebird_box = ttk.Labelframe(box, text=_("Bases de datos Firebird"), padding=10)
+        self.firebird_box.columnconfigure(1, weight=1)  # extra width goes beside the fields, not between them
         self.firebird_user_var = ttk.StringVar(value=ENGINE_USERS["firebird"])
         self.firebird_password_var = ttk.StringVar()
         ttk.Label(self.firebird_box, text=_("Usuario:")).grid(row=0, column=0, sticky="w", padx=(0, 8))
@@ -172,6 +173,8 @@ class DetectDialog(ttk.Toplevel):
         self.add_button.state(["disabled"])
         self.bind("<Escape>", lambda _e: self.close())
         self.protocol("WM_DELETE_WINDOW", self.close)
+        # A fixed first size: the long sentences would otherwise ask for the whole screen's width.
+        self.geometry(f"{min(1020, self.winfo_screenwidth() - 40)}x{min(640, self.winfo_screenheight() - 80)}")
         self.run = DetectRun(self, **options).start()
 
     # -- the search ------------------------------------------------------------------------------
