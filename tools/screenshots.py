@@ -152,6 +152,13 @@ def capture(out: Path, work: Path, scaling: float | None) -> int:
     wizard.steps[0].add_paths([str(data)])
     pump(5.0, until=lambda: wizard.steps[0].size_info is not None)
     shot("02-que-respaldar")
+    search = wizard.steps[0].open_detect_dialog(search_roots=[str(data.parent)], look_for_servers=False)
+    pump(30.0, until=lambda: search.result is not None)
+    pump(0.5)
+    target = out / "02b-buscar-en-este-equipo.png"
+    subprocess.run(["import", "-window", str(search.winfo_id()), str(target)], check=True)
+    print(f"wrote {target}")
+    search.close()
     wizard.next()
     wizard.steps[1].folder_var.set(str(usb))
     pump(3.0, until=lambda: not wizard.steps[1].busy)
