@@ -119,3 +119,13 @@ def test_system_folders_are_not_entered(tmp_path):
     make_sqlite(tmp_path / "AppData" / "Local" / "Google" / "Chrome" / "User Data" / "History")
     result = walk.walk([str(tmp_path)])
     assert [f.path for f in result.files] == [str(tmp_path / "SICAR" / "datos.db")]
+
+
+def test_files_whose_data_is_in_the_cloud_are_never_opened():
+    """OneDrive "on demand" files: one read would download the whole file (Windows attributes)."""
+    from types import SimpleNamespace
+
+    assert walk.data_elsewhere(SimpleNamespace(st_file_attributes=0x400000 | 0x20))
+    assert walk.data_elsewhere(SimpleNamespace(st_file_attributes=0x1000))
+    assert not walk.data_elsewhere(SimpleNamespace(st_file_attributes=0x20))  # an ordinary archive-bit file
+    assert not walk.data_elsewhere(SimpleNamespace())  # POSIX: no such attributes

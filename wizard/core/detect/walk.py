@@ -69,6 +69,19 @@ class WalkResult:
 Progress = Callable[[str, int, int], None]  # (folder now, folders done, databases found)
 
 
+# Windows: files whose data is elsewhere (OneDrive "on demand", archived storage). Reading one byte would
+# download or recall the whole file, so they are never opened.
+FILE_ATTRIBUTE_OFFLINE = 0x1000
+FILE_ATTRIBUTE_RECALL_ON_OPEN = 0x40000
+FILE_ATTRIBUTE_RECALL_ON_DATA_ACCESS = 0x400000
+NOT_HERE = FILE_ATTRIBUTE_OFFLINE | FILE_ATTRIBUTE_RECALL_ON_OPEN | FILE_ATTRIBUTE_RECALL_ON_DATA_ACCESS
+
+
+def data_elsewhere(st: os.stat_result) -> bool:
+    """Whether reading the file would first fetch it from the cloud or archive storage (Windows)."""
+    return bool(getattr(st, "st_file_attributes", 0) & NOT_HERE)
+
+
 def skipped_file(name: str) -> bool:
     low = name.lower()
     return any(low.endswith(ext) for ext in SKIP_EXTENSIONS)
@@ -134,7 +147,7 @@ def walk(roots: list[str], *, budget: float = DEFAULT_BUDGET, cancel: threading.
                         st = entry.stat(follow_symlinks=False)
                     except OSError:
                         continue
-                    if st.st_size < headers.MIN_DATABASE_BYTES:
+                    if st.st_size < headers.MIN_DATABASE_BYTES or data_elsewhere(st):
                         continue
                     result.files_read += 1
                     kind = headers.kind_of_file(entry.path, st.st_size)
