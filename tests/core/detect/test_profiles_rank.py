@@ -37,6 +37,8 @@ def test_a_profile_without_a_source_is_refused():
     (Found("firebird", path="C:\\Program Files\\AbarrotesMultiCaja\\db\\OTRA.FDB"), "eleventa"),
     (Found("sqlite", path="C:\\Program Files\\AbarrotesMultiCaja\\cache.db"), None),  # not its kind of database
     (Found("sqlite", path="/home/tienda/ventas.db"), None),
+    (Found("firebird", path="C:\\Program Files (x86)\\Common Files\\Aspel\\Sistemas Aspel\\CAJA4.00\\Datos\\CAJA.FDB"),
+     "Aspel (CAJA o SAE)"),
 ])
 def test_finds_are_matched_to_their_program(found, program):
     profiles.apply([found])
