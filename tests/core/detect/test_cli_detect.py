@@ -7,8 +7,6 @@ import os
 import shutil
 import subprocess
 
-import pytest
-
 from tests.core.detect.conftest import ACCESS_ACE, make_sqlite
 from tests.core.test_cli import python_env
 from tests.helpers import ROOT, respaldos_cmd, skip_unless_ci, without_dac_override
@@ -64,7 +62,7 @@ def test_unreadable_folders_are_skipped_and_listed(tmp_path):
     finally:
         (tmp_path / "cerrada").chmod(0o755)
     if os.geteuid() == 0 and "Operation not permitted" in done.stderr:
-        pytest.skip("setpriv cannot drop capabilities here")
+        skip_unless_ci("setpriv cannot drop capabilities here")
     data = json.loads(done.stdout)
     assert [item["path"] for item in data["found"]] == [str(tmp_path / "abierta" / "ventas.db")]
     assert data["skipped"] == [str(tmp_path / "cerrada")]
