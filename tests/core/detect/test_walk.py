@@ -117,6 +117,7 @@ def test_system_folders_are_not_entered(tmp_path):
     make_sqlite(tmp_path / "SICAR" / "datos.db")
     make_sqlite(tmp_path / ".mozilla" / "firefox" / "perfil" / "places.sqlite")  # busy, but a browser's
     make_sqlite(tmp_path / "AppData" / "Local" / "Google" / "Chrome" / "User Data" / "History")
+    make_sqlite(tmp_path / "Firebird_3_0" / "security3.fdb")  # the server's own user list
     result = walk.walk([str(tmp_path)])
     assert [f.path for f in result.files] == [str(tmp_path / "SICAR" / "datos.db")]
 

@@ -69,6 +69,9 @@ class WalkResult:
 Progress = Callable[[str, int, int], None]  # (folder now, folders done, databases found)
 
 
+# The database servers' own files, never a POS's: Firebird's and InterBase's user lists and help.
+SERVER_FILES = frozenset({"security.fdb", "security2.fdb", "security3.fdb", "security4.fdb", "security5.fdb",
+                          "security.gdb", "isc4.gdb", "admin.ib", "help.fdb", "help.gdb"})
 # Windows: files whose data is elsewhere (OneDrive "on demand", archived storage). Reading one byte would
 # download or recall the whole file, so they are never opened.
 FILE_ATTRIBUTE_OFFLINE = 0x1000
@@ -84,7 +87,7 @@ def data_elsewhere(st: os.stat_result) -> bool:
 
 def skipped_file(name: str) -> bool:
     low = name.lower()
-    return any(low.endswith(ext) for ext in SKIP_EXTENSIONS)
+    return low in SERVER_FILES or any(low.endswith(ext) for ext in SKIP_EXTENSIONS)
 
 
 def walk(roots: list[str], *, budget: float = DEFAULT_BUDGET, cancel: threading.Event | None = None,
