@@ -88,7 +88,8 @@ def print_in_words(result) -> None:
         for folder in result.unreadable[:NOT_COVERED_SHOWN]:
             print("   " + folder)
     if result.stopped:
-        reason = (_("Se acabó el tiempo de búsqueda ({n} s).").format(n=f"{result.seconds:.0f}")
+        seconds = round(result.seconds) if result.seconds >= 1 else round(result.seconds, 2)
+        reason = (_("Se acabó el tiempo de búsqueda ({n} s).").format(n=seconds)
                   if result.stopped == "budget" else _("Búsqueda cancelada."))
         print(reason + " " + ngettext("Faltó revisar {n} carpeta:", "Faltó revisar {n} carpetas:",
                                       len(result.not_covered)).format(n=len(result.not_covered)))

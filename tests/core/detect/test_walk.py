@@ -87,6 +87,8 @@ def test_the_time_budget_stops_the_walk_and_says_what_was_not_covered(tmp_path):
     # every database is either found or inside a folder it said it did not cover
     for path in made:
         assert path in found or any(path.startswith(folder + os.sep) for folder in result.not_covered), path
+    depths = [len(Path(folder).parts) for folder in result.not_covered]
+    assert depths == sorted(depths)  # the shallowest (most telling) first
     # and nothing it reported as not covered was actually searched
     assert not any(p.startswith(folder + os.sep) for p in found for folder in result.not_covered)
 

@@ -170,4 +170,6 @@ def walk(roots: list[str], *, budget: float = DEFAULT_BUDGET, cancel: threading.
             last_progress = now
             progress(folder, result.folders, len(result.files))
     result.not_covered.extend(folder for folder, _dev in reversed(stack))
+    # Whole roots and other shallow folders first: they say the most about what was left out.
+    result.not_covered.sort(key=lambda path: len(os.path.normpath(path).split(os.sep)))
     return result
