@@ -199,3 +199,32 @@ def test_the_missing_password_dialog_returns_what_was_typed_and_whether_to_keep_
     dialog.var.set(GOOD)
     dialog.accept()
     assert results == [(GOOD, False)]
+
+
+def test_changing_the_password_keeps_the_old_one_and_asks_to_confirm_the_new_sheet(tk_root, retention_step):
+    wizard = retention_step.wizard
+    panel = wizard.step.encryption
+    first = turn_on_with_a_password(tk_root, panel)
+    panel.scope_radios[1].invoke()
+    first.kept_check.invoke()
+    first.accept()
+    pump(tk_root, timeout=0.02)
+    assert next_enabled(wizard)
+
+    panel.change_button.invoke()
+    pump(tk_root, timeout=0.02)
+    dialog = panel.dialog
+    assert isinstance(dialog, NewPasswordDialog)
+    newer = "otra frase distinta para la caja"
+    type_password(tk_root, dialog, newer, newer)
+    dialog.save_button.invoke()
+    pump(tk_root, timeout=0.02)
+
+    assert isinstance(panel.dialog, RecoverySheetDialog) and not next_enabled(wizard)
+    assert newer in sheet.default_path().read_text(encoding="utf-8")
+    assert passwords.candidate_passwords() == [newer, GOOD]
+    panel.dialog.kept_check.invoke()
+    panel.dialog.accept()
+    pump(tk_root, timeout=0.02)
+    assert next_enabled(wizard)
+    assert "los respaldos anteriores se siguen abriendo con la anterior" in panel.state_text
