@@ -228,3 +228,17 @@ def test_changing_the_password_keeps_the_old_one_and_asks_to_confirm_the_new_she
     pump(tk_root, timeout=0.02)
     assert next_enabled(wizard)
     assert "los respaldos anteriores se siguen abriendo con la anterior" in panel.state_text
+
+
+def test_the_summary_says_when_this_computer_lacks_the_password(tk_root, open_window, saved_config,
+                                                                 password_keyring):  # noqa: F811
+    from wizard.core import config as config_mod
+
+    cfg = config_mod.load(saved_config)
+    cfg.encryption.enabled = True
+    config_mod.save(cfg, saved_config)
+
+    window = open_window(saved_config)
+
+    line = window.summary.config_lines["encryption"].cget("text")
+    assert line.startswith("activada (solo las copias en la nube) — falta la contraseña en este equipo")
