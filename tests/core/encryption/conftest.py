@@ -12,11 +12,13 @@ def password_keyring(tmp_path, monkeypatch):
 
     from tests.fakes.keyring_backend import FileKeyring
 
+    # Before the variables: keyring's first get_keyring() would load the backend they name, and that is what
+    # the teardown would put back.
+    previous = keyring.get_keyring()
     path = tmp_path / "keyring.json"
     monkeypatch.setenv("FAKE_KEYRING_FILE", str(path))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.fakes.keyring_backend.FileKeyring")
     monkeypatch.delenv("RESPALDOS_PASSWORD", raising=False)
-    previous = keyring.get_keyring()
     keyring.set_keyring(FileKeyring())
     yield path
     keyring.set_keyring(previous)

@@ -4,6 +4,7 @@ this run only unless "Guardarla en este equipo" was ticked."""
 
 from __future__ import annotations
 
+import keyring
 import pytest
 
 # The fake Dropbox, its CA, a keyring file: importing this module starts the fake server (see test_dialog_cloud).
@@ -17,6 +18,9 @@ from wizard.ui.password_dialogs import AskPasswordDialog
 
 PASSWORD = "la clave de la hoja vieja"
 
+# keyring chooses its backend at its first get_keyring(); cloud_env asks only after setting
+# PYTHON_KEYRING_BACKEND, and would then put that test backend back for the tests after this module.
+keyring.get_keyring()
 cloud_env = cloud_fixtures.cloud_env  # autouse: CA, the same keyring file as password_keyring, app key
 dropbox_server = cloud_fixtures.dropbox_server
 signed_in = cloud_fixtures.signed_in
