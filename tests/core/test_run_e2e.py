@@ -7,12 +7,18 @@ import signal
 import subprocess
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from tests.helpers import ROOT, respaldos_cmd, write_config
+from tests.helpers import ROOT, respaldos_cmd, skip_unless_ci, write_config
 from wizard.core import backup
 
+# libfaketime (Debian package faketime) moves the services' clock a few seconds before a minute turns, so the
+# test need not wait for the real minute; it is the OS's clock the program reads, not a test-only path.
+LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 
-def start_service(tmp_path, name, when: str, config_age: timedelta | None = None, big_mib: int = 0):
+
+def start_service(tmp_path, name, when: str, config_age: timedelta | None = None, big_mib: int = 0,
+                  clock_ahead: int = 0):
     data = tmp_path / name / "datos"
     data.mkdir(parents=True)
     (data / "ventas.txt").write_text("venta 1\n")
@@ -26,6 +32,8 @@ def start_service(tmp_path, name, when: str, config_age: timedelta | None = None
         old = time.time() - config_age.total_seconds()
         os.utime(cfg, (old, old))
     env = {**os.environ}
+    if clock_ahead:
+        env.update(LD_PRELOAD=str(LIBFAKETIME), FAKETIME=f"+{clock_ahead}", FAKETIME_DONT_FAKE_MONOTONIC="1")
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         env[var] = str(tmp_path / name / var.lower())
     log = open(tmp_path / name / "out.txt", "w")
@@ -35,17 +43,20 @@ def start_service(tmp_path, name, when: str, config_age: timedelta | None = None
 
 
 def test_respaldos_run_backs_up_at_the_chosen_minute_and_catches_up_a_missed_one(tmp_path):
+    if not LIBFAKETIME.exists():
+        skip_unless_ci("libfaketime is not installed (apt-get install faketime)")
     now = datetime.now()
-    if now.second > 40:  # leave the process time to start before the minute turns
-        time.sleep(62 - now.second)
-        now = datetime.now()
-    target = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    # The scheduled services' clock reads 15 s before a minute turns (real time goes on from there).
+    ahead = (45 - now.second) % 60 or 60
+    fake_now = now + timedelta(seconds=ahead)
+    target = (fake_now + timedelta(minutes=1)).replace(second=0, microsecond=0)
     # The second service's time passed two hours ago, and its config was saved (by hand) yesterday.
     missed = (now - timedelta(hours=2)).strftime("%H:%M")
-    scheduled, dest_a, out_a = start_service(tmp_path, "programado", target.strftime("%H:%M"))
+    scheduled, dest_a, out_a = start_service(tmp_path, "programado", target.strftime("%H:%M"), clock_ahead=ahead)
     catch_up, dest_b, out_b = start_service(tmp_path, "atrasado", missed, config_age=timedelta(days=1))
     # A third service is stopped with SIGTERM while its scheduled backup is being written.
-    stopped, dest_c, out_c = start_service(tmp_path, "interrumpido", target.strftime("%H:%M"), big_mib=600)
+    stopped, dest_c, out_c = start_service(tmp_path, "interrumpido", target.strftime("%H:%M"), big_mib=600,
+                                           clock_ahead=ahead)
     started = time.monotonic()
     stopped_rc = None
     part_seen = False
@@ -54,7 +65,7 @@ def test_respaldos_run_backs_up_at_the_chosen_minute_and_catches_up_a_missed_one
         found_a = found_b = None
         while time.monotonic() < deadline and not (found_a and found_b and stopped_rc is not None):
             if not found_a and backup.list_archives(dest_a):
-                found_a = datetime.now()
+                found_a = datetime.now() + timedelta(seconds=ahead)  # on the service's clock
             if not found_b and backup.list_archives(dest_b):
                 found_b = time.monotonic()
             if not part_seen and any(p.name.endswith(".part") for p in dest_c.iterdir()):
