@@ -254,10 +254,10 @@ class DrillPanel(ttk.Frame):
         self.progress = ttk.Progressbar(self.progress_box, maximum=100, bootstyle="info-striped")
         self.progress.grid(row=1, column=0, columnspan=2, sticky="ew", pady=4)
         self.detail_label = ttk.Label(self.progress_box, text="", bootstyle="secondary", font=SMALL_FONT)
-        self.detail_label.grid(row=2, column=0, sticky="w")
+        self.detail_label.grid(row=2, column=0, columnspan=2, sticky="w")
         self.cancel_button = ttk.Button(self.progress_box, text=_("Cancelar"), bootstyle="danger-outline",
                                         command=self.app.drills.cancel)
-        self.cancel_button.grid(row=2, column=1, sticky="e", pady=(4, 0))
+        self.cancel_button.grid(row=3, column=1, sticky="e", pady=(4, 0))
         self.message = ""  # what the last "Probar ahora" said when it could not test anything
         if self.app.drills.running and self.app.drills.shown:  # the summary was rebuilt while one runs
             self.started(None)
@@ -306,9 +306,9 @@ class DrillPanel(ttk.Frame):
         self.progress.configure(value=percent)
         self.percent_label.configure(text=_("{p:.0f} %").format(p=percent))
         detail = drill_phase_text(getattr(event, "phase", ""))
-        member = getattr(event, "detail", "") or ""
-        if len(member) > 40:
-            member = "..." + member[-37:]
+        member = (getattr(event, "detail", "") or "").replace("\\", "/").rsplit("/", 1)[-1]
+        if len(member) > 30:
+            member = "..." + member[-27:]
         self.detail_label.configure(text=f"{detail} {member}".strip())
 
     def cancelling(self) -> None:
