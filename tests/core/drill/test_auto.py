@@ -202,3 +202,26 @@ def test_no_upload_starts_beside_a_drill_in_respaldos_run_it_waits_for_the_drill
         stop.set()
         thread.join(30)
     assert events == ["sync", "drill", "drill ended", "sync"]
+
+
+def test_stopping_respaldos_run_cancels_a_drill_in_progress_and_waits_for_it(tmp_path):
+    config_path, _config = shop(tmp_path)
+    clock = FakeClock(datetime.now(LOCAL).replace(hour=10, minute=0))
+    started, ended = threading.Event(), threading.Event()
+
+    def drill(config, now, *, cancel, rng=None):
+        started.set()
+        assert cancel.wait(20), "the drill was never cancelled"
+        time.sleep(0.2)
+        ended.set()
+
+    stop = threading.Event()
+    runner = DrillRunner(clock=clock, first_delay=timedelta(0), run=drill)
+    thread = threading.Thread(target=run_service, args=(config_path, stop, no_backup),
+                              kwargs={"tick_period": 0.01, "drills": runner, "clock": clock})
+    thread.start()
+    assert started.wait(20)
+    stop.set()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert ended.is_set()  # run_service returned only after the drill had stopped
