@@ -87,7 +87,8 @@ def test_from_cloud_without_a_backup_name_or_without_a_cloud_is_said_and_not_rec
     no_cloud = drill_cli("--from-cloud", shop.archive.name, "--config", str(shop.config_path))
 
     assert not_a_name.returncode == 2
-    assert not_a_name.stderr.strip() == "«ventas.zip» no es el nombre de un respaldo (respaldo_AAAA-MM-DD_HH-MM-SS.zip)."
+    assert not_a_name.stderr.strip() == ("«ventas.zip» no es el nombre de un respaldo "
+                                         "(respaldo_AAAA-MM-DD_HH-MM-SS.zip).")
     assert no_cloud.returncode == 1 and no_cloud.stderr.startswith("No hay ninguna nube configurada.")
     assert [e.trigger for e in history.read()] == ["manual"]
 

@@ -3,16 +3,19 @@ throwaway copy, checked and counted there, dropped; a kill leaves a copy that th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
 import time
+import zipfile
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from tests.core.servers.helpers import closed_port, make_config, make_firebird_shop, make_mysql_shop, unique
 from tests.helpers import ROOT, respaldos_cmd
 from wizard.core import backup, config, servers
+from wizard.core.archive import MANIFEST_NAME, Manifest
 from wizard.core.drill import run_drill
 from wizard.core.drill.sandbox import sandboxes_dir
 
@@ -89,6 +92,42 @@ def test_a_server_that_cannot_be_reached_fails_the_database_with_its_plain_sente
     assert check.integrity.startswith("No se pudo conectar con el servidor MySQL/MariaDB")
     assert result.problem == (f"La prueba del respaldo {archive.name} falló en la base de datos "
                               f"bases_de_datos/{name}.sql: {check.integrity}")
+
+
+def with_member_replaced(archive, member: str, data: bytes) -> None:
+    """Rewrite ``archive`` with ``member`` holding ``data`` and the manifest saying so (valid hashes)."""
+    with zipfile.ZipFile(archive) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    manifest = Manifest.from_json(members[MANIFEST_NAME])
+    for mf in manifest.files:
+        if mf.path == member:
+            mf.size, mf.sha256 = len(data), hashlib.sha256(data).hexdigest()
+    members[member], members[MANIFEST_NAME] = data, manifest.to_json()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+
+
+def test_a_dump_that_does_not_load_fails_the_database_and_leaves_no_temporary_database(mariadb_server, db_keyring,
+                                                                                      tmp_path):
+    name = unique("roto")
+    make_mysql_shop(mariadb_server, name, sales=10)
+    cfg, archive = backed_up(mariadb_server.source(name), tmp_path, mariadb_server.password)
+    member = f"bases_de_datos/{name}.sql"
+    with zipfile.ZipFile(archive) as zf:
+        dump = zf.read(member)
+    with_member_replaced(archive, member, dump[: len(dump) // 2] + b"\nINSERT INTO no_existe VALUES (1);\n")
+
+    result = run_drill(cfg)
+
+    assert not result.ok
+    (check,) = result.databases
+    assert check.path == member
+    # the server's own words, not a code that happens to be in the statement it echoes ("Producto ñandú 1007")
+    assert check.integrity.startswith(f"No se pudo restaurar la base de datos {name}: ")
+    assert "ERROR 1064" in check.integrity
+    assert result.problem.startswith(f"La prueba del respaldo {archive.name} falló en la base de datos {member}: ")
+    assert temporary_databases(mariadb_server) == []
 
 
 def test_a_kill_mid_load_leaves_a_temporary_database_that_the_next_drill_drops(mariadb_server, db_keyring, tmp_path):

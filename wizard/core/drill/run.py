@@ -168,6 +168,8 @@ def _test(config: Config, archive: Path, result: DrillResult, report: Reporter |
         sizes = [info.file_size for info in zf.infolist()]
     total = max(sum(sizes), 1)
     with Sandbox() as box:
+        sandbox = box.path
+        assert sandbox is not None
         problem = box.room_problem(result.archive, max(sizes, default=0))  # the largest member is the most needed
         if problem is not None:
             result.problem = problem
@@ -187,7 +189,7 @@ def _test(config: Config, archive: Path, result: DrillResult, report: Reporter |
             current = mf.path
             if mf.kind != "sqlite":
                 return None
-            with oserrors.plain_errors(box.path, oserrors.RESTORE):
+            with oserrors.plain_errors(sandbox, oserrors.RESTORE):
                 handle = open(box.file(f"base-{len(result.databases) + 1}.sqlite"), "wb")  # noqa: SIM115
             open_file[mf.path] = handle
 
@@ -196,7 +198,7 @@ def _test(config: Config, archive: Path, result: DrillResult, report: Reporter |
                 try:
                     handle.write(chunk)
                 except OSError as exc:
-                    raise oserrors.plain_os_error(exc, box.path, oserrors.RESTORE) or UserError(str(exc)) from exc
+                    raise oserrors.plain_os_error(exc, sandbox, oserrors.RESTORE) or UserError(str(exc)) from exc
 
             return write
 
@@ -204,7 +206,7 @@ def _test(config: Config, archive: Path, result: DrillResult, report: Reporter |
             handle = open_file.pop(mf.path, None)
             if handle is None:
                 return
-            with oserrors.plain_errors(box.path, oserrors.RESTORE):
+            with oserrors.plain_errors(sandbox, oserrors.RESTORE):
                 handle.close()
             path = Path(handle.name)
             if report is not None:
@@ -224,6 +226,5 @@ def _test(config: Config, archive: Path, result: DrillResult, report: Reporter |
         for mf in [mf for mf in manifest.files if mf.kind in DUMP_KINDS]:
             if cancel.is_set():
                 raise Cancelled()
-            assert box.path is not None
-            result.databases.append(server_check.check_dump(config, archive, manifest, mf, box.path,
+            result.databases.append(server_check.check_dump(config, archive, manifest, mf, sandbox,
                                                              report=report, cancel=cancel))

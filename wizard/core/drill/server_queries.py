@@ -70,7 +70,8 @@ class MySQLQueries:
         return None if out in ("", "NULL") else out
 
     def _run(self, login: Login, database: str | None, sql: str) -> str:
-        args = [*self.engine.common_args(login, self.tool), "--batch", "--skip-column-names"]  # type: ignore[attr-defined]
+        common = self.engine.common_args(login, self.tool)  # type: ignore[attr-defined]
+        args = [*common, "--batch", "--skip-column-names"]
         if database:
             args.append(f"--database={database}")
         return self.engine.run([*args, "-e", sql], login)
@@ -135,7 +136,8 @@ class FirebirdQueries:
 
     def date_columns(self, login: Login, target: str) -> list[tuple[str, str]]:
         out = self._isql(login, target, (
-            "SET LIST ON;\nSELECT TRIM(RF.RDB$RELATION_NAME) AS T, TRIM(RF.RDB$FIELD_NAME) AS C FROM RDB$RELATION_FIELDS RF "
+            "SET LIST ON;\nSELECT TRIM(RF.RDB$RELATION_NAME) AS T, TRIM(RF.RDB$FIELD_NAME) AS C "
+            "FROM RDB$RELATION_FIELDS RF "
             "JOIN RDB$FIELDS F ON F.RDB$FIELD_NAME = RF.RDB$FIELD_SOURCE JOIN RDB$RELATIONS R ON "
             "R.RDB$RELATION_NAME = RF.RDB$RELATION_NAME WHERE F.RDB$FIELD_TYPE IN (12, 29, 35) AND "
             "COALESCE(R.RDB$SYSTEM_FLAG, 0) = 0 AND R.RDB$VIEW_BLR IS NULL;\n"))
@@ -149,8 +151,10 @@ class FirebirdQueries:
         return None if found is None or found.group(1) == "<null>" else found.group(1)
 
     def _isql(self, login: Login, target: str, sql: str) -> str:
-        return self.engine.run([str(self.tool), "-q", *self.engine.auth_args(login),  # type: ignore[attr-defined]
-                                self.engine.target(self.db, target)], login, stdin_text=sql)  # type: ignore[attr-defined]
+        engine = self.engine
+        where = engine.target(self.db, target)  # type: ignore[attr-defined]
+        return engine.run([str(self.tool), "-q", *engine.auth_args(login), where],  # type: ignore[attr-defined]
+                          login, stdin_text=sql)
 
 
 def queries_for(db: DatabaseSource) -> MySQLQueries | FirebirdQueries:

@@ -25,7 +25,10 @@ MYSQL_TRAILER = b"-- Dump completed"
 CONNECT_TIMEOUT = 15  # seconds to reach the server
 # Engines whose tables mysqldump --single-transaction copies as of one moment (MVCC snapshots).
 SNAPSHOT_ENGINES = ("InnoDB", "ROCKSDB")
-ERROR_CODES = re.compile(r"\b(1044|1045|1049|1007|1142|1227|1698|2002|2003|2005|2006|2013)\b")
+_CODES = r"(1044|1045|1049|1007|1142|1227|1698|2002|2003|2005|2006|2013)"
+# Where the clients put a code: "ERROR 1045 (28000): ...", "mysqldump: Got error: 1045: ...", "... (1227)"; not
+# a number that merely appears in the failing statement they echo (a product called "ñandú 1007").
+ERROR_CODES = re.compile(rf"(?:\bERROR |\berror: ){_CODES}\b|\({_CODES}\)")
 
 
 class MySQL(Engine):
@@ -137,7 +140,7 @@ class MySQL(Engine):
     def error_signs(self, text: str) -> errors.ErrorSigns:
         low = text.lower()
         found = ERROR_CODES.search(text)
-        code = found.group(1) if found else ""
+        code = (found.group(1) or found.group(2)) if found else ""
         return errors.ErrorSigns(
             unreachable=code in ("2002", "2003", "2006", "2013") or "can't connect" in low,
             unknown_host=code == "2005" or "unknown mysql server host" in low or "unknown server host" in low,
