@@ -5,6 +5,7 @@ tool (``Engine.run``: the password never on a command line)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -15,6 +16,8 @@ from wizard.core.servers.credentials import Login
 from wizard.core.servers.registry import engine_of
 from wizard.core.servers.tools import exe, is_program
 from wizard.i18n import _
+
+logger = logging.getLogger(__name__)
 
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
 
@@ -120,6 +123,7 @@ class FirebirdQueries:
                 self.engine.target(self.db, target)]  # type: ignore[attr-defined]
         done = self.engine.run_raw(args, login)
         text = (done.stdout + "\n" + done.stderr).strip()
+        logger.info("gfix -v -full of %s: exit %s %s", target, done.returncode, text[-500:])
         if done.returncode != 0 or re.search(r"error|corrupt", text, re.IGNORECASE):
             return errors.last_lines(text) or "gfix"
         return "ok"
