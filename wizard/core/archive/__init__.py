@@ -11,6 +11,8 @@ One module per job (this package only re-exports the names other modules use):
     safe_paths.py  which member names and restore targets are safe to write
     verify.py      verify_archive: every member against the central directory, its local header, the manifest
     extract.py     restore_archive: extract into a folder, each file checked before it takes its place
+    headers.py     local headers and the central directory (Zip64, UTF-8, the AES fields)
+    encrypt_copy.py  the encrypted copy of a verified archive for the cloud, in one pass
 
 Why a writer of our own, how verification overlaps compression, early compression and the allocator:
 docs/design.md, "Archive format and verification".

@@ -196,8 +196,3 @@ class Unlocker:
                     candidates.insert(0, candidates.pop(index))
                 return MemberDecryption(key, mac_key)
         raise WrongPassword(self.archive.name)
-
-    def password_for(self, header: bytes) -> str:
-        """The password (among the candidates) whose verifier matches ``header``."""
-        self.open(header)
-        return self._candidates()[0]
