@@ -17,14 +17,21 @@ from wizard.core import backup
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 
 
-def start_service(tmp_path, name, when: str, config_age: timedelta | None = None, big_mib: int = 0,
-                  clock_ahead: int = 0):
+def make_data(tmp_path, name, big_mib: int = 0):
     data = tmp_path / name / "datos"
+    if data.exists():
+        return data
     data.mkdir(parents=True)
     (data / "ventas.txt").write_text("venta 1\n")
     if big_mib:  # incompressible, so that the backup lasts long enough to be interrupted
         with open(data / "fotos.bin", "wb") as fh:
             fh.writelines(os.urandom(1 << 20) for _ in range(big_mib))
+    return data
+
+
+def start_service(tmp_path, name, when: str, config_age: timedelta | None = None, big_mib: int = 0,
+                  clock_ahead: int = 0):
+    data = make_data(tmp_path, name, big_mib)
     dest = tmp_path / name / "respaldos"
     dest.mkdir()
     cfg = write_config(tmp_path / name / "c.toml", [data], dest, f'[schedule]\ntime = "{when}"\n')
@@ -45,9 +52,10 @@ def start_service(tmp_path, name, when: str, config_age: timedelta | None = None
 def test_respaldos_run_backs_up_at_the_chosen_minute_and_catches_up_a_missed_one(tmp_path):
     if not LIBFAKETIME.exists():
         skip_unless_ci("libfaketime is not installed (apt-get install faketime)")
+    make_data(tmp_path, "interrumpido", big_mib=600)  # before the clock is set: it takes seconds
     now = datetime.now()
-    # The scheduled services' clock reads 15 s before a minute turns (real time goes on from there).
-    ahead = (45 - now.second) % 60 or 60
+    # The scheduled services' clock reads 20 s before a minute turns (real time goes on from there).
+    ahead = (40 - now.second) % 60 or 60
     fake_now = now + timedelta(seconds=ahead)
     target = (fake_now + timedelta(minutes=1)).replace(second=0, microsecond=0)
     # The second service's time passed two hours ago, and its config was saved (by hand) yesterday.
