@@ -20,11 +20,11 @@ docs/design.md, "Archive format and verification".
 
 from __future__ import annotations
 
+from wizard.core.archive.aes import Unlocker, WrongPassword
 from wizard.core.archive.deflate import CHUNK_SIZE
 from wizard.core.archive.early import EarlyCompression
 from wizard.core.archive.extract import restore_archive
 from wizard.core.archive.manifest import MANIFEST_NAME, Manifest, ManifestFile, read_manifest
-from wizard.core.archive.aes import Unlocker, WrongPassword
 from wizard.core.archive.reading import Report, crc_matches, is_encrypted, iter_member, open_zip
 from wizard.core.archive.safe_paths import (
     check_restore_targets,
