@@ -1,7 +1,7 @@
 """The TOML configuration: dataclasses, one validator, atomic load and save.
 
-The schema is a public contract (support staff edit it by hand); README documents it. Unknown keys,
-wrong types and bad values are all collected into one ConfigError naming the file and every key path.
+The schema is a public contract (support staff edit it by hand); docs/commands.md documents it. Unknown
+keys, wrong types and bad values are all collected into one ConfigError naming the file and every key path.
 No secret ever goes into this file.
 """
 

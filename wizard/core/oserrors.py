@@ -4,8 +4,8 @@ the path and says what to do. What it does not know stays an unexpected error, l
 
 ``plain_os_error(exc, path, action)`` gives the sentence (an ``EnvironmentProblem``, a UserError) or None;
 ``plain_errors(path, action)`` is the same around a block of code. ``action`` says what was being done
-(writing a backup, reading a source, ...), which picks the verb and the advice. README, "When something
-goes wrong", lists the sentences and how each is tested.
+(writing a backup, reading a source, ...), which picks the verb and the advice. docs/troubleshooting.md
+lists the sentences and how each is tested.
 """
 
 from __future__ import annotations

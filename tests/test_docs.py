@@ -1,0 +1,194 @@
+"""The docs are a contract for owners, technicians and maintainers: every `respaldos ...` command line they
+show parses with the real parser, every config key in their TOML blocks passes the real validator, every
+relative link and image leads somewhere, and the Spanish guides name the same commands as the English
+reference (docs/commands.md)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import re
+import shlex
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from wizard.cli import build_parser
+from wizard.core.config import validate_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+TEXT = {path: path.read_text(encoding="utf-8") for path in DOCS}
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+# Placeholders the docs use in synopses, with a value of the right shape; any other all-capitals word is "x".
+SAMPLES = {"P": "/tmp/r.toml", "DIR": "/tmp/d", "CARPETA": "/tmp/d", "S": "60", "SECONDS": "60",
+           "SEGUNDOS": "60", "ID": "3f2a9c1b", "U": "root"}
+PLACEHOLDER = re.compile(r"^[A-Z][A-Z_]*$")
+
+
+def _name(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def _prose(text: str) -> str:
+    return FENCE.sub("", text)
+
+
+def command_lines(text: str) -> list[str]:
+    """`respaldos ...` in code spans (outside fenced blocks) and at the start of lines in fenced blocks."""
+    found = [m.group(1) for m in re.finditer(r"`(respaldos(?: [^`]*)?)`", _prose(text))]
+    for lang, block in FENCE.findall(text):
+        if lang in ("", "bash", "sh", "console", "powershell", "bat", "cmd", "text"):
+            for line in block.splitlines():
+                line = re.sub(r"^\s*(?:\$|>|PS>|C:\\>)?\s*", "", line)
+                if re.match(r"respaldos( |$)", line):
+                    found.append(line.split(" #")[0].strip())
+    return found
+
+
+def _one_form(synopsis: str) -> str:
+    """A synopsis as one command: optional groups included, the first of alternatives, no ellipses."""
+    text = synopsis.replace("\\|", "|").replace("…", " ").replace("...", " ")
+    text = re.sub(r"\[([^\[\]]*)\]", lambda m: " " + m.group(1).split(" | ")[0] + " ", text)
+    text = text.split(" | ")[0]
+    return re.sub(r"(\S+)\|\S+", r"\1", text).replace("\\", "/")
+
+
+def argv_of(synopsis: str) -> tuple[list[str], bool]:
+    """The arguments after `respaldos`, and whether any placeholder was filled in."""
+    words = shlex.split(_one_form(synopsis))[1:]
+    filled = [SAMPLES.get(w, "x") if PLACEHOLDER.match(w) else w for w in words]
+    return filled, filled != words
+
+
+def parse_error(argv: list[str]) -> str | None:
+    """None when the real parser accepts ``argv`` (``--help`` included), else its error message."""
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return None if exc.code == 0 else err.getvalue().strip().splitlines()[-1]
+    return None
+
+
+def test_the_docs_show_commands_to_check():
+    assert sum(len(command_lines(t)) for t in TEXT.values()) > 100
+
+
+@pytest.mark.parametrize("path", DOCS, ids=_name)
+def test_every_command_line_in_the_docs_parses(path):
+    bad = []
+    for line in command_lines(TEXT[path]):
+        argv, filled = argv_of(line)
+        error = parse_error(argv)
+        # A bare mention in a sentence ("`respaldos db restore` asks ...") lacks its arguments; that is fine
+        # as long as what it names exists. A synopsis with placeholders must parse whole.
+        if error and (filled or not re.search(r"required|expected one argument", error)):
+            bad.append(f"{line!r}: {error}")
+    assert not bad, f"{_name(path)} shows command lines the parser refuses:\n" + "\n".join(bad)
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+MINIMAL = {"source": {"paths": ["/tmp/pos"]}, "destination": {"folder": "/tmp/respaldos"}}
+COMMENTED_SETTING = re.compile(r"^# ?(\[\[?[\w.]+\]\]?|[a-z_]+ = \S.*?)(\s+#.*)?$")
+
+
+def toml_blocks() -> list[tuple[str, str]]:
+    return [(_name(path), block) for path, text in TEXT.items()
+            for lang, block in FENCE.findall(text) if lang == "toml"]
+
+
+def test_the_docs_show_config_to_check():
+    assert len(toml_blocks()) >= 4
+
+
+@pytest.mark.parametrize("where,block", toml_blocks(), ids=[f"{n}#{i}" for i, (n, _) in enumerate(toml_blocks())])
+def test_every_config_block_in_the_docs_is_valid(where, block):
+    """A block may be a fragment (only [notify]): it is checked on top of a minimal config. Settings shown
+    commented out (`# keep_daily = 7`) are real keys too: the block is checked again with them switched on."""
+    forms = [block]
+    uncommented = "\n".join(COMMENTED_SETTING.sub(r"\1", line) for line in block.splitlines())
+    if uncommented != block:
+        forms.append(uncommented)
+    for form in forms:
+        problems = validate_dict(_merge(MINIMAL, tomllib.loads(form)))
+        assert not problems, f"{where}: {[(p.key, p.message) for p in problems]}\n{form}"
+
+
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    return {_slug(h) for h in re.findall(r"^#{1,6} (.+)$", _prose(path.read_text(encoding="utf-8")), re.MULTILINE)}
+
+
+def test_every_relative_link_and_image_resolves():
+    missing = []
+    for path, text in TEXT.items():
+        for target in LINK.findall(_prose(text)):
+            if re.match(r"[a-z]+:", target):
+                continue
+            file, _, anchor = target.partition("#")
+            dest = (path.parent / file).resolve() if file else path
+            if not dest.exists():
+                missing.append(f"{_name(path)}: {target}")
+            elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
+                missing.append(f"{_name(path)}: {target} (no such heading)")
+    assert not missing, missing
+
+
+def test_every_doc_is_linked_from_readme_or_another_doc():
+    linked = {(path.parent / t.partition("#")[0]).resolve() for path, text in TEXT.items()
+              for t in LINK.findall(text) if not re.match(r"[a-z]+:", t)}
+    orphans = [_name(p) for p in DOCS[1:] if p.resolve() not in linked]
+    assert not orphans, f"nothing links to {orphans}: link them or remove them"
+
+
+def _subcommands() -> set[str]:
+    """Every subcommand path of the real parser: "backup", "db", "db restore", ..."""
+    out: set[str] = set()
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    out.add(prefix + name)
+                    walk(sub, prefix + name + " ")
+
+    walk(build_parser(), "")
+    return out
+
+
+def mentioned(text: str) -> set[str]:
+    known = _subcommands()
+    found = set()
+    for line in command_lines(text):
+        words = _one_form(line).split()[1:]
+        for n in (2, 1):
+            if " ".join(words[:n]) in known:
+                found.add(" ".join(words[:n]))
+                break
+    return found
+
+
+def test_the_spanish_guides_and_the_english_reference_name_the_same_commands():
+    english = mentioned(TEXT[ROOT / "docs" / "commands.md"])
+    spanish = mentioned(TEXT[ROOT / "docs" / "guia.md"] + TEXT[ROOT / "docs" / "tecnico.md"])
+    assert len(english) >= 15, english
+    assert english == spanish, f"only in commands.md: {english - spanish}; only in Spanish: {spanish - english}"
