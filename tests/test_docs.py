@@ -192,3 +192,52 @@ def test_the_spanish_guides_and_the_english_reference_name_the_same_commands():
     spanish = mentioned(TEXT[ROOT / "docs" / "guia.md"] + TEXT[ROOT / "docs" / "tecnico.md"])
     assert len(english) >= 15, english
     assert english == spanish, f"only in commands.md: {english - spanish}; only in Spanish: {spanish - english}"
+
+
+def _dataclass_keys(cls: type, prefix: str = "") -> set[str]:
+    """Every key path of the config schema, from its dataclasses: "source.paths", "source.databases.port"..."""
+    import dataclasses
+    import typing
+
+    out = set()
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        out.add(prefix + f.name)
+        for inner in (hints[f.name], *typing.get_args(hints[f.name])):
+            for kind in (inner, *typing.get_args(inner)):
+                if dataclasses.is_dataclass(kind):
+                    out |= _dataclass_keys(kind, prefix + f.name + ".")
+    return out
+
+
+def _block_keys(data: dict, prefix: str = "") -> set[str]:
+    out = set()
+    for key, value in data.items():
+        out.add(prefix + key)
+        tables = [value] if isinstance(value, dict) else [v for v in value if isinstance(v, dict)] \
+            if isinstance(value, list) else []
+        for table in tables:
+            out |= _block_keys(table, prefix + key + ".")
+    return out
+
+
+def test_the_english_reference_shows_every_config_key():
+    from wizard.core.config import Config
+
+    shown = set()
+    for where, block in toml_blocks():
+        if where == "docs/commands.md":
+            shown |= _block_keys(tomllib.loads("\n".join(COMMENTED_SETTING.sub(r"\1", line)
+                                                         for line in block.splitlines())))
+    schema = _dataclass_keys(Config)
+    assert len(schema) > 30
+    assert not schema - shown, f"docs/commands.md does not show {sorted(schema - shown)}"
+
+
+def test_the_environment_variables_are_the_same_in_code_and_both_references():
+    code = {v for path in (ROOT / "wizard").rglob("*.py")
+            for v in re.findall(r"RESPALDOS_[A-Z_]+", path.read_text(encoding="utf-8"))}
+    english = set(re.findall(r"RESPALDOS_[A-Z_]+", TEXT[ROOT / "docs" / "commands.md"]))
+    spanish = set(re.findall(r"RESPALDOS_[A-Z_]+", TEXT[ROOT / "docs" / "tecnico.md"]))
+    assert len(code) >= 5
+    assert code == english == spanish, (sorted(code ^ english), sorted(code ^ spanish))
