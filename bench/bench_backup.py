@@ -8,7 +8,7 @@ One generated database (cached in the work folder and reused) is backed up by:
   (c) ours:     python -m wizard backup --config CFG                 (time, peak RSS, archive size)
 Runs are interleaved a, b, c, a, b, c... so that the machine's noise hits all three alike; the
 medians and the ratios against the targets of issue 2 section 4 are printed, then a markdown table
-for the README. Our run uses throwaway XDG folders, so the user's history and settings are untouched.
+for docs/performance.md. Our run uses throwaway XDG folders, so the user's history and settings are untouched.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ polled every 10 ms; the process is then terminated. The CPU time the process use
 too: on this shared machine other people's work inflates the wall time, the CPU time much less. A one-file executable unpacks itself into a
 temporary folder on every start, so that is included, as the user would feel it.
 
-Without a display it starts Xvfb by itself. Prints a Markdown row for README.
+Without a display it starts Xvfb by itself. Prints a Markdown row for docs/build.md.
 """
 
 from __future__ import annotations
