@@ -25,7 +25,8 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 # Placeholders the docs use in synopses, with a value of the right shape; any other all-capitals word is "x".
 SAMPLES = {"P": "/tmp/r.toml", "DIR": "/tmp/d", "CARPETA": "/tmp/d", "S": "60", "SECONDS": "60",
-           "SEGUNDOS": "60", "ID": "3f2a9c1b", "U": "root"}
+           "SEGUNDOS": "60", "ID": "3f2a9c1b", "U": "root", "PORT": "3307",
+           "PUERTO": "3307"}
 PLACEHOLDER = re.compile(r"^[A-Z][A-Z_]*$")
 
 
@@ -241,3 +242,23 @@ def test_the_environment_variables_are_the_same_in_code_and_both_references():
     spanish = set(re.findall(r"RESPALDOS_[A-Z_]+", TEXT[ROOT / "docs" / "tecnico.md"]))
     assert len(code) >= 5
     assert code == english == spanish, (sorted(code ^ english), sorted(code ^ spanish))
+
+
+def test_the_english_reference_shows_every_option_of_every_command():
+    options: set[tuple[str, tuple[str, ...]]] = set()
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, prefix + name + " ")
+            elif action.option_strings and action.help != argparse.SUPPRESS:
+                options.add((prefix.strip(), tuple(action.option_strings)))
+
+    walk(build_parser(), "")
+    shown = " ".join(command_lines(TEXT[ROOT / "docs" / "commands.md"]))
+    missing = [f"{cmd} {names[-1]}".strip() for cmd, names in options
+               if names[0] not in ("-h", "--config") and not any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", shown)
+                                                                   for n in names)]
+    assert len(options) > 30
+    assert not missing, f"docs/commands.md does not show {sorted(missing)}"
