@@ -262,3 +262,21 @@ def test_the_english_reference_shows_every_option_of_every_command():
                                                                    for n in names)]
     assert len(options) > 30
     assert not missing, f"docs/commands.md does not show {sorted(missing)}"
+
+
+def test_the_code_points_to_docs_and_sections_that_exist():
+    """Docstrings say `docs/design.md, "Restore"`: the file and the section must exist."""
+    headings = {path.name: re.findall(r"^#{1,6} (.+)$", _prose(text), re.MULTILINE) for path, text in TEXT.items()}
+    missing, seen = [], 0
+    for folder in ("wizard", "tools", "bench", ".ci"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix not in (".py", ".sh", "") or not path.is_file():
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for doc, section in re.findall(r'docs/([\w-]+\.md)(?:,\s+"([^"]+)")?', text):
+                seen += 1
+                section = " ".join(section.split())
+                if doc not in headings or (section and not any(h.startswith(section) for h in headings[doc])):
+                    missing.append(f"{path.relative_to(ROOT)}: docs/{doc} {section}")
+    assert seen >= 10
+    assert not missing, missing

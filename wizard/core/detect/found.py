@@ -1,7 +1,7 @@
 """What the search found: one ``Found`` per database, server or database file, and the ``DetectResult``.
 
 ``Found.to_json`` and ``DetectResult.to_json`` are the public shape of ``respaldos detect --json``
-(docs/detect.md, "The JSON").
+(docs/detect.md, "The command line and the JSON").
 """
 
 from __future__ import annotations
