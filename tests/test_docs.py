@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import re
 import shlex
@@ -65,12 +66,17 @@ def argv_of(synopsis: str) -> tuple[list[str], bool]:
     return filled, filled != words
 
 
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    return build_parser()
+
+
 def parse_error(argv: list[str]) -> str | None:
     """None when the real parser accepts ``argv`` (``--help`` included), else its error message."""
     err = io.StringIO()
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            build_parser().parse_args(argv)
+            _parser().parse_args(argv)
     except SystemExit as exc:
         return None if exc.code == 0 else err.getvalue().strip().splitlines()[-1]
     return None
