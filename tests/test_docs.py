@@ -286,3 +286,11 @@ def test_the_code_points_to_docs_and_sections_that_exist():
                     missing.append(f"{path.relative_to(ROOT)}: docs/{doc} {section}")
     assert seen >= 10
     assert not missing, missing
+
+
+def test_every_screenshot_is_shown_by_a_doc():
+    shown = " ".join(TEXT.values())
+    shots = sorted((ROOT / "docs" / "screenshots").glob("*.png"))
+    assert len(shots) >= 10
+    unused = [p.name for p in shots if p.name not in shown]
+    assert not unused, f"screenshots no doc shows (stale?): {unused}"
