@@ -11,7 +11,7 @@ import tkinter
 import ttkbootstrap as ttk
 
 from wizard.i18n import _
-from wizard.ui.widgets import collect_garbage_soon
+from wizard.ui.widgets import collect_garbage_soon, grab_when_viewable
 
 
 class Dialogs:
@@ -122,13 +122,7 @@ class CodeDialog(ttk.Toplevel):
         self.bind("<Escape>", lambda _e: self.cancel())
         self.protocol("WM_DELETE_WINDOW", self.cancel)
         self.code_entry.focus_set()
-        self.after_idle(self._grab)
-
-    def _grab(self) -> None:
-        try:
-            self.grab_set()
-        except tkinter.TclError:
-            pass  # not viewable yet: the dialog still works
+        self.after_idle(grab_when_viewable, self)
 
     def copy_url(self) -> None:
         self.clipboard_clear()

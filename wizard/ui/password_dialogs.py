@@ -22,7 +22,7 @@ from wizard.core.encryption import sheet
 from wizard.core.errors import UserError
 from wizard.i18n import _
 from wizard.ui import keyring_consent
-from wizard.ui.widgets import BOLD_FONT, ProblemLabel, WrapLabel, collect_garbage_soon
+from wizard.ui.widgets import BOLD_FONT, ProblemLabel, WrapLabel, collect_garbage_soon, grab_when_viewable
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +44,7 @@ class _Modal(ttk.Toplevel):
         self.wrap = tkfont.nametofont("TkDefaultFont", root=self).measure("n") * 62
         self.bind("<Escape>", lambda _e: self.cancel())
         self.protocol("WM_DELETE_WINDOW", self.cancel)
-        self.after_idle(self._grab)
-
-    def _grab(self) -> None:
-        try:
-            self.grab_set()
-        except tkinter.TclError:
-            pass  # not viewable yet: the dialog still works
+        self.after_idle(grab_when_viewable, self)
 
     def cancel(self) -> None:
         raise NotImplementedError

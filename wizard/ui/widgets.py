@@ -111,6 +111,16 @@ class Notice(ttk.Frame):
         return str(self.label.cget("text"))
 
 
+def grab_when_viewable(dialog: tkinter.Toplevel, *, focus: bool = False) -> None:
+    """Make ``dialog`` modal (and take the focus); called after idle, once the dialog can be viewable."""
+    try:
+        dialog.grab_set()
+        if focus:
+            dialog.focus_set()
+    except tkinter.TclError:
+        pass  # not viewable yet, or another grab: the dialog still works
+
+
 def collect_garbage_soon(root: tkinter.Misc) -> None:
     """Run the garbage collector on the Tk thread once idle. A closed dialog is left in reference cycles with
     its Tk variables; freed by a collection that a worker thread happens to trigger, they would call Tk from

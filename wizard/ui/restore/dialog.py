@@ -29,6 +29,7 @@ from wizard.ui.restore.progress_view import ProgressView
 from wizard.ui.restore.result_view import ResultView
 from wizard.ui.restore.scale import SIZE, text_scale
 from wizard.ui.restore.server_databases import ServerDatabaseRestore
+from wizard.ui.widgets import grab_when_viewable
 from wizard.ui.worker import BackgroundCall
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class RestoreDialog(ChooseView, ContentsTree, ServerDatabaseRestore, ProgressVie
         self.show("choose")
         self.bind("<Escape>", lambda _e: self.close())
         self.load_backups()
-        self.after_idle(self._grab)
+        self.after_idle(lambda: grab_when_viewable(self, focus=True))
 
     # -- window ------------------------------------------------------------------------------------
 
@@ -80,13 +81,6 @@ class RestoreDialog(ChooseView, ContentsTree, ServerDatabaseRestore, ProgressVie
         x = root.winfo_rootx() + max((root.winfo_width() - width) // 2, 0)
         y = root.winfo_rooty() + max((root.winfo_height() - height) // 2, 0)
         self.geometry(f"{width}x{height}+{x}+{y}")
-
-    def _grab(self) -> None:
-        try:
-            self.grab_set()
-            self.focus_set()
-        except tkinter.TclError:
-            pass  # not viewable yet, or another grab: the dialog still works
 
     def show(self, view: str) -> None:
         for name, frame in (("choose", self.choose_view), ("progress", self.progress_view),
