@@ -294,3 +294,170 @@ def test_every_screenshot_is_shown_by_a_doc():
     assert len(shots) >= 10
     unused = [p.name for p in shots if p.name not in shown]
     assert not unused, f"screenshots no doc shows (stale?): {unused}"
+
+
+# -- the app's own sentences -------------------------------------------------------------------------------
+# docs/guia.md and docs/tecnico.md show what the app says in tables whose first column is "La aplicación
+# dice"; the variable parts are written as the code writes them ({folder}, {path}) and "…" at the end stands
+# for the rest of a long sentence.
+
+SAID = re.compile(r"^\| La aplicación dice \|.*\n\|[- |]+\|\n((?:\|.*\n)+)", re.MULTILINE)
+FIELD = re.compile(r"\{[^{}]*\}|%\(\w+\)[sdr]|%[sdr]")
+HOLE, ELIDED = "\x00", "\x01"
+
+
+def said(text: str) -> list[tuple[str, str]]:
+    """(what the app says, what to do) for each row of the guide's "La aplicación dice" tables."""
+    rows = []
+    for block in SAID.findall(text):
+        for line in block.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            rows.append((cells[0], cells[1] if len(cells) > 1 else ""))
+    return rows
+
+
+@functools.cache
+def _messages() -> list[str | tuple[str, str]]:
+    """Every msgid of the code, as tools/i18n.py extracts it (a plural: its two forms)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("i18n_tool", ROOT / "tools" / "i18n.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return [message.id for message in tool.extract() if message.id]
+
+
+@functools.cache
+def _singular() -> dict[str, str]:
+    """A plural msgid -> its singular: a guide shows one form ("Hace {n} días ..."), the code names both."""
+    plurals = [m for m in _messages() if isinstance(m, tuple)]
+    return {form: m[0] for m in plurals for form in m}
+
+
+@functools.cache
+def _patterns() -> list[tuple[str, re.Pattern]]:
+    """A pattern per msgid: its words as they are; each field is a hole in the doc or a lower-case message
+    without fields the code puts there ("... o {elsewhere}." with "elige otra carpeta de destino")."""
+    forms = [form for m in _messages() for form in (m if isinstance(m, tuple) else (m,))]
+    fillers = sorted({m for m in forms if m[:1].islower() and not FIELD.search(m)}, key=len, reverse=True)
+    fill = "(?:" + "|".join([HOLE] + [re.escape(" ".join(f.split())) for f in fillers]) + ")"
+    out = []
+    for msgid in forms:
+        words = " ".join(msgid.split())
+        if words.strip() and FIELD.sub("", words).strip():
+            out.append((msgid, re.compile(fill.join(re.escape(part) for part in FIELD.split(words)))))
+    return out
+
+
+def messages_of(sentence: str) -> list[str] | None:
+    """The msgids that, one after another (separated by a space, as the code joins them), make up
+    ``sentence``; None when it is not the app's. A final "…" matches the rest of a longer message."""
+    doc = re.sub(r"\{\w*\}", HOLE, " ".join(sentence.replace("\\|", "|").split()))
+    doc = re.sub(r"\s*…$", ELIDED, doc)
+
+    @functools.cache
+    def from_(start: int) -> tuple[str, ...] | None:
+        for msgid, pattern in _patterns():
+            m = pattern.match(doc, start)
+            if m is None:
+                # An elided sentence: the doc stops at "…" part way through this message.
+                if doc.endswith(ELIDED) and start < len(doc) - 1 and pattern.pattern.startswith(
+                        re.escape(doc[start:-1])):
+                    return (msgid,)
+                continue
+            end = m.end()
+            if end == len(doc) or doc[end:] in (ELIDED, "."):  # the code often adds the full stop
+                return (msgid,)
+            if doc[end] == " ":
+                rest = from_(end + 1)
+                if rest is not None:
+                    return (msgid, *rest)
+        return None
+
+    found = from_(0)
+    return list(found) if found is not None else None
+
+
+SPANISH_GUIDES = [ROOT / "docs" / "guia.md", ROOT / "docs" / "tecnico.md"]
+
+
+def test_the_guides_show_what_the_app_says_in_tables():
+    assert len(said(TEXT[ROOT / "docs" / "guia.md"])) >= 40
+
+
+@pytest.mark.parametrize("path", SPANISH_GUIDES, ids=_name)
+def test_every_sentence_a_guide_says_the_app_shows_is_the_apps_own(path):
+    wrong = [sentence for sentence, _todo in said(TEXT[path]) if messages_of(sentence) is None]
+    assert not wrong, f"{_name(path)} quotes sentences the code does not have (copy the msgid):\n" + \
+        "\n".join(wrong)
+
+
+def _shown_in_colour(path: Path) -> list[str]:
+    """The msgids a module shows in red or yellow: those in the same block of statements as the style
+    "danger" or "warning" (a block: a function's or a branch's own statements, not the branches inside)."""
+    import ast
+
+    found: list[str] = []
+
+    def nested(stmt) -> list[list]:
+        return [getattr(stmt, f) for f in ("body", "orelse", "finalbody") if isinstance(getattr(stmt, f, None), list)
+                and getattr(stmt, f)] + [h.body for h in getattr(stmt, "handlers", [])]
+
+    def styles(stmt) -> list[str]:
+        """The styles a statement gives: bootstyle="danger", `return text, "danger"`, `style = "danger"`."""
+        values = []
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.keyword) and n.arg == "bootstyle":
+                values.append(n.value)
+            elif isinstance(n, (ast.Return, ast.Assign)) and n.value is not None:
+                values += n.value.elts if isinstance(n.value, ast.Tuple) else [n.value]
+        return [v.value for v in values if isinstance(v, ast.Constant)]
+
+    def visit(body: list) -> None:
+        own = [stmt for stmt in body if not nested(stmt)]
+        coloured = bool({"danger", "warning"} & {style for stmt in own for style in styles(stmt)})
+        for stmt in body:
+            for block in nested(stmt):
+                visit(block)
+            if coloured and stmt in own:
+                found.extend(_msgids_in(stmt))
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    return found
+
+
+def _msgids_in(node) -> list[str]:
+    import ast
+
+    return [call.args[0].value for call in ast.walk(node)
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in ("_", "ngettext")
+            and call.args and isinstance(call.args[0], ast.Constant)]
+
+
+def _function(path: Path, name: str):
+    import ast
+
+    return next(n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(n, ast.FunctionDef) and n.name == name)
+
+
+def owner_messages() -> list[str]:
+    """What an owner can meet that needs doing something, taken from the code: the sentences of a file or
+    disk problem (core/oserrors.py), why the tray icon asks for attention (tray.attention and the watchdog's
+    describe_overdue), and what the summary and its drill line show in red."""
+    wizard = ROOT / "wizard"
+    found = [m for m in _msgids_in(__import__("ast").parse((wizard / "core" / "oserrors.py").read_text()))
+             if not m[:1].islower()]
+    found += _msgids_in(_function(wizard / "ui" / "tray.py", "attention"))
+    found += _msgids_in(_function(wizard / "core" / "schedule.py", "describe_overdue"))
+    found += _shown_in_colour(wizard / "ui" / "pages" / "summary.py")
+    found += _shown_in_colour(wizard / "ui" / "drill_panel.py")
+    return list(dict.fromkeys(found))
+
+
+def test_the_owner_guide_says_what_to_do_for_every_red_or_yellow_sentence():
+    needed = owner_messages()
+    assert len(needed) >= 20, needed
+    covered = {_singular().get(m, m) for sentence, todo in said(TEXT[ROOT / "docs" / "guia.md"]) if todo
+               for m in messages_of(sentence) or []}
+    missing = [m for m in needed if m not in covered]
+    assert not missing, "docs/guia.md, section 5, has no row (with what to do) for:\n" + "\n".join(missing)
