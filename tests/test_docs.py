@@ -228,17 +228,21 @@ def _block_keys(data: dict, prefix: str = "") -> set[str]:
     return out
 
 
-def test_the_english_reference_shows_every_config_key():
+REFERENCES = ["docs/commands.md", "docs/tecnico.md"]  # the English and the Spanish (technician's) reference
+
+
+@pytest.mark.parametrize("reference", REFERENCES)
+def test_the_reference_shows_every_config_key(reference):
     from wizard.core.config import Config
 
     shown = set()
     for where, block in toml_blocks():
-        if where == "docs/commands.md":
+        if where == reference:
             shown |= _block_keys(tomllib.loads("\n".join(COMMENTED_SETTING.sub(r"\1", line)
                                                          for line in block.splitlines())))
     schema = _dataclass_keys(Config)
     assert len(schema) > 30
-    assert not schema - shown, f"docs/commands.md does not show {sorted(schema - shown)}"
+    assert not schema - shown, f"{reference} does not show {sorted(schema - shown)}"
 
 
 def test_the_environment_variables_are_the_same_in_code_and_both_references():
@@ -250,7 +254,8 @@ def test_the_environment_variables_are_the_same_in_code_and_both_references():
     assert code == english == spanish, (sorted(code ^ english), sorted(code ^ spanish))
 
 
-def test_the_english_reference_shows_every_option_of_every_command():
+@pytest.mark.parametrize("reference", REFERENCES)
+def test_the_reference_shows_every_option_of_every_command(reference):
     options: set[tuple[str, tuple[str, ...]]] = set()
 
     def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
@@ -262,12 +267,12 @@ def test_the_english_reference_shows_every_option_of_every_command():
                 options.add((prefix.strip(), tuple(action.option_strings)))
 
     walk(build_parser(), "")
-    shown = " ".join(command_lines(TEXT[ROOT / "docs" / "commands.md"]))
+    shown = " ".join(command_lines(TEXT[ROOT / reference]))
     missing = [f"{cmd} {names[-1]}".strip() for cmd, names in options
                if names[0] not in ("-h", "--config") and not any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", shown)
                                                                    for n in names)]
     assert len(options) > 30
-    assert not missing, f"docs/commands.md does not show {sorted(missing)}"
+    assert not missing, f"{reference} does not show {sorted(missing)}"
 
 
 def test_the_code_points_to_docs_and_sections_that_exist():
