@@ -110,17 +110,19 @@ CREATE INDEX ventas_por_fecha ON ventas(fecha);
 CREATE INDEX renglones_por_articulo ON renglones_venta(articulo);
 """
 
-_WORDS = ("abarrote aceite agua ajo arroz atun azucar bolsa cafe caja cajeta carne cereal chile chocolate "
+_WORDS_TEXT = ("abarrote aceite agua ajo arroz atun azucar bolsa cafe caja cajeta carne cereal chile chocolate "
           "crema dulce escoba frijol galleta harina huevo jabon jugo leche limon maiz manteca masa miel "
           "pan papel pasta pila queso refresco sal salsa servilleta sopa te tortilla vela vinagre yogur "
           "grande chico mediano natural light integral familiar rojo verde blanco negro dulce picante "
-          "botella lata paquete bolsa frasco sobre pieza kilo litro gramos mililitros surtido clasico").split()
-_NOTE_WORDS = ("el cliente pide que se le entregue por la tarde antes de las cinco paga con transferencia "
+          "botella lata paquete bolsa frasco sobre pieza kilo litro gramos mililitros surtido clasico")
+_NOTE_WORDS_TEXT = ("el cliente pide que se le entregue por la tarde antes de las cinco paga con transferencia "
                "factura a nombre de la empresa tiene credito autorizado hasta fin de mes llamar antes de "
                "enviar el pedido dejar con el vigilante en la caseta no acepta cambios sin ticket revisar "
                "saldo pendiente de la nota anterior descuento especial por volumen mayoreo cada semana "
                "prefiere marca local contactar al encargado de compras los lunes y jueves por la manana "
-               "domicilio dificil de encontrar frente a la tienda de abarrotes porton azul timbre no sirve").split()
+               "domicilio dificil de encontrar frente a la tienda de abarrotes porton azul timbre no sirve")
+_WORDS = _WORDS_TEXT.split()
+_NOTE_WORDS = _NOTE_WORDS_TEXT.split()
 _STREETS = ("Hidalgo", "Morelos", "Juarez", "Allende", "Independencia", "Reforma", "5 de Mayo", "Zaragoza",
             "Guerrero", "Madero", "Aldama", "Obregon", "Insurgentes", "Revolucion", "Constitucion")
 _COLONIAS = ("Centro", "Del Valle", "Las Flores", "San Miguel", "Jardines", "La Loma", "El Mirador",
@@ -218,8 +220,8 @@ class _Maker:
             name = f"{rng.choice(_NAMES)} {rng.choice(_SURNAMES)} {rng.choice(_SURNAMES)}"
             notes = "\n".join(rng.choices(self.sentences, k=rng.randint(1, 30)))
             fiscal, delivery = self._address(), (self._address() if rng.random() < 0.5 else None)
-            row = (self.n_clientes, name.upper(), name, f"{rng.randint(200, 999)}-{rng.randint(100, 999)}-"
-                   f"{rng.randint(1000, 9999)}", f"{name.split()[0].lower()}{rng.randint(1, 999)}@correo.mx",
+            phone = f"{rng.randint(200, 999)}-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
+            row = (self.n_clientes, name.upper(), name, phone, f"{name.split()[0].lower()}{rng.randint(1, 999)}@correo.mx",
                    fiscal, delivery, notes, rng.choice((0, 5000, 10000, 50000)),
                    f"20{rng.randint(10, 25)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}")
             rows.append(row)
