@@ -465,7 +465,8 @@ class BackupRun:
     def _manifest_file(item: Item, entry, mtime: float | None = None) -> ManifestFile:
         when = datetime.fromtimestamp(item.mtime if mtime is None else mtime).astimezone()
         return ManifestFile(path=item.archive_path, size=entry.size,
-                            mtime=when.isoformat(timespec="seconds"), sha256=entry.sha256, kind=item.kind)
+                            mtime=when.isoformat(timespec="seconds"), sha256=entry.sha256, kind=item.kind,
+                            chunks=list(entry.chunks))
 
     def _verify(self, part: Path, manifest: Manifest) -> None:
         def progress(n: int) -> None:

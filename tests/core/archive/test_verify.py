@@ -117,18 +117,28 @@ def test_verify_with_a_chunk_plan_still_finds_one_flipped_byte(tmp_path):
         verify_archive(archive, chunk_plan=plan)
 
 
-@pytest.mark.parametrize("wrong", ["shifted", "short"])
-def test_a_chunk_plan_that_does_not_match_the_file_is_a_damaged_archive_not_a_pass(tmp_path, wrong):
+def test_a_chunk_plan_that_does_not_fall_on_the_chunks_ends_is_a_damaged_archive_not_a_pass(tmp_path):
     archive = tmp_path / "a.zip"
     plan = written_with_plan(archive, mixed_bytes(3 * MiB, seed=13))
     sizes = plan["datos/ventas.db"]
-    if wrong == "shifted":
-        sizes = [sizes[0] - 1, sizes[1] + 1, *sizes[2:]]
-    else:
-        sizes = sizes[:-1]
+    shifted = [sizes[0] - 1, sizes[1] + 1, *sizes[2:]]
 
     with pytest.raises(ArchiveDamaged, match="ventas.db"):
-        verify_archive(archive, chunk_plan={"datos/ventas.db": sizes})
+        verify_archive(archive, chunk_plan={"datos/ventas.db": shifted})
+
+
+@pytest.mark.parametrize("wrong", ["short", "too large", "empty"])
+def test_a_chunk_plan_that_cannot_cut_the_member_is_not_used_and_the_member_is_inflated_as_one_stream(
+        tmp_path, wrong):
+    archive = tmp_path / "a.zip"
+    plan = written_with_plan(archive, mixed_bytes(3 * MiB, seed=13))
+    sizes = plan["datos/ventas.db"]
+    bad = {"short": sizes[:-1], "too large": [sum(sizes)], "empty": []}[wrong]
+
+    verify_archive(archive, chunk_plan={"datos/ventas.db": bad})  # the archive is sound: it passes
+    flip_byte_in_member(archive, "datos/ventas.db")
+    with pytest.raises(ArchiveDamaged, match="ventas.db"):
+        verify_archive(archive, chunk_plan={"datos/ventas.db": bad})
 
 
 # -- verification while writing: every chunk read back from the file as soon as it is written ---------------

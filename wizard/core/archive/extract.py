@@ -17,7 +17,7 @@ from isal import isal_zlib
 from wizard.core import oserrors
 from wizard.core.archive.aes import Unlocker
 from wizard.core.archive.manifest import read_manifest
-from wizard.core.archive.reading import Report, crc_matches, damaged, hash_member, open_zip
+from wizard.core.archive.reading import Report, crc_matches, damaged, hash_member, inflate_pool, open_zip
 from wizard.core.archive.safe_paths import check_restore_targets, stays_inside, unrestorable_member_reason
 from wizard.core.errors import UserError
 from wizard.core.fsutil import fsync_dir, temporary_beside
@@ -65,7 +65,7 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
         check_restore_targets(archive, [(mf.path, target, to_dir) for mf, target in targets])
         with oserrors.plain_errors(to_dir, oserrors.RESTORE):
             to_dir.mkdir(parents=True, exist_ok=True)
-        with open(archive, "rb") as raw:
+        with open(archive, "rb") as raw, inflate_pool() as pool:  # the manifest's chunks inflate on every core
             fp = cast(BinaryIO, oserrors.PlainReader(raw, archive))  # its failures are the backup's, not the folder's
             for mf, target in targets:
                 info = infos.get(mf.path)
@@ -82,7 +82,8 @@ def restore_archive(archive: Path, to_dir: Path, *, force: bool = False, report:
                             raise UserError(_("{path} existe y no es un archivo; no se restauró.").format(
                                 path=target))
                         with open(tmp, "wb") as out:
-                            size, crc, sha = hash_member(fp, info, out.write, report, cancel, unlocker=unlocker)
+                            size, crc, sha = hash_member(fp, info, out.write, report, cancel, mf.chunks, pool,
+                                                         unlocker=unlocker)
                             if sha != mf.sha256 or not crc_matches(info, crc) or size != mf.size:
                                 raise damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
                             out.flush()

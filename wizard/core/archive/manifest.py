@@ -20,13 +20,23 @@ MANIFEST_FORMAT = 1
 
 @dataclass
 class ManifestFile:
-    """One file in the archive: its member name, size, mtime (ISO 8601), SHA-256 and kind."""
+    """One file in the archive: its member name, size, mtime (ISO 8601), SHA-256 and kind; ``chunks``, when
+    the writer cut its deflate stream into independent chunks, their compressed sizes in order (so a reader
+    can inflate them in parallel; empty: inflate it as one stream)."""
 
     path: str
     size: int
     mtime: str
     sha256: str
     kind: str = "file"
+    chunks: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"path": self.path, "size": self.size, "mtime": self.mtime,
+                                   "sha256": self.sha256, "kind": self.kind}
+        if self.chunks:
+            data["chunks"] = list(self.chunks)
+        return data
 
 
 @dataclass
@@ -51,7 +61,7 @@ class Manifest:
         data = {
             "format": self.format, "app": self.app, "version": self.version, "created": self.created,
             "host": self.host, "sources": self.sources,
-            "files": [vars(f) for f in self.files],
+            "files": [f.to_dict() for f in self.files],
         }
         if self.databases:
             data["databases"] = self.databases
@@ -63,7 +73,8 @@ class Manifest:
     def from_json(cls, raw: bytes) -> Manifest:
         data = json.loads(raw.decode("utf-8"))
         files = [ManifestFile(path=str(f["path"]), size=int(f["size"]), mtime=str(f.get("mtime", "")),
-                              sha256=str(f["sha256"]), kind=str(f.get("kind", "file")))
+                              sha256=str(f["sha256"]), kind=str(f.get("kind", "file")),
+                              chunks=_chunk_list(f.get("chunks")))
                  for f in data["files"]]
         return cls(app=str(data.get("app", "")), version=str(data.get("version", "")),
                    created=str(data.get("created", "")), host=str(data.get("host", "")),
@@ -71,6 +82,14 @@ class Manifest:
                    format=int(data.get("format", MANIFEST_FORMAT)),
                    databases=[d for d in data.get("databases", []) if isinstance(d, dict)],
                    machine=manifest_machine(data.get("machine")))
+
+
+def _chunk_list(value: object) -> list[int]:
+    """A manifest's ``chunks`` as a list of sizes; anything else (absent, or not a list of positive whole
+    numbers) is no list: the member is then inflated as one stream, as any reader can."""
+    if not isinstance(value, list) or not all(type(n) is int and n > 0 for n in value):
+        return []
+    return value
 
 
 def read_manifest(archive: Path, zf: zipfile.ZipFile | None = None, unlocker: Unlocker | None = None) -> Manifest:

@@ -139,7 +139,7 @@ def iter_member(fp: BinaryIO, info: zipfile.ZipInfo, chunks: list[int] | None = 
         method, remaining, read = source.method, source.size, source.read
         if not remaining:
             read(0)  # the MAC of an empty member
-    if chunks and pool is not None and method == zipfile.ZIP_DEFLATED:
+    if pool is not None and method == zipfile.ZIP_DEFLATED and usable_chunks(chunks, remaining):
         yield from _iter_chunks_parallel(read, remaining, chunks, pool)
         return
     if method == zipfile.ZIP_STORED:
@@ -170,6 +170,23 @@ def iter_member(fp: BinaryIO, info: zipfile.ZipInfo, chunks: list[int] | None = 
         yield out
     if not inflater.eof:
         raise EOFError("deflate stream incomplete")
+
+
+# A chunk of CHUNK_SIZE bytes deflates to at most a little more (stored blocks: 5 bytes per 64 KiB); a list
+# with a larger one is not ours, and reading it whole would take memory for nothing.
+_LARGEST_CHUNK = CHUNK_SIZE + (64 << 10)
+
+
+def inflate_pool() -> ThreadPoolExecutor:
+    """Threads for inflating a member's chunks in parallel (started only when used); shut it down after."""
+    return ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="inflate")
+
+
+def usable_chunks(chunks: list[int] | None, compress_size: int) -> bool:
+    """Whether ``chunks`` (compressed chunk sizes, from the writer or the manifest) can be trusted to cut a
+    member's ``compress_size`` bytes for inflating in parallel; if not, the member is inflated as one stream.
+    A list that passes but does not fall on the chunks' real ends fails the inflate, as damage would."""
+    return bool(chunks) and sum(chunks) == compress_size and all(0 < n <= _LARGEST_CHUNK for n in chunks)
 
 
 def _iter_chunks_parallel(read: Callable[[int], bytes], compress_size: int, chunks: list[int],

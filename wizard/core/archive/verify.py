@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import struct
 import zipfile
 import zlib
@@ -22,6 +21,7 @@ from wizard.core.archive.reading import (
     crc_matches,
     damaged,
     hash_member,
+    inflate_pool,
     is_encrypted,
     open_zip,
     unreadable,
@@ -51,7 +51,8 @@ def verify_archive(archive: Path, report: Report | None = None, cancel=None,
     called once a member passed, before the next one is read.
 
     ``chunk_plan`` (member name -> compressed chunk sizes, from the ZipWriter that just wrote the archive)
-    lets the members be inflated on every core; without it they are inflated as one stream.
+    lets the members be inflated on every core; without it the manifest's ``chunks`` do, and a member
+    without either (an archive from elsewhere, or from before manifests had them) is inflated as one stream.
 
     ``read_back`` (member name -> what a ``read_back`` ZipWriter found inflating that member's bytes again
     from this file while writing it) spares inflating those members a second time: their place in the
@@ -59,14 +60,12 @@ def verify_archive(archive: Path, report: Report | None = None, cancel=None,
     sha256 as re-read against both and the manifest, exactly as for a member inflated here.
     """
     archive = Path(archive)
-    pool = ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="inflate") \
-        if chunk_plan else None
+    pool = inflate_pool()
     try:
         return _verify(archive, report, cancel, chunk_plan or {}, pool, read_back or {}, sink_for,
                        member_passed, aes.Unlocker(archive, passwords))
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, list[int]],
@@ -96,7 +95,7 @@ def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, 
                         size, crc, sha = _read_back_result(fp, info, checked, unlocker)
                     else:
                         sink = sink_for(mf) if sink_for is not None else None
-                        size, crc, sha = hash_member(fp, info, sink, report, cancel, chunk_plan.get(mf.path), pool,
+                        size, crc, sha = hash_member(fp, info, sink, report, cancel, chunk_plan.get(mf.path) or mf.chunks, pool,
                                                      unlocker)
                 except _ChangedSinceReadBack:
                     logger.info("member %s of %s changed after it was read back", mf.path, archive)

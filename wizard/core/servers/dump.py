@@ -200,7 +200,7 @@ def write_dump(writer: ZipWriter, prepared: PreparedDump, *, cancel: threading.E
     logger.info("database %s dumped: %d bytes", prepared.db.label, entry.size)
     return ManifestFile(path=prepared.archive_path, size=entry.size,
                         mtime=datetime.fromtimestamp(started).astimezone().isoformat(timespec="seconds"),
-                        sha256=entry.sha256, kind=engine_of(prepared.db).kind)
+                        sha256=entry.sha256, kind=engine_of(prepared.db).kind, chunks=list(entry.chunks))
 
 
 def dump_to_file(db: DatabaseSource, target: Path, *, password: str | None = None,
