@@ -432,7 +432,9 @@ def reset_database(db: Path) -> bool:
     """Put the generated files back when a run changed them (a checkpoint merges and deletes the -wal).
     Returns True when it copied. A database without a pristine copy is left alone."""
     pristine = Path(db).parent.parent / "pristine"
-    if not pristine.is_dir() or _signature(pristine) == _signature(Path(db).parent):
+    if not (pristine.parent / "facts.json").exists() or not pristine.is_dir():
+        return False
+    if _signature(pristine) == _signature(Path(db).parent):
         return False
     for path in Path(db).parent.iterdir():
         path.unlink()
