@@ -56,8 +56,8 @@ def verify_archive(archive: Path, report: Report | None = None, cancel=None,
 
     ``read_back`` (member name -> what a ``read_back`` ZipWriter found inflating that member's bytes again
     from this file while writing it) spares inflating those members a second time: their place in the
-    file is checked against the central directory and the local header instead, and their CRC and
-    sha256 as re-read against both and the manifest, exactly as for a member inflated here.
+    file is checked against the central directory and the local header instead, their compressed bytes
+    against the ones read back, and the size and CRC-32 they inflated to against both and the manifest.
     """
     archive = Path(archive)
     pool = inflate_pool()
@@ -95,8 +95,8 @@ def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, 
                         size, crc, sha = _read_back_result(fp, info, checked, unlocker)
                     else:
                         sink = sink_for(mf) if sink_for is not None else None
-                        size, crc, sha = hash_member(fp, info, sink, report, cancel, chunk_plan.get(mf.path) or mf.chunks, pool,
-                                                     unlocker)
+                        size, crc, sha = hash_member(fp, info, sink, report, cancel,
+                                                     chunk_plan.get(mf.path) or mf.chunks, pool, unlocker)
                 except _ChangedSinceReadBack:
                     logger.info("member %s of %s changed after it was read back", mf.path, archive)
                     raise damaged(archive, mf.path, _("no coincide con su CRC")) from None
@@ -105,7 +105,7 @@ def _verify(archive: Path, report: Report | None, cancel, chunk_plan: dict[str, 
                     raise unreadable(archive, mf.path, _("no se puede descomprimir"), exc) from None
                 if not crc_matches(info, crc) or size != info.file_size:
                     raise damaged(archive, mf.path, _("no coincide con su CRC"))
-                if sha != mf.sha256 or size != mf.size:
+                if (sha is not None and sha != mf.sha256) or size != mf.size:
                     raise damaged(archive, mf.path, _("no coincide con su suma SHA-256"))
                 if member_passed is not None:
                     member_passed(mf)
@@ -117,8 +117,9 @@ class _ChangedSinceReadBack(Exception):
 
 
 def _read_back_result(fp: io.BufferedReader, info: zipfile.ZipInfo, checked: ReadBack,
-                      unlocker: aes.Unlocker | None = None) -> tuple[int, int, str]:
-    """The size, CRC and sha256 a member inflated to when it was read back while writing, once the finished
+                      unlocker: aes.Unlocker | None = None) -> tuple[int, int, None]:
+    """The size and CRC a member inflated to when it was read back while writing (no SHA-256: the CRC of
+    what it holds matching that of the data written is the check, ReadBack), once the finished
     file shows it is the same member with the same bytes: the central directory's offset and compressed
     size, a local header (re-read here) with the same name, CRC and sizes, and compressed bytes (re-read
     here too, which costs a CRC-32 instead of an inflate and a SHA-256) identical to the ones checked. An
@@ -161,4 +162,4 @@ def _read_back_result(fp: io.BufferedReader, info: zipfile.ZipInfo, checked: Rea
         raise _ChangedSinceReadBack()
     if decryption is not None:
         decryption.check(fp.read(aes.MAC_SIZE))
-    return checked.size, checked.crc, checked.sha256
+    return checked.size, checked.crc, None

@@ -33,19 +33,21 @@ class _EarlyChunk:
     raw_size: int
     raw_crc: int | None  # None for the head, whose data is not known yet
     size: int  # compressed, in the file
+    raw_adler: int = 0  # Adler-32 too: kept only if both match the final data (64 bits, not 32)
 
 
 @dataclass
 class ReadBack:
     """What the writer found re-reading one member from the file right after writing it: where its
-    bytes lie, and the size, CRC-32 and SHA-256 of what its chunks inflated to (or why one did not)."""
+    bytes lie, and the size and CRC-32 of what its chunks inflated to (or why one did not). No SHA-256: the
+    manifest's is that of the data given to the writer, and the CRC-32 of what the archive holds matching
+    that data's is the check (a second SHA-256 cost a ninth of a backup's CPU: docs/design.md)."""
 
     header_offset: int
     data_offset: int
     chunks: list[int]
     size: int = 0
     crc: int = 0
-    sha256: str = ""
     error: str = ""
     compressed_crc: int = 0  # CRC-32 of the member's compressed bytes as read back
 
@@ -106,30 +108,24 @@ class _HashLane:
 class _MemberCheck:
     """The re-reading of one member in progress: chunks come back from the pool in file order."""
 
-    def __init__(self, entry: Entry, data_offset: int, lane: _HashLane,
-                 decryption: aes.MemberDecryption | None = None):
+    def __init__(self, entry: Entry, data_offset: int, decryption: aes.MemberDecryption | None = None):
         self.entry = entry
         self.decryption = decryption
         self.data_offset = data_offset
         self.next_offset = data_offset  # where the next chunk to read back starts
         self.compressed_crc = 0
-        self.sha = hashlib.sha256()
-        self.lane = lane
         self.size = 0
         self.crc = 0
         self.error = ""
 
     def add(self, data: bytes) -> None:
-        self.lane.update(self.sha, data)
         self.crc = isal_zlib.crc32(data, self.crc)
         self.size += len(data)
 
     def finish(self) -> None:
         e = self.entry
-        self.lane.sync()
         e.read_back = ReadBack(header_offset=e.header_offset, data_offset=self.data_offset,
-                               chunks=list(e.chunks), size=self.size, crc=self.crc,
-                               sha256=self.sha.hexdigest(), error=self.error,
+                               chunks=list(e.chunks), size=self.size, crc=self.crc, error=self.error,
                                compressed_crc=self.compressed_crc)
 
 
@@ -159,7 +155,6 @@ class ZipWriter:
         self._pending: deque[tuple[Future[bytes], bool]] = deque()
         self._sha = hashlib.sha256()
         self._sha_lane = _HashLane(self._depth)
-        self._check_lane = _HashLane(self._depth) if read_back is not None else None
         self._closed = False
         self._reader: BinaryIO | None = (
             open(read_back, "rb", buffering=0) if read_back is not None else None  # noqa: SIM115 - closed in close()/abort()
@@ -188,8 +183,7 @@ class ZipWriter:
         self._sha = hashlib.sha256()
         self._early_confirmed = 0
         if self._reader is not None:
-            assert self._check_lane is not None
-            self._check = _MemberCheck(entry, entry.header_offset + self._data_start(entry), self._check_lane,
+            self._check = _MemberCheck(entry, entry.header_offset + self._data_start(entry),
                                        self._encryption.reader() if self._encryption is not None else None)
         if early_head:
             placeholder = stored_blocks(bytes(early_head))
@@ -205,7 +199,7 @@ class ZipWriter:
         entry = self._current
         assert entry is not None and self._early is not None and not self._pending
         self._put(compressed, entry.compress_size)
-        self._early.append(_EarlyChunk(len(data), isal_zlib.crc32(data), len(compressed)))
+        self._early.append(_EarlyChunk(len(data), isal_zlib.crc32(data), len(compressed), isal_zlib.adler32(data)))
         entry.chunks.append(len(compressed))
         entry.compress_size += len(compressed)
 
@@ -248,7 +242,7 @@ class ZipWriter:
                 self.fp.seek(entry.header_offset + self._data_start(entry))
                 self._put(stored_blocks(piece), 0, mac=True)
                 self.fp.seek(end)
-            elif isal_zlib.crc32(piece) != early.raw_crc:
+            elif isal_zlib.crc32(piece) != early.raw_crc or isal_zlib.adler32(piece) != early.raw_adler:
                 break
             elif self._encryption is not None:  # authenticated now that the bytes before it are final
                 self._mac(self._reread(entry.header_offset + self._data_start(entry) + sum(
@@ -460,8 +454,6 @@ class ZipWriter:
         self._sha_lane.close()
         if self._mac_lane is not None:
             self._mac_lane.close()
-        if self._check_lane is not None:
-            self._check_lane.close()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
