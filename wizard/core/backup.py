@@ -51,6 +51,7 @@ from wizard.core.names import (  # noqa: F401 - re-exported: callers know them a
     parse_archive_name,
 )
 from wizard.core.ownership import installations_in, is_own, manifest_machine_of, own_archives  # noqa: F401
+from wizard.core.phases import PhaseClock
 from wizard.core.retention import select_expired_with_safety
 from wizard.core.snapshot import Item, Scan, check_snapshot, is_inside, scan_sources, snapshot_sqlite
 from wizard.core.units import format_size
@@ -241,6 +242,7 @@ class BackupRun:
         self._deleting: list[threading.Thread] = []
         self.me = machine.current(config.machine.name)
         self.password: str | None = None  # the archive is encrypted with it ([encryption] scope = "all")
+        self.clock = PhaseClock()  # where the time went, logged at the end (wizard/core/phases.py)
 
     def report(self, phase: str, current: str = "") -> None:
         if self._report is None:
@@ -261,8 +263,9 @@ class BackupRun:
         remove_leftovers(dest, self.me)
         self.report("scan")
         # Sources may be server databases only (no folders).
-        scan = scan_sources(self.config.source.paths, self.config.source.exclude, dest) \
-            if self.config.source.paths else Scan()
+        with self.clock.timed("scan"):
+            scan = scan_sources(self.config.source.paths, self.config.source.exclude, dest) \
+                if self.config.source.paths else Scan()
         self.warnings += scan.warnings
         # Each server database is reached before anything is written: a stopped server fails right away.
         self.dumps = servers.prepare_dumps(self.config.source.databases, {r["archive_path"] for r in scan.roots})
@@ -279,9 +282,11 @@ class BackupRun:
         try:
             manifest = self._write(part, scan, started, dest)
             self.check_cancel()
-            self._verify(part, manifest)
-            os.replace(part, final)
-            fsync_dir(dest)
+            with self.clock.timed("verify"):
+                self._verify(part, manifest)
+            with self.clock.timed("rename"):
+                os.replace(part, final)
+                fsync_dir(dest)
         except BaseException:
             try:
                 part.unlink()
@@ -311,15 +316,17 @@ class BackupRun:
                         self.check_cancel()
                         manifest.files.append(self._add_dump(writer, dump))
                         manifest.databases.append(dump.manifest_entry())
-                    writer.add_bytes(MANIFEST_NAME, manifest.to_json())
-                    writer.close()
+                    with self.clock.timed("close"):
+                        writer.add_bytes(MANIFEST_NAME, manifest.to_json())
+                        writer.close()
                     self.read_back = {e.name: e.read_back for e in writer.entries}
                     self.verified_bytes = writer.checked_bytes
                 except BaseException:
                     writer.abort()
                     raise
-                fp.flush()
-                os.fsync(fp.fileno())
+                with self.clock.timed("fsync"):
+                    fp.flush()
+                    os.fsync(fp.fileno())
         finally:
             self._wait_for_deletions()
             shutil.rmtree(snap_dir, ignore_errors=True)
@@ -345,7 +352,7 @@ class BackupRun:
                     fh = open(item.source, "rb")  # noqa: SIM115 - closed by the with below, after the stat
                 except OSError as exc:
                     raise _SourceUnreadable(exc) from None
-                with fh:
+                with fh, self.clock.timed("compress"):
                     entry = self._stream(writer, item, fh, before.st_size)
                 try:
                     after = os.stat(item.source)
@@ -388,21 +395,23 @@ class BackupRun:
                 begun = writer.begin(item.archive_path, item.mtime, _sqlite_size_hint(item), early_head=EARLY_HEAD)
                 # Past 1 GiB lies SQLite's lock-byte page: locked on Windows, and with destination pages
                 # larger than the source's the bytes after it are written last.
-                with EarlyCompression(writer, snap, EARLY_HEAD, end=SQLITE_PENDING_BYTE) as early:
+                with self.clock.timed("snapshot"), \
+                        EarlyCompression(writer, snap, EARLY_HEAD, end=SQLITE_PENDING_BYTE) as early:
                     snapshot_sqlite(item.source, snap)
                 logger.info("%s: %d chunk(s) compressed while the snapshot was written", item.archive_path,
                             early.chunks)
             else:
-                snapshot_sqlite(item.source, snap)
+                with self.clock.timed("snapshot"):
+                    snapshot_sqlite(item.source, snap)
             self.check_cancel()
             size = snap.stat().st_size
             if early is not None and (size * 1.05 >= ZIP64_LIMIT) != begun.zip64:
                 writer.discard()  # the copy is on the other side of the Zip64 line than the source was
             # quick_check reads the snapshot on another core while it is compressed
             with ThreadPoolExecutor(1, thread_name_prefix="quick_check") as pool:
-                checked = pool.submit(check_snapshot, item.source, snap)
+                checked = pool.submit(self._check_timed, item.source, snap)
                 try:
-                    with open(snap, "rb") as fh:
+                    with open(snap, "rb") as fh, self.clock.timed("compress"):
                         entry = self._stream(writer, item, fh, size)
                 finally:
                     checked.result()
@@ -412,6 +421,10 @@ class BackupRun:
             raise
         self._delete_later(snap)
         return self._manifest_file(item, entry)
+
+    def _check_timed(self, source: Path, snap: Path) -> None:
+        with self.clock.timed("quick_check"):
+            check_snapshot(source, snap)
 
     def _delete_later(self, path: Path) -> None:
         """Deleting a large copy takes the kernel a while: let it overlap the work still to come."""
@@ -558,6 +571,7 @@ def run_backup(config: Config, *, trigger: str = "manual", report: Callable[[obj
             logger.info("retention removed %d archive(s)", len(deleted))
         result = BackupResult(status, trigger, started, datetime.now(), archive, size, message,
                               run.warnings, verified=True)
+        logger.info("%s", run.clock.line())
     except Cancelled:
         result = BackupResult("cancelled", trigger, started, datetime.now(),
                               message=_("Respaldo cancelado. No se guardó ningún archivo a medias."))
