@@ -62,3 +62,12 @@ def test_a_chunk_deflate_shrinks_is_deflated_and_one_it_barely_shrinks_is_stored
     almost = bytearray(rng.randbytes(MiB))
     almost[:4096] = bytes(4096)  # 0.4 % compressible: not worth Huffman decoding on every read
     assert _block_type(deflate_chunk(bytes(almost), False)) == 0
+
+
+def test_a_chunk_half_photo_half_sales_is_still_deflated():
+    photo = random.Random(7).randbytes(MiB // 2)
+    sales = (b"2026-12-05 caja 1 venta 991 coca 600ml 2 x 18.50\n" * 12000)[:MiB // 2]
+    chunk = deflate_chunk(photo + sales, False)
+    assert _block_type(chunk) != 0
+    assert len(chunk) < 0.6 * MiB
+    assert inflate_chunk(chunk, False) == photo + sales
