@@ -542,9 +542,9 @@ def test_database_snapshots_are_made_one_at_a_time_so_the_snapshot_folder_needs_
             time.sleep(0.5)  # a large file takes the kernel a while
         return real_unlink(self, *args, **kwargs)
 
-    def snapshot_noting_what_is_beside(source, target, **options):
+    def snapshot_noting_what_is_beside(source, target):
         beside.append(sorted(p.name for p in target.parent.iterdir()))
-        return real_snapshot(source, target, **options)
+        return real_snapshot(source, target)
 
     monkeypatch.setattr(Path, "unlink", slow_unlink)
     monkeypatch.setattr(backup, "snapshot_sqlite", snapshot_noting_what_is_beside)

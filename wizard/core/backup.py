@@ -37,7 +37,6 @@ from wizard.core.archive import (
     verify_archive,
 )
 from wizard.core.config import Config
-from wizard.core.drives import on_internal_disk
 from wizard.core.encryption.password import require_password
 from wizard.core.errors import Cancelled, UserError
 from wizard.core.fsutil import fsync_dir, remove_stale_dirs
@@ -398,12 +397,12 @@ class BackupRun:
                 # larger than the source's the bytes after it are written last.
                 with self.clock.timed("snapshot"), \
                         EarlyCompression(writer, snap, EARLY_HEAD, end=SQLITE_PENDING_BYTE) as early:
-                    snapshot_sqlite(item.source, snap, map_source=on_internal_disk(item.source))
+                    snapshot_sqlite(item.source, snap)
                 logger.info("%s: %d chunk(s) compressed while the snapshot was written", item.archive_path,
                             early.chunks)
             else:
                 with self.clock.timed("snapshot"):
-                    snapshot_sqlite(item.source, snap, map_source=on_internal_disk(item.source))
+                    snapshot_sqlite(item.source, snap)
             self.check_cancel()
             size = snap.stat().st_size
             if early is not None and (size * 1.05 >= ZIP64_LIMIT) != begun.zip64:

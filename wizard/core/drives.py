@@ -153,25 +153,6 @@ def drive_kind(path: Path) -> tuple[bool | None, str, str]:
         return None, "", ""
 
 
-def on_internal_disk(path: Path | str) -> bool:
-    """True only when ``path`` is known to be on a disk inside the computer: not a USB stick or external
-    disk, not a network share, not something that cannot be told. Reading a file there through a memory
-    map is safe: an I/O error on a share or a disk pulled out would crash the process instead of failing
-    a read (SQLite's warning about mmap)."""
-    try:
-        if sys.platform == "win32":
-            import ctypes
-
-            root = os.path.splitdrive(os.path.abspath(str(path)))[0].rstrip("\\") + "\\"
-            if ctypes.windll.kernel32.GetDriveTypeW(ctypes.c_wchar_p(root)) != DRIVE_FIXED:  # type: ignore[attr-defined]
-                return False
-            return _windows_drive_kind(Path(path))[0] is False
-        return _posix_drive_kind(Path(path))[0] is False  # False only for a block device that is not removable
-    except Exception:
-        logger.debug("could not tell whether %s is on an internal disk", path, exc_info=True)
-        return False
-
-
 # --------------------------------------------------------------------------- Windows
 
 
