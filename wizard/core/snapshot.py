@@ -27,6 +27,8 @@ SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
 SNAPSHOT_PAGE_SIZE = 65536  # the largest SQLite page: the snapshot is written in pieces this size
 SOURCE_BUSY_TIMEOUT = 30.0  # seconds SQLite waits for the POS's lock at each attempt
 SOURCE_LOCK_WAIT = 120.0  # after this long without getting a read lock, the snapshot gives up
+# A -wal file larger than this is checkpointed (PASSIVE) before the copy: see _backfill_large_wal.
+LARGE_WAL = 16 << 20
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
@@ -203,6 +205,7 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
     except sqlite3.Error as exc:
         raise UserError(_("No se pudo abrir la base de datos {path}: {error}").format(path=source, error=exc)) from None
     try:
+        _backfill_large_wal(src, source)
         dst = sqlite3.connect(target, isolation_level=None)
         try:
             # Our own temporary file: no journal, no fsync, and one lock for the whole copy instead of a
@@ -228,6 +231,28 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
             path=source, error=exc)) from None
     finally:
         src.close()
+
+
+def _backfill_large_wal(src: sqlite3.Connection, source: Path) -> None:
+    """A PASSIVE checkpoint when the source's ``-wal`` is large (a POS that turned automatic checkpoints off,
+    or a reader that held them back). Reading a page looks it up in the WAL's index, whose cost grows with
+    the WAL: a 262 MiB WAL of 1 KiB pages made the copy of a 1 GiB database take 4.1 s of CPU instead of
+    2.3 s after the checkpoint (0.7 s). PASSIVE never waits for the POS: it copies what it can and a busy
+    or read-only database simply keeps its WAL. It is what the POS's own automatic checkpoint does, and
+    what SQLite does anyway when the last connection, ours included, closes."""
+    try:
+        if os.path.getsize(f"{source}-wal") <= LARGE_WAL:
+            return
+    except OSError:
+        return  # no WAL
+    started = time.monotonic()
+    try:
+        busy, frames, done = src.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    except sqlite3.Error as exc:
+        logger.info("%s: the large -wal could not be checkpointed before the copy: %s", source, exc)
+        return
+    logger.info("%s: -wal checkpointed before the copy (%d of %d frames, busy %d) in %.2f s", source, done,
+                frames, busy, time.monotonic() - started)
 
 
 def _megabytes(path: Path) -> str:
