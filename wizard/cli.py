@@ -179,7 +179,7 @@ class _ProgressPrinter:
 
 def _stop_on_signals(event: threading.Event) -> None:
     """Ctrl+C, SIGTERM and (Windows) Ctrl+Break set ``event``: the running step stops cleanly."""
-    from wizard.core.schedule import install_stop_signals
+    from wizard.core.service import install_stop_signals
 
     install_stop_signals(event)
 
@@ -397,7 +397,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from wizard import single_instance
     from wizard.core.drill.auto import DrillRunner
     from wizard.core.jobs import run_backup_job
-    from wizard.core.schedule import run_service
+    from wizard.core.service import run_service
 
     instance = single_instance.claim(single_instance.RUN)
     if instance is None:  # the window, or another `run`, keeps the schedule already
@@ -409,7 +409,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     console = logging.StreamHandler(sys.stdout)
     console.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     console.setLevel(logging.INFO)
-    logging.getLogger("wizard.core.schedule").addHandler(console)
+    logging.getLogger("wizard.core.schedule").addHandler(console)  # "starting scheduled backup"
+    logging.getLogger("wizard.core.service").addHandler(console)  # "... backup finished: ok ..."
     logging.getLogger("wizard.core.drill.auto").addHandler(console)  # the automatic restore drills
     print(_("Respaldos programados en marcha. Ctrl+C para salir."), flush=True)
     try:

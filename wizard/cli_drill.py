@@ -58,7 +58,7 @@ class _Progress:
 def cmd_test_restore(args: argparse.Namespace) -> int:
     from wizard.core import config as config_mod
     from wizard.core.drill import DrillUsage, run_drill
-    from wizard.core.schedule import install_stop_signals
+    from wizard.core.service import install_stop_signals
 
     if args.archive is not None and args.from_cloud is not None:
         raise DrillUsage(_("respaldos test-restore: indica un ARCHIVO o --from-cloud NOMBRE, no los dos."))

@@ -30,15 +30,14 @@ from wizard.core.schedule import (
     describe,
     describe_overdue,
     format_next_run,
-    install_stop_signals,
     interval,
     local_now,
     missed_run,
     next_run,
     overdue,
     previous_run,
-    run_service,
 )
+from wizard.core.service import install_stop_signals, run_service
 
 MADRID = ZoneInfo("Europe/Madrid")
 CHICAGO = ZoneInfo("America/Chicago")

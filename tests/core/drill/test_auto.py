@@ -1,4 +1,4 @@
-"""Automatic drills as ``respaldos run`` performs them (wizard.core.drill.auto in schedule.run_service): real
+"""Automatic drills as ``respaldos run`` performs them (wizard.core.drill.auto in service.run_service): real
 backups, real drills, the weekly/monthly choice and the quiet moment with the clock moved by time-machine."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from wizard.core.backup import run_backup
 from wizard.core.config import Config, DestinationConfig, ScheduleConfig, SourceConfig
 from wizard.core.drill import auto
 from wizard.core.drill.auto import DrillRunner, run_due
-from wizard.core.schedule import LOCAL, run_service
+from wizard.core.schedule import LOCAL
+from wizard.core.service import run_service
 
 
 def shop(tmp_path, test_restore: str = "weekly"):
