@@ -48,9 +48,18 @@ sys.path.insert(0, str(ROOT))
 from isal import isal_zlib
 
 from bench.bench_backup import bench_ours, cpu_name, human, tool_versions
-from bench.bench_speed import DATABASES, DROP_CACHES, db_facts, db_files, input_bytes, prepare, settle, warm
+from bench.bench_speed import (
+    DROP_CACHES,
+    add_database_arguments,
+    chosen_databases,
+    db_facts,
+    db_files,
+    input_bytes,
+    prepare,
+    settle,
+    warm,
+)
 from bench.make_other_db import reset_database
-from bench.make_pos_db import parse_size
 from wizard.core.archive.deflate import CHUNK_SIZE, deflate_chunk, inflate_chunk
 from wizard.core.phases import PHASES, parse_line
 
@@ -314,23 +323,12 @@ def table(r: Result) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--databases", default=",".join(DATABASES),
-                        help=f"comma-separated, among {', '.join(DATABASES)} (all)")
-    parser.add_argument("--size", type=parse_size, default=parse_size("1GiB"), help="database size (1GiB)")
+    add_database_arguments(parser)
     parser.add_argument("--runs", type=int, default=10, help="backups per database (10)")
-    parser.add_argument("--cold", action="store_true", help="drop the page cache before every run (root)")
-    parser.add_argument("--workdir", type=Path, default=Path("/var/tmp/respaldos-bench"),
-                        help="cached databases and scratch space (/var/tmp/respaldos-bench)")
-    parser.add_argument("--seed", type=int, default=0, help="generators' seed (0)")
     args = parser.parse_args(argv)
-    names = [n.strip() for n in args.databases.split(",") if n.strip()]
-    unknown = [n for n in names if n not in DATABASES]
-    if unknown or not names:
-        parser.error(f"--databases: unknown {unknown}, choose among {', '.join(DATABASES)}")
+    names = chosen_databases(parser, args)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    if args.cold and not os.access(DROP_CACHES, os.W_OK):
-        parser.error(f"--cold needs to write {DROP_CACHES} (run as root)")
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     databases = [(name, prepare(name, args.workdir, args.size, args.seed)) for name in names]

@@ -340,33 +340,44 @@ def keep_logs(scratch: Path, workdir: Path) -> None:
         print(f"logs of the failed run kept in {target}", file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options bench_speed.py and bench_phases.py share: which databases, their size, cold runs, where."""
     parser.add_argument("--databases", default=",".join(DATABASES),
                         help=f"comma-separated, among {', '.join(DATABASES)} (all)")
     parser.add_argument("--size", type=parse_size, default=parse_size("1GiB"), help="database size (1GiB)")
-    parser.add_argument("--repeat", type=int, default=5, help="rounds per database (5)")
-    parser.add_argument("--big", type=parse_size, default=None, help="also bench's database at this size (e.g. 4GiB)")
-    parser.add_argument("--big-repeat", type=int, default=2, help="rounds for --big (2)")
     parser.add_argument("--cold", action="store_true", help="drop the page cache before every run (root)")
-    parser.add_argument("--restore", action="store_true", help="also restore against unzip, per database")
-    parser.add_argument("--zip-size", action="store_true", help="also the size of sqlite3 .backup + zip -6 (slow)")
     parser.add_argument("--workdir", type=Path, default=Path("/var/tmp/respaldos-bench"),
                         help="cached databases and scratch space (/var/tmp/respaldos-bench)")
     parser.add_argument("--seed", type=int, default=0, help="generators' seed (0)")
-    args = parser.parse_args(argv)
+
+
+def chosen_databases(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The names given to --databases, checked (and --cold's access), or the parser's error."""
     names = [n.strip() for n in args.databases.split(",") if n.strip()]
     unknown = [n for n in names if n not in DATABASES]
     if unknown or not names:
         parser.error(f"--databases: unknown {unknown}, choose among {', '.join(DATABASES)}")
+    if args.cold and not os.access(DROP_CACHES, os.W_OK):
+        parser.error(f"--cold needs to write {DROP_CACHES} (run as root)")
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_database_arguments(parser)
+    parser.add_argument("--repeat", type=int, default=5, help="rounds per database (5)")
+    parser.add_argument("--big", type=parse_size, default=None, help="also bench's database at this size (e.g. 4GiB)")
+    parser.add_argument("--big-repeat", type=int, default=2, help="rounds for --big (2)")
+    parser.add_argument("--restore", action="store_true", help="also restore against unzip, per database")
+    parser.add_argument("--zip-size", action="store_true", help="also the size of sqlite3 .backup + zip -6 (slow)")
+    args = parser.parse_args(argv)
+    names = chosen_databases(parser, args)
     if args.repeat < 1 or args.big_repeat < 1:
         parser.error("--repeat and --big-repeat must be at least 1")
     tools = ["restic", "sqlite3"] + (["zip"] if args.zip_size else []) + (["unzip"] if args.restore else [])
     for tool in tools:
         if shutil.which(tool) is None:
             parser.error(f"{tool} is not installed (apt-get install -y {tool})")
-    if args.cold and not os.access(DROP_CACHES, os.W_OK):
-        parser.error(f"--cold needs to write {DROP_CACHES} (run as root)")
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     plan = [(name, name, args.size, args.repeat) for name in names]
