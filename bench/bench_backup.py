@@ -123,6 +123,16 @@ def ours_command(config: Path) -> list[str]:
     return [sys.executable, "-m", "wizard", "backup", "--config", str(config)]
 
 
+def isolated_env(home: Path) -> dict[str, str]:
+    """The environment for our program in a benchmark: its own HOME and XDG folders under ``home`` (the
+    user's history and settings untouched), this checkout on the path, no RESPALDOS_CONFIG."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(home)}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        env[var] = str(home / var.lower())
+    env.pop("RESPALDOS_CONFIG", None)
+    return env
+
+
 def bench_ours(db: Path, scratch: Path, configure=None, keep: Path | None = None) -> tuple[float, int, float, float]:
     """One backup of ``db``'s folder: (seconds, archive bytes, peak RSS MB, CPU seconds). ``configure(path)``
     may add to the config file; the archive is moved to ``keep`` when given, else deleted."""
@@ -137,10 +147,7 @@ def bench_ours(db: Path, scratch: Path, configure=None, keep: Path | None = None
     )
     if configure is not None:
         configure(config)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(home)}
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
-        env[var] = str(home / var.lower())
-    env.pop("RESPALDOS_CONFIG", None)
+    env = isolated_env(home)
     command = ours_command(config)
     if GNU_TIME.exists():
         command = [str(GNU_TIME), "-v"] + command

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import statistics
@@ -29,20 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_backup import GNU_TIME, bench_ours, human, prepare_database, run, toml_string
+from bench.bench_backup import GNU_TIME, bench_ours, human, isolated_env, prepare_database, run, toml_string
 from bench.bench_pos_latency import percentile, run_writer
 from bench.make_pos_db import parse_size
 
 TARGET_RATIO = 1.0
 TARGET_RSS_MB = 150.0
-
-
-def isolated_env(home: Path) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(home)}
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
-        env[var] = str(home / var.lower())
-    env.pop("RESPALDOS_CONFIG", None)
-    return env
 
 
 def by_hand(archive: Path, scratch: Path) -> float:

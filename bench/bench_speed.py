@@ -43,6 +43,7 @@ from bench.bench_backup import (
     bench_ours,
     cpu_name,
     human,
+    isolated_env,
     prepare_database,
     run,
     tool_versions,
@@ -156,15 +157,6 @@ def bench_restic(files: list[Path], scratch: Path) -> tuple[float, int]:
     return elapsed, size
 
 
-def throwaway_env(home: Path) -> dict[str, str]:
-    """The environment bench_ours gives our backup: its own HOME and XDG folders, no RESPALDOS_CONFIG."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(home)}
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
-        env[var] = str(home / var.lower())
-    env.pop("RESPALDOS_CONFIG", None)
-    return env
-
-
 def empty_folder(folder: Path) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -177,7 +169,7 @@ def bench_restore(archive: Path, scratch: Path) -> tuple[float, float]:
     empty_folder(home)
     cmd = [sys.executable, "-m", "wizard", "restore", str(archive), "--to", str(empty_folder(out))]
     os.sync()
-    result = timed(cmd, cwd=ROOT, env=throwaway_env(home))
+    result = timed(cmd, cwd=ROOT, env=isolated_env(home))
     if not any(out.rglob("*.db")):
         raise SystemExit(f"the restore of {archive} wrote no database into {out}")
     shutil.rmtree(out)
