@@ -35,17 +35,22 @@ def _looks_incompressible(data: bytes) -> bool:
 def deflate_chunk(data: bytes, final: bool) -> bytes:
     """One chunk as raw deflate, ending on a byte boundary (a sync flush) or, if ``final``, the stream."""
     if _looks_incompressible(data):
-        return stored_blocks(data) + (_FINAL_EMPTY_STORED if final else b"")
+        return _stored(data, final)
     comp = isal_zlib.compressobj(COMPRESS_LEVEL, isal_zlib.DEFLATED, -15)
     out = comp.compress(data) + comp.flush(isal_zlib.Z_FINISH if final else isal_zlib.Z_SYNC_FLUSH)
     if data and len(out) > len(data) * (1 - STORE_BELOW_GAIN):
-        stored = stored_blocks(data) + (_FINAL_EMPTY_STORED if final else b"")
+        stored = _stored(data, final)
         if len(stored) <= len(out) + len(data) * STORE_BELOW_GAIN:
             return stored
     return out
 
 
 _FINAL_EMPTY_STORED = struct.pack("<BHH", 1, 0, 0xFFFF)  # an empty stored block that ends the stream
+
+
+def _stored(data: bytes, final: bool) -> bytes:
+    """``data`` as stored blocks, ending the stream if ``final``: a chunk deflate cannot shrink."""
+    return stored_blocks(data) + (_FINAL_EMPTY_STORED if final else b"")
 
 
 def inflate_chunk(data: bytes, final: bool) -> bytes:
