@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wizard.core.detect import walk  # noqa: E402
+from wizard.core.detect import walk
 
 
 def make_tree(root: Path, folders: int, files: int) -> int:

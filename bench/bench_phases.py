@@ -8,7 +8,8 @@ For each database (generated once and cached in the work folder, as bench_speed.
 database is put back as generated before each run (wal1k: the run checkpointed its -wal), the page cache
 stays warm unless --cold (then `sync; echo 3 > /proc/sys/vm/drop_caches` before each run, root). Each run's
 `timings:` line (wizard/core/phases.py) is read from its log: median, min and max per phase, plus the wall
-time of the whole command and its CPU (user+sys).
+time of the whole command and its CPU (user+sys). Unless --no-restic, restic's first backup of the same files
+(bench_speed.bench_restic) runs beside each of ours, the order alternating, on the same cache state.
 
 Then, once per database, the floor:
   (a) read    the database (+ -wal) once, cold, 1 MiB reads. With --cold the whole page cache is dropped
@@ -24,6 +25,10 @@ Distance from the floor, per phase: its median minus the part of the floor it st
 the database once (a); compress: deflating on two cores (c); fsync: writing the archive with fsync (b);
 quick_check, overlapped: quick_check alone; every other phase: 0, a perfect backup spends nothing there);
 total and the wall time: minus the floor.
+
+Last, the work issue 2's contract asks of every backup (the online-backup copy, timed alone with the
+backup's own snapshot_sqlite; deflate; the read-back inflate; SHA-256; quick_check), each alone on one core,
+summed and halved: a lower bound for two cores, set against half of restic's median (issue 21's target).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from bench.bench_backup import bench_ours, cpu_name, human, tool_versions
 from bench.bench_speed import (
     DROP_CACHES,
     add_database_arguments,
+    bench_restic,
     chosen_databases,
     db_facts,
     db_files,
@@ -62,6 +68,7 @@ from bench.bench_speed import (
 from bench.make_other_db import reset_database
 from wizard.core.archive.deflate import CHUNK_SIZE, deflate_chunk, inflate_chunk
 from wizard.core.phases import PHASES, parse_line
+from wizard.core.snapshot import snapshot_sqlite
 
 BLOCK = 1 << 20  # reads and writes of the floor measures
 BATCH = 64 << 20  # bytes held in memory at once by the CPU measures
@@ -79,6 +86,7 @@ class Floor:
     sha256: float = 0.0
     crc32: float = 0.0
     quick_check: float = 0.0
+    copy: float = 0.0  # the online-backup copy alone (best of two)
     deflated_bytes: int = 0
 
     @property
@@ -88,6 +96,18 @@ class Floor:
     def bound(self) -> str:
         return max((self.read, "reading the database"), (self.write, "writing the archive with fsync"),
                    (self.deflate2, "deflating on two cores"))[1]
+
+    @property
+    def required_one_core(self) -> float:
+        """The work issue 2's contract asks of every backup, each part timed alone on one core: the copy
+        through the online backup API, deflate, the read-back inflate (every member's CRC checked from the
+        archive's bytes), SHA-256 for the manifest, and `PRAGMA quick_check` of the copy."""
+        return self.copy + self.deflate1 + self.inflate1 + self.sha256 + self.quick_check
+
+    @property
+    def required_two_cores(self) -> float:
+        """A lower bound: that work split perfectly over two cores, with nothing lost to sharing them."""
+        return self.required_one_core / 2
 
 
 @dataclass
@@ -100,6 +120,7 @@ class Result:
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     archive: list[int] = field(default_factory=list)
+    restic: list[float] = field(default_factory=list)  # restic's first backup, interleaved with ours
     floor: Floor = field(default_factory=Floor)
 
     def phases(self) -> list[str]:
@@ -232,12 +253,25 @@ def measure_quick_check(db: Path) -> float:
     return elapsed
 
 
-def measure(result: Result, scratch: Path, runs: int, cold: bool) -> None:
+def measure_copy(db: Path, scratch: Path) -> float:
+    """The snapshot's copy alone (wizard.core.snapshot.snapshot_sqlite, the backup's own), warm, into the
+    scratch folder: the best of two, the first of which may pay for memory the VM hands back (docs)."""
+    target = scratch / "copy-alone.db"
+    times = []
+    for _ in range(2):
+        target.unlink(missing_ok=True)
+        os.sync()
+        started = time.perf_counter()
+        snapshot_sqlite(db, target)
+        times.append(time.perf_counter() - started)
+    target.unlink()
+    return min(times)
+
+
+def measure(result: Result, scratch: Path, runs: int, cold: bool, restic: bool) -> None:
     db = result.db
-    if not cold:
-        settle(db, cold)
-        warm(db_files(db))
-    for rep in range(1, runs + 1):
+
+    def ours(rep: int) -> None:
         settle(db, cold)
         seconds, size, rss, cpu = bench_ours(db, scratch)
         timings = timings_line(scratch)
@@ -248,6 +282,18 @@ def measure(result: Result, scratch: Path, runs: int, cold: bool) -> None:
         phases = ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
         print(f"  [{rep}/{runs}] {seconds:6.2f} s  CPU {cpu:.2f} s  peak RSS {rss:.0f} MB  {human(size)}  ({phases})",
               flush=True)
+
+    def theirs(rep: int) -> None:
+        settle(db, cold)
+        seconds, _ = bench_restic(db_files(db), scratch)
+        result.restic.append(seconds)
+        print(f"  [{rep}/{runs}] restic {seconds:6.2f} s", flush=True)
+
+    for rep in range(1, runs + 1):
+        steps = (ours, theirs) if rep % 2 else (theirs, ours)
+        for step in steps:
+            if step is ours or restic:
+                step(rep)
 
     settle(db, cold=False)
     files = db_files(db)
@@ -263,6 +309,8 @@ def measure(result: Result, scratch: Path, runs: int, cold: bool) -> None:
           f"core: inflate {floor.inflate1:.2f} s, sha256 {floor.sha256:.2f} s, crc32 {floor.crc32:.2f} s", flush=True)
     floor.quick_check = measure_quick_check(db)
     print(f"  quick_check alone: {floor.quick_check:.2f} s", flush=True)
+    floor.copy = measure_copy(db, scratch)
+    print(f"  the snapshot's copy alone: {floor.copy:.2f} s", flush=True)
     reset_database(db)
 
 
@@ -300,8 +348,27 @@ def floor_lines(r: Result) -> list[str]:
          f"{human(f.deflated_bytes)}"),
         (f"- extras on one core over the same bytes: inflate {f.inflate1:.2f} s ({rate(n, f.inflate1)}), sha256 "
          f"{f.sha256:.2f} s ({rate(n, f.sha256)}), isal crc32 {f.crc32:.2f} s ({rate(n, f.crc32)}), "
-         f"`PRAGMA quick_check` alone {f.quick_check:.2f} s"),
+         f"`PRAGMA quick_check` alone {f.quick_check:.2f} s; the snapshot's online-backup copy alone "
+         f"{f.copy:.2f} s"),
+        *required_lines(r),
     ]
+
+
+def required_lines(r: Result) -> list[str]:
+    """What the contract's work needs at the least, against half of restic's time (issue 21's target)."""
+    f = r.floor
+    lines = [(f"- the work every backup must do (issue 2: online-backup copy {f.copy:.2f} + deflate {f.deflate1:.2f} + "
+              f"read-back inflate {f.inflate1:.2f} + SHA-256 {f.sha256:.2f} + quick_check {f.quick_check:.2f}), "
+              f"each alone on one core: {f.required_one_core:.2f} s; split perfectly over two cores: at least "
+              f"{f.required_two_cores:.2f} s")]
+    if r.restic:
+        half = statistics.median(r.restic) / 2
+        verdict = ("fits" if f.required_two_cores <= half else
+                   f"does not fit: even that lower bound is {f.required_two_cores / statistics.median(r.restic):.2f}x "
+                   f"restic's median")
+        lines.append(f"- restic's first backup, interleaved: median {statistics.median(r.restic):.2f} s "
+                     f"({min(r.restic):.2f}-{max(r.restic):.2f}); half of it {half:.2f} s: the work above {verdict}")
+    return lines
 
 
 def table(r: Result) -> list[str]:
@@ -315,6 +382,11 @@ def table(r: Result) -> list[str]:
     rows.append(row("wall", r.wall, r.floor, " (whole command)"))
     cpu = [c for c in r.cpu if not math.isnan(c)]  # GNU time's user+sys; NaN without it
     cpu_in = r.values("CPU")
+    if r.restic:
+        ratios = [ours / theirs for ours, theirs in zip(r.values("total"), r.restic)]
+        walls = [ours / theirs for ours, theirs in zip(r.wall, r.restic)]
+        rows.append(f"| ours ÷ restic (whole command) | {statistics.median(walls):.2f} | {min(walls):.2f}-"
+                    f"{max(walls):.2f} | in the process: {statistics.median(ratios):.2f} |")
     rows.append(f"| CPU (user+sys) | {statistics.median(cpu):.2f} s | {min(cpu):.2f}-{max(cpu):.2f} s | "
                 f"in the process: {statistics.median(cpu_in):.2f} s |" if cpu else
                 f"| CPU (in the process) | {statistics.median(cpu_in):.2f} s | {min(cpu_in):.2f}-{max(cpu_in):.2f} s | |")
@@ -325,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_database_arguments(parser)
     parser.add_argument("--runs", type=int, default=10, help="backups per database (10)")
+    parser.add_argument("--no-restic", dest="restic", action="store_false",
+                        help="do not run restic's first backup beside each of ours")
     args = parser.parse_args(argv)
     names = chosen_databases(parser, args)
     if args.runs < 1:
@@ -341,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
             reset_database(db)
             result = Result(name, db, input_bytes(db), db_facts(db))
             print(f"\n== {name}: {db} ({result.facts})", flush=True)
-            measure(result, Path(tmp), args.runs, args.cold)
+            measure(result, Path(tmp), args.runs, args.cold, args.restic)
             results.append(result)
     load_end = os.getloadavg()
     cache = "cold (page cache dropped before every run)" if args.cold else "warm page cache"

@@ -113,12 +113,17 @@ def db_facts(db: Path) -> str:
 
 
 def settle(db: Path, cold: bool) -> bool:
-    """Before every timed run: the database as generated, nothing left to write back, cache dropped if cold.
+    """Before every timed run: the database as generated, nothing left to write back, and its pages in the
+    page cache (warm) or the whole cache dropped (cold). Read again before every run, because this VM's
+    DAMON reclaim evicts pages untouched for a minute: without it the first tool after a pause read the
+    disk and the next one did not (docs/performance.md, "The variance").
     True when the files had to be put back (the previous run checkpointed the -wal)."""
     put_back = reset_database(db)
     os.sync()
     if cold:
         DROP_CACHES.write_text("3\n")
+    else:
+        warm(db_files(db))
     return put_back
 
 
@@ -187,9 +192,6 @@ def bench_unzip(archive: Path, scratch: Path) -> float:
 def measure(result: Result, scratch: Path, repeat: int, cold: bool, restore: bool, zip_size: bool) -> None:
     db = result.db
     keep = scratch / "last.zip"
-    if not cold:
-        settle(db, cold)
-        warm(db_files(db))  # so that the first tool does not pay for the disk alone
 
     def ours(rep: int) -> None:
         result.put_back += settle(db, cold)
