@@ -70,6 +70,22 @@ def test_a_good_backup_passes_with_the_row_counts_of_the_source_and_its_newest_s
     assert history.last_success(entries).trigger == "manual", "a drill is not the last backup"
 
 
+def test_the_log_says_how_long_the_extraction_and_the_database_checks_took(tmp_path, caplog):
+    """bench/bench_drill.py reads this line to set the drill's extraction against `unzip` (issue 21)."""
+    shop = make_shop(tmp_path)
+    caplog.set_level("INFO", logger="wizard.core.drill.run")
+
+    result = run_drill(shop.config)
+
+    assert result.ok, result.problem
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("drill of ")]
+    assert line == (f"drill of {shop.archive.name}: passed (extraction {result.extract_seconds:.2f} s, "
+                    f"database checks {result.check_seconds:.2f} s)")
+    assert result.extract_seconds > 0 and result.check_seconds > 0
+    assert result.extract_seconds + result.check_seconds <= result.seconds
+    assert "extract_seconds" not in result.to_dict(), "the JSON stays the documented object"
+
+
 def test_a_byte_changed_inside_the_database_member_fails_naming_it(tmp_path):
     shop = make_shop(tmp_path)
     member = member_of(shop.archive, "punto_de_venta.db")

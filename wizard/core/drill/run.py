@@ -91,7 +91,8 @@ def run_drill(config: Config, archive: Path | None = None, *, from_cloud: str | 
     result = _on_thread(work) if low_priority else work()
     result.when = started
     result.seconds = time.monotonic() - clock
-    logger.info("drill of %s: %s", name, "passed" if result.ok else result.problem)
+    logger.info("drill of %s: %s (extraction %.2f s, database checks %.2f s)", name,
+                "passed" if result.ok else result.problem, result.extract_seconds, result.check_seconds)
     if record:
         records.record(result, trigger=trigger)
     return result
@@ -211,15 +212,19 @@ def _test(config: Config, archive: Path, result: DrillResult, report: Reporter |
             path = Path(handle.name)
             if report is not None:
                 report(DrillProgress("check", 100.0 * done / total, mf.path))
+            check_started = time.monotonic()
             try:
                 result.databases.append(check_sqlite(path, mf.path, cancel=cancel, thread_setup=thread_setup))
             finally:
                 path.unlink()  # room for the next one: the sandbox holds one database at a time
+                result.check_seconds += time.monotonic() - check_started
 
+        extract_started = time.monotonic()
         try:
             manifest = verify_archive(archive, report=progress, cancel=cancel, sink_for=sink_for,
                                       member_passed=checked)
         finally:
+            result.extract_seconds = time.monotonic() - extract_started - result.check_seconds
             for handle in open_file.values():
                 with contextlib.suppress(OSError):  # a disk that filled up: the error on its way says so
                     handle.close()
