@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from wizard.core.drill.sandbox import Sandbox
 from wizard.core.drill.sqlite_check import check_sqlite
 from wizard.core.errors import ArchiveDamaged, Cancelled, UserError
 from wizard.core.names import parse_archive_name
-from wizard.core.restore.downloads import download_backup
+from wizard.core.restore.downloads import download_backup, no_cloud_configured, not_a_backup_name
 from wizard.core.servers import DUMP_KINDS
 from wizard.i18n import _
 
@@ -55,11 +56,9 @@ def newest_own_archive(config: Config) -> Path:
 def check_cloud_name(config: Config, name: str) -> None:
     """A name that is no backup's, or no cloud configured: bad usage, said before anything is recorded."""
     if parse_archive_name(name) is None:
-        raise DrillUsage(_("«{name}» no es el nombre de un respaldo (respaldo_AAAA-MM-DD_HH-MM-SS.zip).").format(
-            name=name))
+        raise DrillUsage(not_a_backup_name(name))
     if config.cloud.provider == "none":
-        raise UserError(_("No hay ninguna nube configurada. Elige Dropbox o Google Drive en el paso "
-                          "Nube de la configuración."))
+        raise UserError(no_cloud_configured())
 
 
 def run_drill(config: Config, archive: Path | None = None, *, from_cloud: str | None = None,
@@ -103,6 +102,10 @@ def _on_thread(work: Callable[[], DrillResult]) -> DrillResult:
     box: dict[str, object] = {}
 
     def target() -> None:
+        if hasattr(signal, "pthread_sigmask"):  # POSIX: Ctrl+C and SIGTERM go to the main thread, never to this
+            # one or the threads it starts, so that the handler (install_stop_signals) runs at once instead of
+            # when the main thread's next join() times out.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             box["result"] = work()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread

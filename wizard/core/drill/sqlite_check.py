@@ -120,6 +120,8 @@ def check_sqlite(path: Path, member: str, *, cancel: threading.Event | None = No
                 second.interrupt()
                 raise Cancelled()
             time.sleep(0.05)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()  # asked to stop while the check was finishing: stopped all the same
         verdict = checked.result()
         try:
             counts, newest = figures.result()
