@@ -32,16 +32,24 @@ def cloud_download_name(archive: Path | str) -> str | None:
     return archive.name if archive.absolute().parent == downloads_dir().absolute() else None
 
 
+def not_a_backup_name(name: str) -> str:
+    """What restore and the drill say of a cloud name that is no backup's."""
+    return _("«{name}» no es el nombre de un respaldo (respaldo_AAAA-MM-DD_HH-MM-SS.zip).").format(name=name)
+
+
+def no_cloud_configured() -> str:
+    """What restore and the drill say when asked for a cloud copy with no cloud configured."""
+    return _("No hay ninguna nube configurada. Elige Dropbox o Google Drive en el paso Nube de la configuración.")
+
+
 def download_backup(config: Config, name: str, *, report: Report | None = None,
                     cancel: threading.Event | None = None, step: int = 1, steps: int = 1) -> Path:
     """Download ``name`` from the configured cloud into the downloads folder, its checksum checked by the
     provider; returns the local path (the caller deletes it when done)."""
     if parse_archive_name(name) is None:
-        raise UserError(_("«{name}» no es el nombre de un respaldo (respaldo_AAAA-MM-DD_HH-MM-SS.zip).").format(
-            name=name))
+        raise UserError(not_a_backup_name(name))
     if config.cloud.provider == "none":
-        raise NotConfigured(_("No hay ninguna nube configurada. Elige Dropbox o Google Drive en el paso "
-                              "Nube de la configuración."))
+        raise NotConfigured(no_cloud_configured())
     folder = downloads_dir()
     with oserrors.plain_errors(folder, oserrors.DOWNLOAD):
         paths.ensure_dir(folder)
